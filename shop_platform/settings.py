@@ -1,0 +1,169 @@
+"""The settings model: one frozen dataclass per section of `conf/base.yaml`.
+
+Every key in the YAML files must exist here, with its type; `shop_platform.config` validates against it.
+A class may define `problems()` returning `(field, message)` pairs for range and cross-field rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+Problems = Iterator[tuple[str, str]]
+
+
+def _rates(obj: object, names: tuple[str, ...]) -> Problems:
+    for name in names:
+        value = getattr(obj, name)
+        if not 0.0 <= value <= 1.0:
+            yield name, f"must be a share between 0 and 1, got {value}"
+
+
+def _positive(obj: object, names: tuple[str, ...]) -> Problems:
+    for name in names:
+        value = getattr(obj, name)
+        if value <= 0:
+            yield name, f"must be positive, got {value}"
+
+
+@dataclass(frozen=True)
+class AppSettings:
+    name: str
+    # The shop's local time zone: local event times, and the default run date (yesterday there).
+    timezone: str
+
+    def problems(self) -> Problems:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            yield "timezone", f"is not a known IANA time zone: {self.timezone!r}"
+
+
+@dataclass(frozen=True)
+class LakeSettings:
+    # Tables live at <root>/<layer>/<name>; relative roots are resolved against the working directory.
+    root: str
+    engine: Literal["auto", "delta-spark", "embedded"]
+    vacuum_retention_hours: int
+    # Files an aborted embedded write left in the staging area are removed by vacuum after this long.
+    staging_retention_hours: int
+
+    def problems(self) -> Problems:
+        if self.vacuum_retention_hours < 0:
+            yield "vacuum_retention_hours", f"must be >= 0, got {self.vacuum_retention_hours}"
+        if self.staging_retention_hours < 0:
+            yield "staging_retention_hours", f"must be >= 0, got {self.staging_retention_hours}"
+
+
+@dataclass(frozen=True)
+class SparkSettings:
+    master: str
+    app_name: str
+    shuffle_partitions: int
+    ui_enabled: bool
+    driver_memory: str
+    # Extra Spark properties, applied as given (e.g. spark.jars.packages on a cluster with Maven access).
+    conf: dict[str, str] = field(default_factory=dict)
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("shuffle_partitions",))
+
+
+@dataclass(frozen=True)
+class TrackingSettings:
+    # None: a SQLite store and artifact folder under <lake.root>/mlflow.
+    uri: str | None
+    experiment: str
+
+
+@dataclass(frozen=True)
+class LoggingSettings:
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"]
+
+
+@dataclass(frozen=True)
+class DirtSettings:
+    """Shares of generated raw lines that carry each kind of defect (0 turns one off)."""
+
+    duplicate_rate: float
+    malformed_json_rate: float
+    missing_field_rate: float
+    wrong_type_rate: float
+    negative_amount_rate: float
+    future_timestamp_rate: float
+    ancient_timestamp_rate: float
+    unknown_event_type_rate: float
+    bot_users: int
+    bot_events_per_day: int
+
+    def problems(self) -> Problems:
+        yield from _rates(
+            self,
+            (
+                "duplicate_rate",
+                "malformed_json_rate",
+                "missing_field_rate",
+                "wrong_type_rate",
+                "negative_amount_rate",
+                "future_timestamp_rate",
+                "ancient_timestamp_rate",
+                "unknown_event_type_rate",
+            ),
+        )
+        if self.bot_users < 0:
+            yield "bot_users", f"must be >= 0, got {self.bot_users}"
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    count: int
+    # Share of users eligible for each campaign; eligible users split 50/50 treatment/control.
+    eligible_share: float
+    # Relative lift of a treated user's per-session conversion probability during the campaign.
+    conversion_lift: float
+    duration_days: int
+
+    def problems(self) -> Problems:
+        yield from _rates(self, ("eligible_share",))
+        if self.count < 0:
+            yield "count", f"must be >= 0, got {self.count}"
+        yield from _positive(self, ("duration_days",))
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    seed: int
+    start_date: dt.date
+    days: int
+    users: int
+    items: int
+    mean_sessions_per_active_day: float
+    # Share of users who stop coming back partway through the period (besides the churning persona).
+    churn_share: float
+    bundles: int
+    # Share of events whose raw file is one or two days after the day they happened.
+    late_event_share: float
+    # Partitions of the generated data: more for bigger scales on a cluster.
+    partitions: int
+    dirt: DirtSettings
+    campaigns: CampaignSettings
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("days", "users", "items", "mean_sessions_per_active_day", "partitions"))
+        yield from _rates(self, ("churn_share", "late_event_share"))
+        if self.bundles < 0:
+            yield "bundles", f"must be >= 0, got {self.bundles}"
+
+
+@dataclass(frozen=True)
+class Config:
+    app: AppSettings
+    lake: LakeSettings
+    spark: SparkSettings
+    tracking: TrackingSettings
+    logging: LoggingSettings
+    generator: GeneratorSettings

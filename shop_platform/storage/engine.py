@@ -1,0 +1,79 @@
+"""The contract every table engine fulfils; `LakeTable` calls it, jobs never do."""
+
+from __future__ import annotations
+
+import datetime as dt
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import types as T
+
+# Partition values per partition column: {"event_date": [date(2026, 10, 1), ...]}.
+PartitionSpec = Mapping[str, Sequence[Any]]
+
+HISTORY_SCHEMA = T.StructType(
+    [
+        T.StructField("version", T.LongType(), False),
+        T.StructField("timestamp", T.TimestampType(), True),
+        T.StructField("operation", T.StringType(), True),
+        T.StructField("operation_parameters", T.MapType(T.StringType(), T.StringType()), True),
+        T.StructField("operation_metrics", T.MapType(T.StringType(), T.StringType()), True),
+    ]
+)
+
+
+class TableNotFoundError(LookupError):
+    """The table has not been created (no Delta log at its path)."""
+
+
+class TableEngine(ABC):
+    """Delta table operations on a path. Implementations: delta-spark, embedded (Spark + delta-rs)."""
+
+    name: str
+
+    def __init__(self, spark: SparkSession) -> None:
+        self.spark = spark
+
+    @abstractmethod
+    def exists(self, path: str) -> bool: ...
+
+    @abstractmethod
+    def create(self, path: str, schema: T.StructType, partition_by: Sequence[str]) -> None:
+        """Create an empty table; the caller has checked that it does not exist."""
+
+    @abstractmethod
+    def schema(self, path: str) -> T.StructType: ...
+
+    @abstractmethod
+    def partition_columns(self, path: str) -> list[str]: ...
+
+    @abstractmethod
+    def append(self, path: str, df: DataFrame, merge_schema: bool) -> None: ...
+
+    @abstractmethod
+    def overwrite(self, path: str, df: DataFrame, merge_schema: bool) -> None: ...
+
+    @abstractmethod
+    def overwrite_partitions(self, path: str, df: DataFrame, partitions: PartitionSpec,
+                             merge_schema: bool) -> None:
+        """Atomically replace the rows of `partitions` with `df` (replaceWhere semantics)."""
+
+    @abstractmethod
+    def upsert(self, path: str, df: DataFrame, keys: Sequence[str], merge_schema: bool) -> None:
+        """Update rows whose keys match, insert the others; `df` keys are unique."""
+
+    @abstractmethod
+    def read(self, path: str, version: int | None, timestamp: dt.datetime | None) -> DataFrame: ...
+
+    @abstractmethod
+    def version(self, path: str) -> int: ...
+
+    @abstractmethod
+    def history(self, path: str) -> DataFrame:
+        """One row per table version, newest first, with HISTORY_SCHEMA."""
+
+    @abstractmethod
+    def vacuum(self, path: str, retention_hours: int) -> list[str]:
+        """Delete files no version within the retention needs; return what was deleted."""

@@ -1,0 +1,165 @@
+"""The lake: tables addressed as `layer.name`, backed by one engine chosen from config."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from shop_platform.logs import get_logger, timed
+from shop_platform.settings import LakeSettings
+from shop_platform.storage.engine import PartitionSpec, TableEngine, TableNotFoundError
+from shop_platform.storage.files import LakeFiles
+from shop_platform.storage.paths import resolve_root, table_path
+from shop_platform.storage.schema_check import SchemaMismatchError, aligned_schema, select_in_order
+
+log = get_logger(__name__)
+
+
+class DuplicateKeyError(ValueError):
+    """An upsert source holds the same key more than once, so the result would be ambiguous."""
+
+
+class LakeTable:
+    """One Delta table. With a schema it is created on first write; without one it must exist."""
+
+    def __init__(self, lake: Lake, name: str, schema: T.StructType | None = None,
+                 partition_by: Sequence[str] = ()) -> None:
+        self.lake = lake
+        self.name = name
+        self.path = table_path(lake.root, name)
+        self.declared_schema = schema
+        self.declared_partitions = list(partition_by)
+
+    @property
+    def engine(self) -> TableEngine:
+        return self.lake.engine
+
+    def exists(self) -> bool:
+        return self.engine.exists(self.path)
+
+    def create(self, schema: T.StructType | None = None, partition_by: Sequence[str] | None = None) -> LakeTable:
+        """Create the table if it does not exist; an existing table must have the same columns."""
+        schema = schema or self.declared_schema
+        partition_by = list(self.declared_partitions if partition_by is None else partition_by)
+        if schema is None:
+            raise ValueError(f"cannot create {self.name}: no schema given")
+        unknown = [c for c in partition_by if c not in schema.fieldNames()]
+        if unknown:
+            raise ValueError(f"cannot create {self.name}: partition columns {unknown} are not in the schema")
+        if self.exists():
+            aligned_schema(self.name, self.schema(), schema)
+            existing = self.engine.partition_columns(self.path)
+            if existing != partition_by:
+                raise SchemaMismatchError(
+                    f"{self.name} exists partitioned by {existing}, not {partition_by}"
+                )
+            return self
+        self.engine.create(self.path, schema, partition_by)
+        log.info("created %s at %s (partitioned by %s)", self.name, self.path, partition_by or "nothing")
+        return self
+
+    def schema(self) -> T.StructType:
+        self._require()
+        return self.engine.schema(self.path)
+
+    def partition_columns(self) -> list[str]:
+        self._require()
+        return self.engine.partition_columns(self.path)
+
+    def append(self, df: DataFrame, merge_schema: bool = False) -> None:
+        df = self._prepare(df, merge_schema)
+        with timed(log, f"append to {self.name}"):
+            self.engine.append(self.path, df, merge_schema)
+
+    def overwrite(self, df: DataFrame, merge_schema: bool = False) -> None:
+        df = self._prepare(df, merge_schema)
+        with timed(log, f"overwrite {self.name}"):
+            self.engine.overwrite(self.path, df, merge_schema)
+
+    def overwrite_partitions(self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False) -> None:
+        """Replace exactly the rows of `partitions` (e.g. {"event_date": [d]}) with `df`, atomically.
+
+        Every row of `df` must fall inside `partitions`; re-running with the same input gives the same rows.
+        """
+        df = self._prepare(df, merge_schema)
+        table_partitions = self.engine.partition_columns(self.path)
+        unknown = [c for c in partitions if c not in table_partitions]
+        if unknown or not partitions:
+            raise ValueError(
+                f"overwrite_partitions on {self.name}: {unknown or 'no columns'} given, "
+                f"but the table is partitioned by {table_partitions}"
+            )
+        empty = [c for c, values in partitions.items() if not list(values)]
+        if empty:
+            raise ValueError(f"overwrite_partitions on {self.name}: no values given for {empty}")
+        with timed(log, f"overwrite partitions {dict(partitions)} of {self.name}"):
+            self.engine.overwrite_partitions(self.path, df, partitions, merge_schema)
+
+    def upsert(self, df: DataFrame, keys: Sequence[str], merge_schema: bool = False) -> None:
+        """Update the rows whose `keys` match a row of `df` and insert the rest (MERGE by key)."""
+        missing = [k for k in keys if k not in df.columns]
+        if not keys or missing:
+            raise ValueError(f"upsert into {self.name}: key columns {missing or 'none'} not in the data")
+        df = self._prepare(df, merge_schema)
+        duplicates = df.groupBy(*keys).count().filter(F.col("count") > 1).limit(5).collect()
+        if duplicates:
+            shown = ", ".join(str({k: row[k] for k in keys}) for row in duplicates)
+            raise DuplicateKeyError(f"upsert into {self.name}: the data has duplicate keys, e.g. {shown}")
+        with timed(log, f"upsert into {self.name} by {list(keys)}"):
+            self.engine.upsert(self.path, df, list(keys), merge_schema)
+
+    def read(self, version: int | None = None, timestamp: dt.datetime | None = None) -> DataFrame:
+        """The latest snapshot, or the one at `version` or `timestamp` (time travel)."""
+        if version is not None and timestamp is not None:
+            raise ValueError(f"read {self.name}: give a version or a timestamp, not both")
+        self._require()
+        return self.engine.read(self.path, version, timestamp)
+
+    def version(self) -> int:
+        self._require()
+        return self.engine.version(self.path)
+
+    def history(self) -> DataFrame:
+        self._require()
+        return self.engine.history(self.path)
+
+    def vacuum(self, retention_hours: int | None = None) -> list[str]:
+        self._require()
+        hours = self.lake.settings.vacuum_retention_hours if retention_hours is None else retention_hours
+        with timed(log, f"vacuum {self.name} (retention {hours}h)"):
+            return self.engine.vacuum(self.path, hours)
+
+    def _require(self) -> None:
+        if not self.exists():
+            raise TableNotFoundError(f"table {self.name} does not exist at {self.path}")
+
+    def _prepare(self, df: DataFrame, merge_schema: bool) -> DataFrame:
+        if not self.exists():
+            if self.declared_schema is None:
+                raise TableNotFoundError(
+                    f"table {self.name} does not exist at {self.path}; create it with a schema first"
+                )
+            self.create()
+        new_schema = aligned_schema(self.name, self.engine.schema(self.path), df.schema, merge_schema)
+        return select_in_order(df, new_schema)
+
+
+class Lake:
+    """Tables and files under one lake root, with the engine config chose."""
+
+    def __init__(self, spark: SparkSession, settings: LakeSettings, engine: TableEngine) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.root = resolve_root(settings.root)
+        self.engine = engine
+        self.files = LakeFiles(spark, self.root)
+
+    def table(self, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()) -> LakeTable:
+        return LakeTable(self, name, schema, partition_by)
+
+    def path(self, name: str) -> str:
+        return table_path(self.root, name)

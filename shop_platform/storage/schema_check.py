@@ -1,0 +1,62 @@
+"""Checking a DataFrame's schema against its table's, the same way for every engine."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql.types import StructField, StructType
+
+
+class SchemaMismatchError(ValueError):
+    """The data's columns do not match the table's, and schema evolution was not asked for."""
+
+
+def aligned_schema(table: str, table_schema: StructType, data_schema: StructType,
+                   merge_schema: bool = False) -> StructType:
+    """Return the schema the table has after this write, or raise naming every offending column.
+
+    Every table column must be present with the same type. Columns the table lacks are an error unless
+    `merge_schema` is set and they are nullable, in which case they are appended (schema evolution).
+    """
+    table_fields = {f.name: f for f in table_schema.fields}
+    data_fields = {f.name: f for f in data_schema.fields}
+    problems = []
+    missing = [f for name, f in table_fields.items() if name not in data_fields]
+    if missing:
+        problems.append("missing columns: " + ", ".join(_describe(f) for f in missing))
+    mismatched = [
+        f"{name} (table {f.dataType.simpleString()}, data {data_fields[name].dataType.simpleString()})"
+        for name, f in table_fields.items()
+        if name in data_fields and data_fields[name].dataType != f.dataType
+    ]
+    if mismatched:
+        problems.append("type mismatches: " + ", ".join(mismatched))
+    extra = [f for name, f in data_fields.items() if name not in table_fields]
+    if extra and not merge_schema:
+        problems.append(
+            "columns not in the table: " + ", ".join(_describe(f) for f in extra)
+            + " (pass merge_schema=True to add nullable columns)"
+        )
+    not_nullable = [f for f in extra if merge_schema and not f.nullable]
+    if not_nullable:
+        problems.append(
+            "new columns must be nullable to be added: " + ", ".join(_describe(f) for f in not_nullable)
+        )
+    if problems:
+        raise SchemaMismatchError(f"cannot write to {table}: " + "; ".join(problems))
+    if not extra:
+        return table_schema
+    return StructType([*table_schema.fields, *extra])
+
+
+def select_in_order(df: DataFrame, schema: StructType) -> DataFrame:
+    """Columns of `df` in the order of `schema`, so every data file has the table's layout."""
+    return df.select(*[f.name for f in schema.fields])
+
+
+def as_nullable(schema: StructType) -> StructType:
+    """Spark reads Parquet columns as nullable; tables declare them so, as delta-spark does."""
+    return StructType([StructField(f.name, f.dataType, True, f.metadata) for f in schema.fields])
+
+
+def _describe(field: StructField) -> str:
+    return f"{field.name} ({field.dataType.simpleString()})"
