@@ -1,4 +1,4 @@
-"""Configuration: `conf/base.yaml` + an environment overlay + `--set` overrides, validated into frozen dataclasses.
+"""Configuration: `conf/base.yaml` + an environment overlay + `--set` overrides, validated into dataclasses.
 
 Validation happens before Spark starts: an unknown key, a wrong type or a missing required value raises
 `ConfigError` naming the key and the file (or `--set`) it came from.
@@ -43,7 +43,9 @@ def load_config(
     overlay_path = conf_dir / f"{env}.yaml"
     if not overlay_path.is_file():
         available = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.name != BASE_FILE)
-        raise ConfigError(f"--env {env!r}: no overlay file {overlay_path} (available: {', '.join(available)})")
+        raise ConfigError(
+            f"--env {env!r}: no overlay file {overlay_path} (available: {', '.join(available)})"
+        )
     _merge(merged, _read_yaml(overlay_path), str(overlay_path), sources)
     for override in overrides:
         key, value = parse_override(override)
@@ -85,8 +87,9 @@ def _nest(key: str, value: Any) -> dict[str, Any]:
     return nested
 
 
-def _merge(target: dict[str, Any], update: Mapping[str, Any], source: str, sources: dict[str, str],
-           prefix: str = "") -> None:
+def _merge(
+    target: dict[str, Any], update: Mapping[str, Any], source: str, sources: dict[str, str], prefix: str = ""
+) -> None:
     """Deep-merge `update` into `target`, remembering which source set each key path."""
     for key, value in update.items():
         path = f"{prefix}{key}"
@@ -105,8 +108,9 @@ def _record_sources(value: Any, path: str, source: str, sources: dict[str, str])
             _record_sources(inner, f"{path}.{key}", source, sources)
 
 
-def build_dataclass(cls: type[T], data: Any, path: str, sources: Mapping[str, str],
-                    default_source: str = "configuration") -> T:
+def build_dataclass(
+    cls: type[T], data: Any, path: str, sources: Mapping[str, str], default_source: str = "configuration"
+) -> T:
     """Build dataclass `cls` from a plain mapping, checking keys and types recursively."""
     where = sources.get(path, default_source)
     if not isinstance(data, Mapping):

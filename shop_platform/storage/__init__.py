@@ -1,8 +1,8 @@
 """Lake storage: the only code that reads or writes tables and lake files.
 
-    lake = open_lake(spark, config.lake)
-    events = lake.table("silver.events", schema=SILVER_EVENTS, partition_by=["event_date"])
-    events.overwrite_partitions(df, {"event_date": [run_date]})
+lake = open_lake(spark, config.lake)
+events = lake.table("silver.events", schema=SILVER_EVENTS, partition_by=["event_date"])
+events.overwrite_partitions(df, {"event_date": [run_date]})
 """
 
 from __future__ import annotations

@@ -62,8 +62,9 @@ class DeltaSparkEngine(TableEngine):
     def overwrite(self, path: str, df: DataFrame, merge_schema: bool) -> None:
         self._writer(df, "overwrite", merge_schema).save(path)
 
-    def overwrite_partitions(self, path: str, df: DataFrame, partitions: PartitionSpec,
-                             merge_schema: bool) -> None:
+    def overwrite_partitions(
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+    ) -> None:
         schema = {f.name: f.dataType for f in self.schema(path).fields}
         predicate = " AND ".join(
             f"`{column}` IN ({', '.join(_sql_literal(v, schema[column]) for v in values)})"
@@ -76,7 +77,8 @@ class DeltaSparkEngine(TableEngine):
         if merge_schema:
             self.spark.conf.set("spark.databricks.delta.schema.autoMerge.enabled", "true")
         (
-            self._delta_table.forPath(self.spark, path).alias("target")
+            self._delta_table.forPath(self.spark, path)
+            .alias("target")
             .merge(df.alias("source"), condition)
             .whenMatchedUpdateAll()
             .whenNotMatchedInsertAll()

