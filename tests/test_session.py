@@ -49,3 +49,26 @@ def test_factory_takes_the_running_session_without_changing_its_master(spark):
     assert session is spark
     assert spark.sparkContext.master == "local[2]"
     assert spark.conf.get("spark.sql.session.timeZone") == "UTC"
+
+
+def test_runtime_without_the_vector_module_gets_a_launcher_shim(tmp_path):
+    import subprocess
+
+    from shop_platform.java import launchable_home
+
+    home = fake_jdk(tmp_path / "jlinked")
+    (home / "bin" / "java").write_text('#!/bin/sh\necho "$@"\n')
+    (home / "bin" / "java").chmod(0o755)
+    (home / "release").write_text('JAVA_VERSION="21"\nMODULES="java.base java.sql"\n')
+    shim = launchable_home(home, shim_root=tmp_path / "shims")
+    assert shim != home
+    out = subprocess.run(
+        [str(shim / "bin" / "java"), "-Xmx1g", "--add-modules=jdk.incubator.vector", "-cp", "a b"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip() == "-Xmx1g -cp a b"
+
+    (home / "release").write_text('MODULES="java.base jdk.incubator.vector"\n')
+    assert launchable_home(home, shim_root=tmp_path / "shims") == home
