@@ -160,6 +160,86 @@ class GeneratorSettings:
 
 
 @dataclass(frozen=True)
+class IngestSettings:
+    """Bronze ingestion: which raw format, and the validation rules every row must pass."""
+
+    # events_jsonl: the collector's JSON lines; taobao_user_behavior: Tianchi UserBehavior CSV
+    # (user_id,item_id,category_id,behavior_type,timestamp; no header); order_lines_csv: order lines with a header.
+    format: Literal["events_jsonl", "taobao_user_behavior", "order_lines_csv"]
+    # Folder under the lake root holding date=YYYY-MM-DD sub-folders of raw files.
+    raw_dir: str
+    required_fields: list[str]
+    # Regular expressions an id must match in full, by column.
+    id_patterns: dict[str, str]
+    # Event times outside [run date - days_before, run date + days_after] are quarantined.
+    timestamp_days_before: int
+    timestamp_days_after: int
+    # The job fails (after writing the quarantine) when a larger share of a day's lines is quarantined.
+    max_quarantine_rate: float
+    # Days before the run date that downstream stages recompute, so late events land where they belong.
+    lookback_days: int
+
+    def problems(self) -> Problems:
+        import re
+
+        yield from _rates(self, ("max_quarantine_rate",))
+        for column, pattern in self.id_patterns.items():
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                yield "id_patterns", f"has an invalid regular expression for {column}: {exc}"
+        for name in ("timestamp_days_before", "timestamp_days_after", "lookback_days"):
+            if getattr(self, name) < 0:
+                yield name, f"must be >= 0, got {getattr(self, name)}"
+
+
+@dataclass(frozen=True)
+class PiiSettings:
+    """Pseudonymisation of phone and e-mail: salted SHA-256, salt never in the repository."""
+
+    # Environment variable holding the salt (preferred: a secret scope or CI secret sets it).
+    salt_env: str
+    # Only for local demos and tests, set by --set or an untracked overlay; null means: use salt_env.
+    salt: str | None = None
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    # A new session starts after this much inactivity...
+    gap_minutes: int
+    # ...and, when enabled, when the acquisition channel changes.
+    split_on_channel_change: bool
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("gap_minutes",))
+
+
+@dataclass(frozen=True)
+class BotSettings:
+    """A user is flagged as a bot (and excluded from silver) when either rate is exceeded."""
+
+    max_events_per_minute: int
+    max_events_per_day: int
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("max_events_per_minute", "max_events_per_day"))
+
+
+@dataclass(frozen=True)
+class InteractionSettings:
+    """Implicit-feedback strength: weight per event type, halved every `half_life_days` of age."""
+
+    weights: dict[str, float]
+    half_life_days: float
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("half_life_days",))
+        for event_type, weight in self.weights.items():
+            if weight < 0:
+                yield "weights", f"{event_type} has a negative weight {weight}"
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppSettings
     lake: LakeSettings
@@ -167,3 +247,8 @@ class Config:
     tracking: TrackingSettings
     logging: LoggingSettings
     generator: GeneratorSettings
+    ingest: IngestSettings
+    pii: PiiSettings
+    sessions: SessionSettings
+    bots: BotSettings
+    interactions: InteractionSettings
