@@ -1,0 +1,1 @@
+"""Pure DataFrame transforms of the e-commerce analytics suite: DataFrames and plain parameters in, DataFrames out."""

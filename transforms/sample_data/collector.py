@@ -1,0 +1,53 @@
+"""The log collector's view: events serialized as JSON lines, filed by arrival day, with dirt."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from shop_platform.settings import DirtSettings
+from transforms import columns as C
+from transforms.sample_data.dirt import corrupt_fields, corrupt_lines, with_dirt_kind
+from transforms.sample_data.late_arrivals import with_arrival_date
+from transforms.schemas import RAW_EVENT_SCHEMA
+
+# ISO-8601 in UTC. date_format renders in the session time zone, which shop_platform.session fixes to UTC.
+ISO_UTC_MILLIS = "yyyy-MM-dd'T'HH:mm:ss.SSS'Z'"
+
+
+def to_json_lines(events: DataFrame) -> DataFrame:
+    """One JSON object per event with the RAW_EVENT_SCHEMA fields in order; null fields are left out.
+
+    Returns:
+        EVENT_ID, DIRT, DATE, VALUE.
+    """
+    fields = [
+        F.date_format(F.col(name), ISO_UTC_MILLIS).alias(name) if name == C.EVENT_TIME else F.col(name)
+        for name in RAW_EVENT_SCHEMA.fieldNames()
+    ]
+    return events.select(C.EVENT_ID, C.DIRT, C.DATE, F.to_json(F.struct(*fields)).alias(C.VALUE))
+
+
+def raw_event_lines(
+    events: DataFrame, seed: int, late_share: float, dirt: DirtSettings, timezone: str
+) -> DataFrame:
+    """The collector files `raw/events/date=<arrival day>/`: lines of JSON, some late, some dirty.
+
+    Args:
+        events: Clean events (EVENT_COLUMNS).
+        seed: Generator seed.
+        late_share: Share of events filed one or two days after their local day.
+        dirt: Defect rates.
+        timezone: The shop's time zone, which decides the day an event is filed under.
+
+    Returns:
+        DATE ("YYYY-MM-DD"), VALUE (the line).
+    """
+    return (
+        events.transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
+        .transform(with_dirt_kind, seed=seed, dirt=dirt)
+        .transform(corrupt_fields, seed=seed)
+        .transform(to_json_lines)
+        .transform(corrupt_lines, seed=seed)
+        .select(C.DATE, C.VALUE)
+    )

@@ -1,0 +1,310 @@
+"""Table schemas as StructTypes: raw files are always read with these, never with schema inference.
+
+Truth schemas declare every column nullable because that is how Parquet reads them back; tools that
+score the pipeline against the truth compare the read schema with these exactly.
+"""
+
+from pyspark.sql import types as T
+
+from transforms import columns as C
+
+
+def _fields(*pairs: tuple[str, T.DataType]) -> T.StructType:
+    return T.StructType([T.StructField(name, data_type, nullable=True) for name, data_type in pairs])
+
+
+ORDER_LINE_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.QUANTITY, T.IntegerType()),
+    (C.PRICE, T.DoubleType()),
+)
+
+# One JSON object per line under raw/events/date=YYYY-MM-DD/. Fields a type does not use are absent.
+# Read it with mode PERMISSIVE and a corrupt-record column: a line whose values do not fit these types
+# (e.g. an amount written as text) then keeps its text there instead of becoming silent nulls.
+RAW_EVENT_SCHEMA = _fields(
+    (C.EVENT_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.EVENT_TYPE, T.StringType()),
+    # ISO-8601 in UTC, e.g. 2026-10-01T08:15:30.123Z.
+    (C.EVENT_TIME, T.TimestampType()),
+    (C.DEVICE, T.StringType()),
+    (C.CHANNEL, T.StringType()),
+    (C.PAGE_TYPE, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.KEYWORD, T.StringType()),
+    (C.QUANTITY, T.IntegerType()),
+    (C.ORDER_ID, T.StringType()),
+    (C.ITEMS, T.ArrayType(ORDER_LINE_SCHEMA, containsNull=True)),
+    (C.AMOUNT, T.DoubleType()),
+    (C.DISCOUNT, T.DoubleType()),
+    (C.COUPON_ID, T.StringType()),
+    (C.PAYMENT_METHOD, T.StringType()),
+    (C.RATING, T.IntegerType()),
+)
+
+# raw/users/: CSV with a header, the registration profile (phone and email are PII).
+RAW_USERS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.GENDER, T.StringType()),
+    (C.BIRTH_YEAR, T.IntegerType()),
+    (C.CITY, T.StringType()),
+    (C.CITY_TIER, T.IntegerType()),
+    (C.PROVINCE, T.StringType()),
+    (C.REGISTRATION_DATE, T.DateType()),
+    (C.REGISTRATION_CHANNEL, T.StringType()),
+    (C.DEVICE_PREFERENCE, T.StringType()),
+    (C.PHONE, T.StringType()),
+    (C.EMAIL, T.StringType()),
+)
+
+# raw/items/: CSV with a header, the catalogue.
+RAW_ITEMS_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.CATEGORY_L1, T.StringType()),
+    (C.CATEGORY_L2, T.StringType()),
+    (C.BRAND, T.StringType()),
+    (C.LIST_PRICE, T.DoubleType()),
+    (C.LAUNCH_DATE, T.DateType()),
+)
+
+# raw/campaigns/ and raw/campaign_assignments/: CSV exports of the marketing tool.
+RAW_CAMPAIGNS_SCHEMA = _fields(
+    (C.CAMPAIGN_ID, T.StringType()),
+    (C.CAMPAIGN_NAME, T.StringType()),
+    (C.START_DATE, T.DateType()),
+    (C.END_DATE, T.DateType()),
+)
+RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA = _fields(
+    (C.CAMPAIGN_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.GROUP, T.StringType()),
+)
+
+# truth/: what the generator planted; no pipeline job reads it.
+TRUTH_PERSONAS_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.PERSONA, T.StringType()))
+TRUTH_EVENT_SESSIONS_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.SESSION_ID, T.StringType()))
+TRUTH_BUNDLES_SCHEMA = _fields((C.BUNDLE_ID, T.StringType()), (C.ITEM_ID, T.StringType()))
+TRUTH_CAMPAIGNS_SCHEMA = _fields(
+    (C.CAMPAIGN_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.GROUP, T.StringType()),
+    (C.PLANTED_UPLIFT, T.DoubleType()),
+)
+TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.CHURN_DATE, T.DateType()))
+
+
+# bronze.events: valid events, typed, partitioned by the shop-local date the event happened and the raw
+# folder date it arrived in (so re-ingesting one raw date replaces exactly the rows it produced).
+BRONZE_EVENTS_PARTITIONS = [C.EVENT_DATE, C.INGEST_DATE]
+BRONZE_EVENTS_SCHEMA = T.StructType(
+    [
+        *RAW_EVENT_SCHEMA.fields,
+        # Formats that carry a category per event (Taobao UserBehavior) keep it here; others leave it null.
+        T.StructField(C.CATEGORY_ID, T.StringType(), True),
+        T.StructField(C.SOURCE_FILE, T.StringType(), True),
+        T.StructField(C.INGESTED_AT, T.TimestampType(), True),
+        T.StructField(C.EVENT_DATE, T.DateType(), True),
+        T.StructField(C.INGEST_DATE, T.DateType(), True),
+    ]
+)
+
+# bronze.events_quarantine: every raw line that failed validation, with every reason, never dropped.
+BRONZE_QUARANTINE_PARTITIONS = [C.INGEST_DATE]
+BRONZE_QUARANTINE_SCHEMA = _fields(
+    (C.RAW_LINE, T.StringType()),
+    (C.REASONS, T.ArrayType(T.StringType(), containsNull=False)),
+    (C.EVENT_ID, T.StringType()),
+    (C.INGEST_FORMAT, T.StringType()),
+    (C.SOURCE_FILE, T.StringType()),
+    (C.INGESTED_AT, T.TimestampType()),
+    (C.INGEST_DATE, T.DateType()),
+)
+
+# bronze.users: the registration profile with phone and e-mail replaced by salted SHA-256 pseudonyms.
+BRONZE_USERS_SCHEMA = _fields(
+    *[(f.name, f.dataType) for f in RAW_USERS_SCHEMA.fields if f.name not in (C.PHONE, C.EMAIL)],
+    (C.PHONE_HASH, T.StringType()),
+    (C.EMAIL_HASH, T.StringType()),
+    (C.INGESTED_AT, T.TimestampType()),
+)
+
+# bronze.items: the catalogue as last delivered.
+BRONZE_ITEMS_SCHEMA = _fields(
+    *[(f.name, f.dataType) for f in RAW_ITEMS_SCHEMA.fields],
+    (C.INGESTED_AT, T.TimestampType()),
+)
+
+
+# silver.events: one row per valid, deduplicated, non-bot event with the session it belongs to; times in
+# UTC plus the shop's local wall-clock time; item category and brand from the catalogue.
+SILVER_EVENTS_PARTITIONS = [C.EVENT_DATE]
+SILVER_EVENTS_SCHEMA = _fields(
+    (C.EVENT_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.SESSION_ID, T.StringType()),
+    (C.EVENT_TYPE, T.StringType()),
+    (C.EVENT_TIME, T.TimestampType()),
+    (C.EVENT_TIME_LOCAL, T.TimestampNTZType()),
+    (C.DEVICE, T.StringType()),
+    (C.CHANNEL, T.StringType()),
+    (C.PAGE_TYPE, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.CATEGORY_ID, T.StringType()),
+    (C.CATEGORY_L1, T.StringType()),
+    (C.CATEGORY_L2, T.StringType()),
+    (C.BRAND, T.StringType()),
+    (C.KEYWORD, T.StringType()),
+    (C.QUANTITY, T.IntegerType()),
+    (C.ORDER_ID, T.StringType()),
+    (C.ITEMS, T.ArrayType(ORDER_LINE_SCHEMA, containsNull=True)),
+    (C.AMOUNT, T.DoubleType()),
+    (C.DISCOUNT, T.DoubleType()),
+    (C.COUPON_ID, T.StringType()),
+    (C.PAYMENT_METHOD, T.StringType()),
+    (C.RATING, T.IntegerType()),
+    (C.EVENT_DATE, T.DateType()),
+)
+
+# silver.sessions: one row per session of a non-bot user, in the partition of the shop-local date it started
+# (a session crossing midnight is one row there). Counts are events of each type; revenue is the amount of
+# the session's `order` events (refunds later do not change it).
+SILVER_SESSIONS_PARTITIONS = [C.EVENT_DATE]
+SILVER_SESSIONS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.SESSION_ID, T.StringType()),
+    (C.SESSION_START, T.TimestampType()),
+    (C.SESSION_END, T.TimestampType()),
+    (C.DURATION_SECONDS, T.LongType()),
+    (C.EVENT_COUNT, T.LongType()),
+    (C.PAGE_VIEWS, T.LongType()),
+    (C.DISTINCT_ITEMS, T.LongType()),
+    (C.DISTINCT_CATEGORIES, T.LongType()),
+    (C.SEARCHES, T.LongType()),
+    (C.CART_ADDS, T.LongType()),
+    (C.ORDERS, T.LongType()),
+    (C.REVENUE, T.DoubleType()),
+    (C.CONVERTED, T.BooleanType()),
+    (C.ENTRY_PAGE_TYPE, T.StringType()),
+    (C.CHANNEL, T.StringType()),
+    (C.DEVICE, T.StringType()),
+    (C.EVENT_DATE, T.DateType()),
+)
+
+# silver.orders: one row per order, by the shop-local date it was placed; status placed/paid/refunded from
+# the first `pay` and first `refund` event seen up to the run date (they may arrive days after the order).
+SILVER_ORDERS_PARTITIONS = [C.ORDER_DATE]
+SILVER_ORDERS_SCHEMA = _fields(
+    (C.ORDER_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.ORDER_TIME, T.TimestampType()),
+    (C.ORDER_DATE, T.DateType()),
+    (C.AMOUNT, T.DoubleType()),
+    (C.DISCOUNT, T.DoubleType()),
+    (C.COUPON_ID, T.StringType()),
+    (C.ITEM_COUNT, T.IntegerType()),
+    (C.STATUS, T.StringType()),
+    (C.PAID_TIME, T.TimestampType()),
+    (C.PAID_AMOUNT, T.DoubleType()),
+    (C.REFUND_TIME, T.TimestampType()),
+    (C.REFUND_AMOUNT, T.DoubleType()),
+    (C.PAYMENT_METHOD, T.StringType()),
+    (C.SESSION_ID, T.StringType()),
+)
+
+# silver.order_items: one row per (order, item) with units, average unit price and line value.
+SILVER_ORDER_ITEMS_PARTITIONS = [C.ORDER_DATE]
+SILVER_ORDER_ITEMS_SCHEMA = _fields(
+    (C.ORDER_ID, T.StringType()),
+    (C.USER_ID, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.QUANTITY, T.IntegerType()),
+    (C.PRICE, T.DoubleType()),
+    (C.LINE_AMOUNT, T.DoubleType()),
+    (C.ORDER_DATE, T.DateType()),
+    (C.CATEGORY_L1, T.StringType()),
+    (C.BRAND, T.StringType()),
+)
+
+# silver.bot_users: one row per user, shop-local day and rate rule broken (e.g. "events_per_minute>30"), with
+# the observed value; these users' events are kept out of every other silver table.
+SILVER_BOT_USERS_PARTITIONS = [C.EVENT_DATE]
+SILVER_BOT_USERS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.RULE, T.StringType()),
+    (C.OBSERVED_VALUE, T.LongType()),
+    (C.THRESHOLD, T.LongType()),
+    (C.EVENT_DATE, T.DateType()),
+)
+
+
+# Gold user-item interactions (transforms/interactions.py). Every aggregate carries, per (user, item): the
+# count of each event type (an order counts once per item of its lines), the first and last interaction
+# time, and STRENGTH, the sum of weight(event type) * 0.5 ** (age / half-life), aged to the end of the
+# row's date: EVENT_DATE, SETTLED_THROUGH or AS_OF_DATE.
+_INTERACTION_MEASURES = (
+    (C.PAGE_VIEWS, T.LongType()),
+    (C.FAVORITES, T.LongType()),
+    (C.CART_ADDS, T.LongType()),
+    (C.CART_REMOVES, T.LongType()),
+    (C.ORDERS, T.LongType()),
+    (C.REVIEWS, T.LongType()),
+    (C.FIRST_INTERACTION_TIME, T.TimestampType()),
+    (C.LAST_INTERACTION_TIME, T.TimestampType()),
+    (C.STRENGTH, T.DoubleType()),
+)
+
+# gold.user_item_daily: one row per (user, item, shop-local day); the look-back window is rewritten daily.
+GOLD_USER_ITEM_DAILY_PARTITIONS = [C.EVENT_DATE]
+GOLD_USER_ITEM_DAILY_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    *_INTERACTION_MEASURES,
+    (C.EVENT_DATE, T.DateType()),
+)
+
+# gold.user_item_settled: the interactions of every day through SETTLED_THROUGH (the day before the last
+# run's look-back window), which no later run changes; each incremental run starts from it.
+GOLD_USER_ITEM_SETTLED_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    *_INTERACTION_MEASURES,
+    (C.SETTLED_THROUGH, T.DateType()),
+)
+
+# gold.user_item_interactions: one row per (user, item) as of the run date, with ALS's integer indexes.
+GOLD_USER_ITEM_INTERACTIONS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.USER_IDX, T.IntegerType()),
+    (C.ITEM_IDX, T.IntegerType()),
+    *_INTERACTION_MEASURES,
+    (C.AS_OF_DATE, T.DateType()),
+)
+
+# gold.user_index and gold.item_index: append-only; an id keeps its index for good. FIRST_SEEN is the run
+# date that indexed it.
+GOLD_USER_INDEX_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.USER_IDX, T.IntegerType()),
+    (C.FIRST_SEEN, T.DateType()),
+)
+GOLD_ITEM_INDEX_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.ITEM_IDX, T.IntegerType()),
+    (C.FIRST_SEEN, T.DateType()),
+)
+
+
+# bronze.catalog_quarantine: users and items rows that failed validation. RECORD is the row as JSON with
+# phone and e-mail already pseudonymised, so raw PII never reaches any table.
+BRONZE_CATALOG_QUARANTINE_PARTITIONS = [C.INGEST_DATE]
+BRONZE_CATALOG_QUARANTINE_SCHEMA = _fields(
+    (C.DATASET, T.StringType()),
+    (C.RECORD_ID, T.StringType()),
+    (C.REASONS, T.ArrayType(T.StringType(), containsNull=False)),
+    (C.RECORD, T.StringType()),
+    (C.SOURCE_FILE, T.StringType()),
+    (C.INGESTED_AT, T.TimestampType()),
+    (C.INGEST_DATE, T.DateType()),
+)
