@@ -5,6 +5,7 @@ from setuptools import find_packages, setup
 JOBS = [
     "generate_sample_data",
     "run_pipeline",
+    "build_silver",
     "build_interactions",
 ]
 

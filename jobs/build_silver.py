@@ -1,0 +1,181 @@
+"""Build the silver layer from bronze: clean sessionized events, bot flags, sessions, orders, order lines.
+
+    shop-build-silver --env local --date 2026-10-30
+    spark-submit jobs/build_silver.py --env cluster --date 2026-10-30
+
+Each run recomputes the look-back window [run date - ingest.lookback_days, run date] so late events land
+in the day, session and order they belong to, and rewrites exactly the window's partitions (a day left
+without rows is cleared). It also reads the day before the window: sessions that began then keep the id
+their first event gave them, so a session crossing midnight stays one session (only activity with no
+`sessions.gap_minutes` pause for more than a whole day would start a new id at the day before the window).
+Payments and refunds of orders placed before the window update those orders' rows (an upsert outside the
+window). Users flagged as bots on any day read are kept out of every table. Re-running a date gives the
+same tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.logs import get_logger, timed
+from shop_platform.session import get_spark
+from shop_platform.storage import Lake, open_lake
+from transforms import columns as C
+from transforms.bots import exclude_bot_users, flag_bot_users
+from transforms.events_cleansing import cleanse_events
+from transforms.order_items import build_order_items
+from transforms.orders import build_orders, update_earlier_orders
+from transforms.schemas import (
+    BRONZE_EVENTS_PARTITIONS,
+    BRONZE_EVENTS_SCHEMA,
+    BRONZE_ITEMS_SCHEMA,
+    SILVER_BOT_USERS_PARTITIONS,
+    SILVER_BOT_USERS_SCHEMA,
+    SILVER_EVENTS_PARTITIONS,
+    SILVER_EVENTS_SCHEMA,
+    SILVER_ORDER_ITEMS_PARTITIONS,
+    SILVER_ORDER_ITEMS_SCHEMA,
+    SILVER_ORDERS_PARTITIONS,
+    SILVER_ORDERS_SCHEMA,
+    SILVER_SESSIONS_PARTITIONS,
+    SILVER_SESSIONS_SCHEMA,
+)
+from transforms.sessions import sessionize, summarise_sessions
+
+log = get_logger("jobs.build_silver")
+
+ORDERS = "silver.orders"
+
+
+def window_dates(run_date: dt.date, lookback_days: int) -> list[dt.date]:
+    """The dates a run rewrites: run_date - lookback_days .. run_date."""
+    return [run_date - dt.timedelta(days=n) for n in range(lookback_days, -1, -1)]
+
+
+def in_window(df: DataFrame, column: str, dates: list[dt.date]) -> DataFrame:
+    """Rows whose partition `column` falls in `dates` (a contiguous range)."""
+    return df.where(F.col(column).between(F.lit(dates[0]), F.lit(dates[-1])))
+
+
+def write_window(
+    lake: Lake, name: str, df: DataFrame, schema: T.StructType, partitions: list[str], dates: list[dt.date]
+) -> int:
+    """Replace the window's partitions of table `name` with `df`; returns the rows written."""
+    df = df.persist(StorageLevel.MEMORY_AND_DISK)
+    rows = df.count()
+    lake.table(name, schema=schema, partition_by=partitions).overwrite_partitions(df, {partitions[0]: dates})
+    df.unpersist()
+    log.info("%s: %d rows in %s..%s", name, rows, dates[0], dates[-1])
+    return rows
+
+
+def update_orders_before(lake: Lake, events: DataFrame, first_date: dt.date) -> int:
+    """Fold the window's payments and refunds into orders placed before `first_date`; returns rows."""
+    table = lake.table(ORDERS, schema=SILVER_ORDERS_SCHEMA, partition_by=SILVER_ORDERS_PARTITIONS)
+    if not table.exists():
+        return 0
+    earlier = table.read().where(F.col(C.ORDER_DATE) < F.lit(first_date))
+    updates = update_earlier_orders(earlier, events).persist(StorageLevel.MEMORY_AND_DISK)
+    rows = updates.count()
+    if rows:
+        table.upsert(updates, keys=[C.ORDER_ID])
+    updates.unpersist()
+    log.info(
+        "%s: %d orders placed before %s updated with later payments or refunds", ORDERS, rows, first_date
+    )
+    return rows
+
+
+def read_items(lake: Lake) -> DataFrame:
+    """bronze.items, or no items when the ingest format delivers no catalogue (Taobao UserBehavior)."""
+    table = lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA)
+    if table.exists():
+        return table.read()
+    log.warning("bronze.items does not exist at %s: events get no category or brand", table.path)
+    return lake.spark.createDataFrame([], BRONZE_ITEMS_SCHEMA)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Recompute the silver tables for the look-back window ending on the run date."""
+    parser = job_parser("Build silver events, bot users, sessions, orders and order items from bronze.")
+    ctx = parse_job_args(parser, argv)
+    cfg = ctx.config
+    dates = window_dates(ctx.run_date, cfg.ingest.lookback_days)
+    # The day before the window is read, not written: it holds the start of sessions running into it.
+    first_read = dates[0] - dt.timedelta(days=1)
+    log.info("building silver for %s..%s (reading bronze from %s)", dates[0], dates[-1], first_read)
+    spark = get_spark(cfg.spark, app_name="build_silver")
+    lake = open_lake(spark, cfg.lake)
+
+    bronze_events = (
+        lake.table("bronze.events", schema=BRONZE_EVENTS_SCHEMA, partition_by=BRONZE_EVENTS_PARTITIONS)
+        .read()
+        .where(F.col(C.EVENT_DATE).between(F.lit(first_read), F.lit(ctx.run_date)))
+    )
+    items = read_items(lake)
+
+    # Clean events feed both the bot rates and the sessions; sessionized events feed every output.
+    clean = cleanse_events(bronze_events, items, cfg.app.timezone).persist(StorageLevel.MEMORY_AND_DISK)
+    bot_users = flag_bot_users(clean, cfg.bots.max_events_per_minute, cfg.bots.max_events_per_day).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
+    events = (
+        clean.transform(exclude_bot_users, bot_users=bot_users)
+        .transform(
+            sessionize,
+            gap_minutes=cfg.sessions.gap_minutes,
+            split_on_channel_change=cfg.sessions.split_on_channel_change,
+        )
+        .select(*SILVER_EVENTS_SCHEMA.fieldNames())
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    orders = build_orders(events).persist(StorageLevel.MEMORY_AND_DISK)
+
+    with timed(log, "build silver"):
+        counts = {
+            "silver.events": write_window(
+                lake, "silver.events", in_window(events, C.EVENT_DATE, dates),
+                SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS, dates,
+            ),
+            "silver.bot_users": write_window(
+                lake, "silver.bot_users", in_window(bot_users, C.EVENT_DATE, dates),
+                SILVER_BOT_USERS_SCHEMA, SILVER_BOT_USERS_PARTITIONS, dates,
+            ),
+            "silver.sessions": write_window(
+                lake, "silver.sessions", in_window(summarise_sessions(events), C.EVENT_DATE, dates),
+                SILVER_SESSIONS_SCHEMA, SILVER_SESSIONS_PARTITIONS, dates,
+            ),
+            # Earlier orders first: the update reads rows outside the window, which the next write keeps.
+            f"{ORDERS} (earlier, updated)": update_orders_before(lake, events, dates[0]),
+            ORDERS: write_window(
+                lake, ORDERS, in_window(orders, C.ORDER_DATE, dates),
+                SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, dates,
+            ),
+            "silver.order_items": write_window(
+                lake, "silver.order_items",
+                in_window(build_order_items(events, orders, items), C.ORDER_DATE, dates),
+                SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS, dates,
+            ),
+        }  # fmt: skip
+
+    for frame in (orders, events, bot_users, clean):
+        frame.unpersist()
+    log.info(
+        "wrote silver for %s..%s: %s",
+        dates[0],
+        dates[-1],
+        ", ".join(f"{name} {rows} rows" for name, rows in counts.items()),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

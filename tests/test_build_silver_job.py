@@ -1,0 +1,132 @@
+"""build_silver end to end on a tiny bronze built through the lake API: two daily runs and a re-run.
+
+One scenario (look-back 1 day) runs once per module: run D, run D again, then run D+1 after late data
+arrived. Each test checks one behaviour of the resulting tables.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from jobs.build_silver import main
+from shop_platform.settings import LakeSettings
+from shop_platform.storage import open_lake
+from tests.silver_builders import bronze_event, bronze_events, bronze_items, local, session_id
+from transforms import columns as C
+from transforms.schemas import BRONZE_EVENTS_PARTITIONS, BRONZE_EVENTS_SCHEMA, BRONZE_ITEMS_SCHEMA
+
+D = dt.date(2026, 10, 5)
+BEFORE, NEXT = D - dt.timedelta(days=1), D + dt.timedelta(days=1)
+TABLES = ("silver.events", "silver.bot_users", "silver.sessions", "silver.orders", "silver.order_items")
+
+
+def first_batch() -> list[dict]:
+    """Everything that arrived by day D."""
+    return [
+        bronze_event("m1", "u-midnight", "page_view", local(D, 23, 50), page_type="home"),
+        bronze_event("o1-order", "u-pay", "order", local(D, 12), order_id="o1", amount=10.0,
+                     items=[("i1", 2, 5.0)]),
+        bronze_event("l1", "u-late", "page_view", local(D, 10, 0)),
+        bronze_event("l3", "u-late", "page_view", local(D, 10, 50)),
+        bronze_event("o0-order", "u-old", "order", local(BEFORE, 9), order_id="o0", amount=20.0,
+                     items=[("i2", 1, 20.0)]),
+        bronze_event("o0-pay", "u-old", "pay", local(BEFORE, 9, 1), order_id="o0", amount=20.0,
+                     payment_method="card"),
+        *[bronze_event(f"bot{s}", "bot", "page_view", local(D, 3, 0, s)) for s in range(31)],
+    ]  # fmt: skip
+
+
+def second_batch() -> list[dict]:
+    """What arrived on day D+1, including a late event of day D and a resent copy of another."""
+    arrived = {"ingest_date": NEXT}
+    return [
+        bronze_event("m2", "u-midnight", "page_view", local(NEXT, 0, 10), page_type="product", item_id="i1"),
+        bronze_event("o1-pay", "u-pay", "pay", local(NEXT, 12), order_id="o1", amount=10.0,
+                     payment_method="alipay"),
+        # Fills u-late's 50-minute gap: 10:00, 10:25, 10:50 are one session now.
+        bronze_event("l2", "u-late", "page_view", local(D, 10, 25), **arrived),
+        bronze_event("l1", "u-late", "page_view", local(D, 10, 0), source_file="resent.json", **arrived),
+        # Refunds an order placed before the D+1 run's window (D..D+1).
+        bronze_event("o0-refund", "u-old", "refund", local(NEXT, 15), order_id="o0", amount=20.0),
+    ]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def scenario(spark, tmp_path_factory):
+    root = str(tmp_path_factory.mktemp("silver_job") / "lake")
+    lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
+    bronze = lake.table("bronze.events", schema=BRONZE_EVENTS_SCHEMA, partition_by=BRONZE_EVENTS_PARTITIONS)
+    lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA).append(
+        bronze_items(spark, [("i1", "electronics", "phones", "Apple"), ("i2", "home", "kitchen", "Midea")])
+    )
+    args = ["--env", "local", "--set", f"lake.root={root}", "--set", "spark.shuffle_partitions=2"]
+    args += ["--set", "ingest.lookback_days=1"]
+
+    def run(day: dt.date) -> dict[str, int]:
+        assert main([*args, "--date", day.isoformat()]) == 0
+        return {name: lake.table(name).version() for name in TABLES}
+
+    bronze.append(bronze_events(spark, first_batch()))
+    first = run(D)
+    rerun = run(D)
+    bronze.append(bronze_events(spark, second_batch()))
+    run(NEXT)
+    return {"lake": lake, "first": first, "rerun": rerun}
+
+
+def latest(scenario, name: str):
+    return scenario["lake"].table(name).read()
+
+
+def test_rerun_of_a_date_gives_the_same_tables(scenario):
+    lake = scenario["lake"]
+    for name in TABLES:
+        assert scenario["rerun"][name] > scenario["first"][name], f"{name} was not rewritten"
+        assert_df_equality(
+            lake.table(name).read(version=scenario["first"][name]),
+            lake.table(name).read(version=scenario["rerun"][name]),
+            ignore_row_order=True,
+        )
+
+
+def test_session_crossing_midnight_is_one_session_in_the_day_it_started(scenario):
+    the_session = session_id("u-midnight", "m1")
+    events = latest(scenario, "silver.events").where(F.col(C.USER_ID) == "u-midnight")
+    assert sorted(events.select(C.EVENT_ID, C.SESSION_ID, C.EVENT_DATE).collect()) == [
+        ("m1", the_session, D),
+        ("m2", the_session, NEXT),
+    ]
+    sessions = latest(scenario, "silver.sessions").where(F.col(C.USER_ID) == "u-midnight")
+    assert sessions.select(C.SESSION_ID, C.EVENT_COUNT, C.DURATION_SECONDS, C.EVENT_DATE).collect() == [
+        (the_session, 2, 1200, D)
+    ]
+
+
+def test_late_event_lands_in_its_session_and_the_stale_session_is_gone(scenario):
+    the_session = session_id("u-late", "l1")
+    events = latest(scenario, "silver.events").where(F.col(C.USER_ID) == "u-late")
+    assert sorted(events.select(C.EVENT_ID, C.SESSION_ID).collect()) == [
+        ("l1", the_session),
+        ("l2", the_session),
+        ("l3", the_session),
+    ]
+    sessions = latest(scenario, "silver.sessions").where(F.col(C.USER_ID) == "u-late")
+    assert sessions.select(C.SESSION_ID, C.EVENT_COUNT).collect() == [(the_session, 3)]
+
+
+def test_order_status_follows_payments_and_refunds_that_arrive_later(scenario):
+    orders = latest(scenario, "silver.orders").select(C.ORDER_ID, C.ORDER_DATE, C.STATUS, C.PAYMENT_METHOD)
+    assert sorted(orders.collect()) == [("o0", BEFORE, "refunded", "card"), ("o1", D, "paid", "alipay")]
+    items = latest(scenario, "silver.order_items").select(C.ORDER_ID, C.ITEM_ID, C.QUANTITY, C.BRAND)
+    assert sorted(items.collect()) == [("o0", "i2", 1, "Midea"), ("o1", "i1", 2, "Apple")]
+
+
+def test_bot_is_flagged_and_kept_out_of_silver(scenario):
+    flags = latest(scenario, "silver.bot_users")
+    assert flags.collect() == [("bot", "events_per_minute>30", 31, 30, D)]
+    for name in ("silver.events", "silver.sessions"):
+        assert latest(scenario, name).where(F.col(C.USER_ID) == "bot").count() == 0, name

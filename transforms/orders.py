@@ -1,0 +1,204 @@
+"""Orders from `order`, `pay` and `refund` events, with a status that follows the payments seen so far.
+
+An order is placed by its `order` event(s); its first `pay` event makes it paid and its first `refund`
+event refunded. Payments and refunds often arrive days later, so the daily job recomputes the look-back
+window and, for orders placed before it, folds the new events into the row it already has
+(`update_earlier_orders`): taking the first event of each kind makes that fold idempotent.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+from transforms import vocabulary as V
+
+STATUS_PLACED = "placed"
+STATUS_PAID = "paid"
+STATUS_REFUNDED = "refunded"
+
+_FIRST = "_first"
+_PAY = "_first_pay"
+_REFUND = "_first_refund"
+_UNITS = "_units"
+
+HEADER_COLUMNS = (
+    C.ORDER_ID,
+    C.USER_ID,
+    C.ORDER_TIME,
+    C.ORDER_DATE,
+    C.AMOUNT,
+    C.DISCOUNT,
+    C.COUPON_ID,
+    C.ITEM_COUNT,
+    C.SESSION_ID,
+)
+FACT_COLUMNS = (C.ORDER_ID, C.EVENT_TYPE, C.EVENT_TIME, C.EVENT_ID, C.AMOUNT, C.PAYMENT_METHOD)
+
+
+def order_key() -> Column:
+    """The order an `order` event places: its ORDER_ID, or for formats that log purchases without order
+    ids (Taobao `buy` rows), the event itself, keyed by its EVENT_ID."""
+    return F.coalesce(F.col(C.ORDER_ID), F.col(C.EVENT_ID))
+
+
+def order_headers(events: DataFrame) -> DataFrame:
+    """One row per order from its `order` events (one per order, or one per line in line-based formats).
+
+    Args:
+        events: Sessionized silver events (SILVER_EVENTS_SCHEMA).
+
+    Returns:
+        HEADER_COLUMNS: time, date, user and session of the first order event; AMOUNT, DISCOUNT and
+        ITEM_COUNT (units) summed over the order's events.
+    """
+    units = F.when(
+        F.col(C.ITEMS).isNotNull(),
+        F.aggregate(
+            F.col(C.ITEMS), F.lit(0), lambda total, line: total + F.coalesce(line[C.QUANTITY], F.lit(0))
+        ),
+    ).otherwise(F.col(C.QUANTITY))
+    first = F.struct(
+        F.col(C.EVENT_TIME), F.col(C.EVENT_ID), F.col(C.USER_ID), F.col(C.SESSION_ID), F.col(C.EVENT_DATE)
+    )
+    return (
+        events.where(F.col(C.EVENT_TYPE) == F.lit(V.ORDER))
+        .select(
+            order_key().alias(C.ORDER_ID),
+            first.alias(_FIRST),
+            C.AMOUNT,
+            C.DISCOUNT,
+            C.COUPON_ID,
+            units.alias(_UNITS),
+        )
+        .groupBy(C.ORDER_ID)
+        .agg(
+            F.min(_FIRST).alias(_FIRST),
+            F.round(F.sum(C.AMOUNT), 2).alias(C.AMOUNT),
+            F.round(F.sum(C.DISCOUNT), 2).alias(C.DISCOUNT),
+            # One coupon per order; min() only makes a conflicting resend resolve the same way every run.
+            F.min(C.COUPON_ID).alias(C.COUPON_ID),
+            F.sum(_UNITS).cast("int").alias(C.ITEM_COUNT),
+        )
+        .select(
+            C.ORDER_ID,
+            F.col(f"{_FIRST}.{C.USER_ID}").alias(C.USER_ID),
+            F.col(f"{_FIRST}.{C.EVENT_TIME}").alias(C.ORDER_TIME),
+            F.col(f"{_FIRST}.{C.EVENT_DATE}").alias(C.ORDER_DATE),
+            C.AMOUNT,
+            C.DISCOUNT,
+            C.COUPON_ID,
+            C.ITEM_COUNT,
+            F.col(f"{_FIRST}.{C.SESSION_ID}").alias(C.SESSION_ID),
+        )
+    )
+
+
+def payment_facts(events: DataFrame) -> DataFrame:
+    """The `pay` and `refund` events that name an order.
+
+    Returns:
+        FACT_COLUMNS.
+    """
+    return events.where(F.col(C.EVENT_TYPE).isin(V.PAY, V.REFUND) & F.col(C.ORDER_ID).isNotNull()).select(
+        *FACT_COLUMNS
+    )
+
+
+def with_payments(headers: DataFrame, facts: DataFrame) -> DataFrame:
+    """Orders with the first payment and first refund among `facts`, and the status they give.
+
+    Args:
+        headers: HEADER_COLUMNS, one row per ORDER_ID.
+        facts: FACT_COLUMNS; facts of other orders are ignored.
+
+    Returns:
+        SILVER_ORDERS_SCHEMA columns, one row per header.
+    """
+
+    def first_of(event_type: str) -> Column:
+        # min() of a struct orders by time first, then event id: the earliest event of the kind.
+        return F.min(
+            F.when(
+                F.col(C.EVENT_TYPE) == F.lit(event_type),
+                F.struct(F.col(C.EVENT_TIME), F.col(C.EVENT_ID), F.col(C.AMOUNT), F.col(C.PAYMENT_METHOD)),
+            )
+        )
+
+    payments = facts.groupBy(C.ORDER_ID).agg(first_of(V.PAY).alias(_PAY), first_of(V.REFUND).alias(_REFUND))
+    paid_time = F.col(f"{_PAY}.{C.EVENT_TIME}")
+    refund_time = F.col(f"{_REFUND}.{C.EVENT_TIME}")
+    status = (
+        F.when(refund_time.isNotNull(), F.lit(STATUS_REFUNDED))
+        .when(paid_time.isNotNull(), F.lit(STATUS_PAID))
+        .otherwise(F.lit(STATUS_PLACED))
+    )
+    # `payments` has one row per order id, so the left join keeps exactly one row per order.
+    return headers.join(payments, on=[C.ORDER_ID], how="left").select(
+        C.ORDER_ID,
+        C.USER_ID,
+        C.ORDER_TIME,
+        C.ORDER_DATE,
+        C.AMOUNT,
+        C.DISCOUNT,
+        C.COUPON_ID,
+        C.ITEM_COUNT,
+        status.alias(C.STATUS),
+        paid_time.alias(C.PAID_TIME),
+        F.col(f"{_PAY}.{C.AMOUNT}").alias(C.PAID_AMOUNT),
+        refund_time.alias(C.REFUND_TIME),
+        F.col(f"{_REFUND}.{C.AMOUNT}").alias(C.REFUND_AMOUNT),
+        F.col(f"{_PAY}.{C.PAYMENT_METHOD}").alias(C.PAYMENT_METHOD),
+        C.SESSION_ID,
+    )
+
+
+def build_orders(events: DataFrame) -> DataFrame:
+    """silver.orders rows for every order placed in `events`, with the payments `events` hold.
+
+    Args:
+        events: Sessionized silver events up to the run date.
+
+    Returns:
+        SILVER_ORDERS_SCHEMA columns.
+    """
+    return with_payments(order_headers(events), payment_facts(events))
+
+
+def _facts_of_rows(orders: DataFrame) -> DataFrame:
+    """The payment and refund an existing silver.orders row records, as facts (no event id)."""
+    no_id = F.lit(None).cast("string")
+    pays = orders.where(F.col(C.PAID_TIME).isNotNull()).select(
+        C.ORDER_ID,
+        F.lit(V.PAY).alias(C.EVENT_TYPE),
+        F.col(C.PAID_TIME).alias(C.EVENT_TIME),
+        no_id.alias(C.EVENT_ID),
+        F.col(C.PAID_AMOUNT).alias(C.AMOUNT),
+        C.PAYMENT_METHOD,
+    )
+    refunds = orders.where(F.col(C.REFUND_TIME).isNotNull()).select(
+        C.ORDER_ID,
+        F.lit(V.REFUND).alias(C.EVENT_TYPE),
+        F.col(C.REFUND_TIME).alias(C.EVENT_TIME),
+        no_id.alias(C.EVENT_ID),
+        F.col(C.REFUND_AMOUNT).alias(C.AMOUNT),
+        F.lit(None).cast("string").alias(C.PAYMENT_METHOD),
+    )
+    return pays.unionByName(refunds)
+
+
+def update_earlier_orders(orders: DataFrame, events: DataFrame) -> DataFrame:
+    """Existing orders that `events` pay or refund, with those events folded in.
+
+    Args:
+        orders: silver.orders rows placed before the recomputed window.
+        events: Sessionized silver events of the recomputed days.
+
+    Returns:
+        SILVER_ORDERS_SCHEMA columns for the orders `events` touch; folding the same events in twice
+        gives the same rows.
+    """
+    facts = payment_facts(events)
+    touched = orders.join(facts.select(C.ORDER_ID).distinct(), on=[C.ORDER_ID], how="left_semi")
+    return with_payments(touched.select(*HEADER_COLUMNS), facts.unionByName(_facts_of_rows(touched)))
