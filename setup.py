@@ -5,6 +5,8 @@ from setuptools import find_packages, setup
 JOBS = [
     "generate_sample_data",
     "run_pipeline",
+    "ingest_events",
+    "ingest_catalog",
     "build_silver",
     "build_interactions",
 ]

@@ -1,0 +1,138 @@
+"""The event ingest job end to end on a tiny raw folder: conservation, dedupe, reruns, late events."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs import ingest_events
+from shop_platform.config import load_config
+from shop_platform.storage import open_lake
+from shop_platform.storage.files import LakeFiles
+from transforms import columns as C
+from transforms.ingest.reasons import REASONS_TYPE
+
+D = dt.date(2026, 10, 5)
+NEXT = D + dt.timedelta(days=1)
+
+
+def event(event_id: str, event_time: str, **fields: object) -> str:
+    body = {C.EVENT_ID: event_id, C.USER_ID: "u1", C.EVENT_TYPE: "page_view", C.EVENT_TIME: event_time}
+    return json.dumps({**body, **fields})
+
+
+def write_raw(spark, lake_root: str, lines_by_date: dict[dt.date, list[str]]) -> None:
+    rows = [(line, day.isoformat()) for day, lines in lines_by_date.items() for line in lines]
+    frame = spark.createDataFrame(rows, [C.VALUE, C.DATE]).coalesce(1)
+    LakeFiles(spark, lake_root).write_lines(frame, "raw/events", partition_by=[C.DATE])
+
+
+def run(lake_root: str, *args: str) -> int:
+    settings = [f"lake.root={lake_root}", "lake.engine=embedded", "spark.shuffle_partitions=2"]
+    return ingest_events.main([*[arg for setting in settings for arg in ("--set", setting)], *args])
+
+
+def table(spark, lake_root: str, name: str):
+    settings = load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded"]).lake
+    return open_lake(spark, settings).table(name)
+
+
+def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_date(spark, lake_root, capfd):
+    write_raw(
+        spark,
+        lake_root,
+        {
+            D: [
+                event("e1", "2026-10-05T02:00:00.000Z"),
+                event("e1", "2026-10-05T02:00:00.000Z"),
+                event("e2", "2026-10-05T03:00:00.000Z", event_type="search", keyword="skirt"),
+                # 17:00 UTC on the 4th is 01:00 on the 5th in Shanghai.
+                event("e3", "2026-10-04T17:00:00.000Z"),
+                # Late: it happened on the 3rd (local) and arrived with the 5th's files.
+                event("late", "2026-10-03T12:00:00.000Z"),
+                '{"event_id":"cut","user_id":"u1","eve',
+                event("neg", "2026-10-05T04:00:00.000Z", event_type="pay", order_id="o1", amount=-3.0),
+            ],
+            NEXT: [event("e5", "2026-10-06T02:00:00.000Z")],
+        },
+    )
+    assert (
+        run(
+            lake_root,
+            "--date",
+            "2026-10-05",
+            "--to-date",
+            "2026-10-06",
+            "--set",
+            "ingest.max_quarantine_rate=0.5",
+        )
+        == 0
+    )
+
+    events = table(spark, lake_root, "bronze.events")
+    quarantine = table(spark, lake_root, "bronze.events_quarantine")
+    actual = events.read().select(C.EVENT_ID, C.EVENT_DATE, C.INGEST_DATE)
+    expected = spark.createDataFrame(
+        [
+            ("e1", D, D),
+            ("e2", D, D),
+            ("e3", D, D),
+            ("late", dt.date(2026, 10, 3), D),
+            ("e5", NEXT, NEXT),
+        ],
+        actual.schema,
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True)
+    actual_quarantine = quarantine.read().select(C.EVENT_ID, C.REASONS, C.INGEST_FORMAT, C.INGEST_DATE)
+    expected_quarantine = spark.createDataFrame(
+        [("cut", ["malformed_json"], "events_jsonl", D), ("neg", ["out_of_range:amount"], "events_jsonl", D)],
+        T.StructType(
+            [
+                T.StructField(C.EVENT_ID, T.StringType()),
+                T.StructField(C.REASONS, REASONS_TYPE),
+                T.StructField(C.INGEST_FORMAT, T.StringType()),
+                T.StructField(C.INGEST_DATE, T.DateType()),
+            ]
+        ),
+    )
+    assert_df_equality(actual_quarantine, expected_quarantine, ignore_row_order=True, ignore_nullable=True)
+    # 7 lines = 4 valid + 2 quarantined + 1 duplicate, and the run says so.
+    assert "raw date 2026-10-05: 7 input lines, 4 valid, 2 quarantined (28.57%), 1 duplicates removed" in (
+        capfd.readouterr().err
+    )
+
+    versions = events.version(), quarantine.version()
+    before_events, before_quarantine = events.read(version=versions[0]), quarantine.read(version=versions[1])
+    assert run(lake_root, "--date", "2026-10-05", "--set", "ingest.max_quarantine_rate=0.5") == 0
+    assert (events.version(), quarantine.version()) == (versions[0] + 1, versions[1] + 1)
+    assert_df_equality(events.read(), before_events, ignore_row_order=True)
+    assert_df_equality(quarantine.read(), before_quarantine, ignore_row_order=True)
+
+
+def test_too_many_quarantined_lines_fail_the_run_after_the_quarantine_is_written(spark, lake_root):
+    write_raw(
+        spark,
+        lake_root,
+        {
+            D: [
+                event("ok", "2026-10-05T02:00:00.000Z"),
+                "not json",
+                event("x", "2026-10-05T02:00:00Z", user_id=""),
+            ]
+        },
+    )
+    assert run(lake_root, "--date", "2026-10-05") == 1
+    quarantined = table(spark, lake_root, "bronze.events_quarantine").read()
+    assert sorted(row[C.RAW_LINE] for row in quarantined.select(C.RAW_LINE).collect())[0] == "not json"
+    assert quarantined.where(F.col(C.INGEST_DATE) == F.lit(D)).count() == 2
+    # The day is not published: bronze.events was never written.
+    assert not table(spark, lake_root, "bronze.events").exists()
+
+
+def test_a_missing_raw_folder_fails_naming_the_folder(spark, lake_root, capfd):
+    assert run(lake_root, "--date", "2026-10-05") == 1
+    assert "raw/events/date=2026-10-05 does not exist (ingest.raw_dir=raw/events)" in capfd.readouterr().err

@@ -1,0 +1,116 @@
+"""PII pseudonyms: salted SHA-256, deterministic, salt-dependent; raw phone and e-mail never reach bronze."""
+
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs import ingest_catalog
+from shop_platform.config import load_config
+from shop_platform.settings import PiiSettings
+from shop_platform.storage import open_lake
+from shop_platform.storage.files import LakeFiles
+from transforms import columns as C
+from transforms.ingest.pii import pseudonymize_contacts
+from transforms.schemas import RAW_ITEMS_SCHEMA, RAW_USERS_SCHEMA
+
+SALT = "pepper-for-tests"
+CONTACTS = T.StructType([T.StructField(name, T.StringType()) for name in (C.USER_ID, C.PHONE, C.EMAIL)])
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_pseudonyms_are_salted_sha256_of_the_normalized_value(spark):
+    users = spark.createDataFrame(
+        [("u1", "138 0013-8000", " Li.Hua@Example.COM "), ("u2", None, "")], CONTACTS
+    )
+    actual = users.transform(pseudonymize_contacts, salt=SALT)
+    expected = spark.createDataFrame(
+        [("u1", sha256(SALT + "13800138000"), sha256(SALT + "li.hua@example.com")), ("u2", None, None)],
+        [C.USER_ID, C.PHONE_HASH, C.EMAIL_HASH],
+    )
+    assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_pseudonyms_are_deterministic_and_change_with_the_salt(spark):
+    users = spark.createDataFrame([("u1", "13800138000", "a@b.cn")], CONTACTS)
+    first, again, other = (
+        users.transform(pseudonymize_contacts, salt=salt).first() for salt in (SALT, SALT, "another-salt")
+    )
+    assert first == again
+    assert first[C.PHONE_HASH] != other[C.PHONE_HASH] and first[C.EMAIL_HASH] != other[C.EMAIL_HASH]
+
+
+def test_the_salt_comes_from_the_setting_or_the_named_environment_variable():
+    assert ingest_catalog.resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": "s1"}) == "s1"
+    assert ingest_catalog.resolve_salt(PiiSettings("MY_SALT", salt="s2"), {"MY_SALT": "s1"}) == "s2"
+    with pytest.raises(ingest_catalog.PiiSaltError, match=r"environment variable MY_SALT .*pii.salt"):
+        ingest_catalog.resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": ""})
+
+
+def test_the_catalog_job_stops_before_spark_without_a_salt(lake_root, monkeypatch, capfd):
+    monkeypatch.delenv("SHOP_PII_SALT", raising=False)
+    assert ingest_catalog.main(["--date", "2026-10-05", "--set", f"lake.root={lake_root}"]) == 2
+    assert "set the environment variable SHOP_PII_SALT" in capfd.readouterr().err
+
+
+def test_bronze_users_hold_pseudonyms_and_no_raw_pii(spark, lake_root, monkeypatch):
+    users = [
+        ("u1", "female", "1990", "Hangzhou", "2", "Zhejiang", "2025-01-02", "app", "ios", "13800138000", "a@b.cn"),
+        ("u2", "male", "n/a", "Suzhou", "2", "Jiangsu", "2025-03-04", "web", "web", "13900139000", "c@d.cn"),
+        (None, "male", "1980", "Wuxi", "3", "Jiangsu", "2025-03-04", "web", "web", "13700137000", "e@f.cn"),
+    ]  # fmt: skip
+    items = [
+        ("i1", "home", "kitchen", "Midea", "99.5", "2025-01-01"),
+        ("i2", "home", "bath", "X", "cheap", ""),
+    ]
+    files = LakeFiles(spark, lake_root)
+    files.write_csv(
+        spark.createDataFrame(users, [f.name for f in RAW_USERS_SCHEMA.fields]).coalesce(1), "raw/users"
+    )
+    files.write_csv(
+        spark.createDataFrame(items, [f.name for f in RAW_ITEMS_SCHEMA.fields]).coalesce(1), "raw/items"
+    )
+    monkeypatch.setenv("SHOP_PII_SALT", SALT)
+    settings = [f"lake.root={lake_root}", "lake.engine=embedded", "spark.shuffle_partitions=2"]
+    argv = [
+        "--date",
+        "2026-10-05",
+        *[a for s in settings for a in ("--set", s)],
+        "--set",
+        "ingest.max_quarantine_rate=0.7",
+    ]
+    assert ingest_catalog.main(argv) == 0
+
+    lake = open_lake(spark, load_config("local", settings[:2]).lake)
+    bronze_users = lake.table("bronze.users").read()
+    assert C.PHONE not in bronze_users.columns and C.EMAIL not in bronze_users.columns
+    actual = bronze_users.select(C.USER_ID, C.BIRTH_YEAR, C.PHONE_HASH, C.EMAIL_HASH)
+    expected = spark.createDataFrame(
+        [("u1", 1990, sha256(SALT + "13800138000"), sha256(SALT + "a@b.cn"))], actual.schema
+    )
+    assert_df_equality(actual, expected, ignore_nullable=True)
+
+    quarantine = lake.table("bronze.catalog_quarantine").read()
+    actual_quarantine = quarantine.select(C.DATASET, C.RECORD_ID, C.REASONS)
+    expected_quarantine = spark.createDataFrame(
+        [
+            ("users", "u2", ["wrong_type:birth_year"]),
+            ("users", None, ["missing:user_id"]),
+            ("items", "i2", ["wrong_type:list_price"]),
+        ],
+        actual_quarantine.schema,
+    )
+    assert_df_equality(actual_quarantine, expected_quarantine, ignore_row_order=True)
+    assert [row[C.ITEM_ID] for row in lake.table("bronze.items").read().collect()] == ["i1"]
+    # No raw phone number or address anywhere in what the job wrote.
+    written = bronze_users.select(F.to_json(F.struct("*"))).union(quarantine.select(F.to_json(F.struct("*"))))
+    text = " ".join(row[0] for row in written.collect())
+    for phone, email in [(u[9], u[10]) for u in users]:
+        assert phone not in text and email not in text

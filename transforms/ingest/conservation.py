@@ -1,0 +1,98 @@
+"""Accounting for every raw line: input lines = valid + quarantined + duplicates removed.
+
+All counts of a run come from one aggregation over the validated rows (`count_outcomes`), collected as a
+handful of rows; `IngestCounts` reads them and `check_conservation` fails loudly when a line went missing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from pyspark.sql import DataFrame, Row
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+
+LINES = "lines"
+VALID = "valid"
+QUARANTINED = "quarantined"
+DUPLICATE = "duplicate"
+_OUTCOME = "outcome:"
+_REASON = "reason:"
+
+
+class ConservationError(RuntimeError):
+    """Lines read and rows accounted for differ: a transform dropped or multiplied rows."""
+
+
+@dataclass(frozen=True)
+class IngestCounts:
+    """What one raw date produced."""
+
+    lines: int
+    valid: int
+    quarantined: int
+    duplicates: int
+    # Rows per reason code; a row with several reasons counts under each.
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def quarantine_rate(self) -> float:
+        """Share of input lines quarantined (0 for an empty day)."""
+        return self.quarantined / self.lines if self.lines else 0.0
+
+    @classmethod
+    def from_rows(cls, rows: Iterable[Row]) -> IngestCounts:
+        """Read the (METRIC, ROWS) rows of `count_outcomes`."""
+        metrics = {row[C.METRIC]: row[C.ROWS] for row in rows}
+        reasons = {m.removeprefix(_REASON): n for m, n in metrics.items() if m.startswith(_REASON)}
+        return cls(
+            lines=metrics.get(LINES, 0),
+            valid=metrics.get(_OUTCOME + VALID, 0),
+            quarantined=metrics.get(_OUTCOME + QUARANTINED, 0),
+            duplicates=metrics.get(_OUTCOME + DUPLICATE, 0),
+            reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
+        )
+
+
+def count_outcomes(checked: DataFrame) -> DataFrame:
+    """Count lines, outcomes and reasons in one pass.
+
+    Args:
+        checked: Validated rows with REASONS and IS_DUPLICATE.
+
+    Returns:
+        METRIC ("lines", "outcome:valid|quarantined|duplicate", "reason:<code>"), ROWS. Every row counts
+        under "lines" and under exactly one outcome; one the rules do not classify counts under none, and
+        the conservation check then fails.
+    """
+    quarantined = F.size(F.col(C.REASONS)) > 0
+    outcome = (
+        F.when(quarantined, F.lit(QUARANTINED))
+        .when(~quarantined & F.col(C.IS_DUPLICATE), F.lit(DUPLICATE))
+        .when(~quarantined & ~F.col(C.IS_DUPLICATE), F.lit(VALID))
+    )
+    metrics = F.concat(
+        F.array(F.lit(LINES), F.concat(F.lit(_OUTCOME), outcome)),
+        F.transform(F.col(C.REASONS), lambda reason: F.concat(F.lit(_REASON), reason)),
+    )
+    return (
+        checked.select(F.explode(metrics).alias(C.METRIC))
+        .where(F.col(C.METRIC).isNotNull())
+        .groupBy(C.METRIC)
+        .agg(F.count(F.lit(1)).alias(C.ROWS))
+        .select(C.METRIC, C.ROWS)
+    )
+
+
+def check_conservation(counts: IngestCounts, ingest_date: dt.date) -> None:
+    """Raise ConservationError, naming every count, unless lines = valid + quarantined + duplicates."""
+    accounted = counts.valid + counts.quarantined + counts.duplicates
+    if counts.lines != accounted:
+        raise ConservationError(
+            f"ingest of raw date {ingest_date}: {counts.lines} input lines but {accounted} accounted for "
+            f"(valid {counts.valid} + quarantined {counts.quarantined} + duplicates {counts.duplicates}); "
+            f"{counts.lines - accounted} lines unaccounted"
+        )
