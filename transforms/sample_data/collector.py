@@ -7,6 +7,7 @@ from pyspark.sql import functions as F
 
 from shop_platform.settings import DirtSettings
 from transforms import columns as C
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.dirt import corrupt_fields, corrupt_lines, with_dirt_kind
 from transforms.sample_data.late_arrivals import with_arrival_date
 from transforms.schemas import RAW_EVENT_SCHEMA
@@ -44,9 +45,11 @@ def raw_event_lines(
         DATE ("YYYY-MM-DD"), VALUE (the line).
     """
     return (
-        events.transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
+        events.transform(split_codegen)
+        .transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
         .transform(with_dirt_kind, seed=seed, dirt=dirt)
         .transform(corrupt_fields, seed=seed)
+        .transform(split_codegen)
         .transform(to_json_lines)
         .transform(corrupt_lines, seed=seed)
         .select(C.DATE, C.VALUE)

@@ -17,6 +17,7 @@ from transforms import columns as C
 from transforms import vocabulary as V
 from transforms.sample_data import ids
 from transforms.sample_data.catalog import CATEGORIES
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.funnel import event_time_ms
 from transforms.sample_data.items import pick_category, with_item_pick
 from transforms.sample_data.random import choice, uniform
@@ -125,7 +126,7 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
     return (
         plans.select(
             C.SESSION_NO, C.SESSION_ID, C.USER_IDX, C.USER_ID, C.PERSONA, C.FAVOURITE_CATEGORY, C.EVENT_DATE,
-            C.SESSION_START_MS, C.SPAN_MS, C.OFFSETS, C.DEVICE, C.CHANNEL, C.N_BROWSE, C.N_CART,
+            C.SESSION_START_MS, C.SPAN_MS, C.N_TOTAL, C.DEVICE, C.CHANNEL, C.N_BROWSE, C.N_CART,
             F.explode(F.sequence(F.lit(0), F.col(C.N_PLAIN) - F.lit(1))).alias(C.EVENT_POS),
         )
         .select("*", kind.alias(_KIND))
@@ -136,15 +137,18 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
         )
         # A null category (events without an item) makes every step of the pick null, and cheap.
         .select("*", F.when(has_item, pick_category(seed, "pick", *pick_keys)).alias(C.CATEGORY_IDX))
+        .transform(split_codegen)
         .transform(
             with_item_pick, seed=seed, keys=pick_keys, category=C.CATEGORY_IDX, out=C.ITEM_IDX, n_items=n_items,
             start_date=start_date, days=days,
         )
+        .transform(split_codegen)
         .select(
             "*",
             ids.event_id(ids.event_no(F.col(C.SESSION_NO), k)).alias(C.EVENT_ID),
-            F.timestamp_millis(event_time_ms(k)).alias(C.EVENT_TIME),
+            F.timestamp_millis(event_time_ms(seed, k)).alias(C.EVENT_TIME),
         )
+        .transform(split_codegen)
         .select(
             "*",
             F.when(kind_col.isin("add", "remove"), cart_quantity(seed, cart_j)).alias(C.QUANTITY),

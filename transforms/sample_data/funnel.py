@@ -22,21 +22,15 @@ MEAN_EVENT_GAP_MS = 35_000
 # Regular events end within this span after the session start; post-order events (refunds, reviews)
 # placed in a later session come within POST_ORDER_WINDOW_MS after that, so a whole session stays under
 # sessions.SESSION_MAX_MINUTES.
-REGULAR_SPAN_MAX_MS = 21 * 60_000 - 64
+REGULAR_SPAN_MAX_MS = 21 * 60_000
 POST_ORDER_WINDOW_MS = 3 * 60_000
 
 PLAN_COLUMNS = (
-    C.P_BASE,
-    C.P_ORDER,
-    C.ORDERED,
-    C.N_BROWSE,
-    C.N_CART,
-    C.REMOVED,
-    C.PAID,
-    C.N_PLAIN,
-    C.SPAN_MS,
-    C.OFFSETS,
+    C.P_BASE, C.P_ORDER, C.ORDERED, C.N_BROWSE, C.N_CART, C.REMOVED, C.PAID, C.N_PLAIN, C.N_TOTAL, C.SPAN_MS,
 )
+# An event's offset into the span is (position + EVENT_JITTER * u) / N_TOTAL of it: strictly increasing
+# with position, gaps between 1 - EVENT_JITTER and 1 + EVENT_JITTER times the mean.
+EVENT_JITTER = 0.9
 
 
 def lifted_probability(p: Column, conversion_lift: float) -> Column:
@@ -54,7 +48,7 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
 
     P_BASE is the persona's order probability times the channel factor times the user's propensity;
     treated sessions convert with the lifted probability P_ORDER. N_PLAIN counts the events before the
-    order; OFFSETS holds sorted fractions of SPAN_MS, one per event including order and pay.
+    order, N_TOTAL all regular events (with order and pay); they all fall within SPAN_MS of the start.
     """
     key = C.SESSION_NO
     p_base = F.least(
@@ -85,14 +79,9 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
     n_plain = F.col(C.N_BROWSE) + F.lit(2) * F.col(C.N_CART) + F.col(C.REMOVED).cast("int")
     n_total = F.col(C.N_PLAIN) + F.col(C.ORDERED).cast("int") + F.col(C.PAID).cast("int")
     span = F.least(
-        F.floor(n_total * F.lit(MEAN_EVENT_GAP_MS) * lognormal(seed, "span", -0.125, 0.5, key)),
+        F.floor(F.col(C.N_TOTAL) * F.lit(MEAN_EVENT_GAP_MS) * lognormal(seed, "span", -0.125, 0.5, key)),
         F.lit(REGULAR_SPAN_MAX_MS),
     )
-    later = F.array_sort(
-        F.transform(F.sequence(F.lit(1), n_total - F.lit(1)), lambda i: uniform(seed, "offset", key, i))
-    )
-    # sequence(1, 0) counts down, so a one-event session must not build it.
-    offsets = F.when(n_total > 1, F.concat(F.array(F.lit(0.0)), later)).otherwise(F.array(F.lit(0.0)))
     return (
         sessions.select("*", p_base.alias(C.P_BASE))
         .select("*", p_order.alias(C.P_ORDER))
@@ -100,18 +89,20 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
         .select("*", n_cart.cast("int").alias(C.N_CART), n_browse.cast("int").alias(C.N_BROWSE))
         .select("*", removed.alias(C.REMOVED), paid.alias(C.PAID))
         .select("*", n_plain.alias(C.N_PLAIN))
-        .select("*", span.cast("long").alias(C.SPAN_MS), offsets.alias(C.OFFSETS))
+        .select("*", n_total.alias(C.N_TOTAL))
+        .select("*", span.cast("long").alias(C.SPAN_MS))
         .select(*sessions.columns, *PLAN_COLUMNS)
     )
 
 
-def event_time_ms(pos: Column) -> Column:
-    """Epoch milliseconds of the session's event at 0-based position `pos` (needs SESSION_START_MS,
-    SPAN_MS, OFFSETS); adding `pos` keeps times strictly increasing with position."""
-    offset = F.element_at(F.col(C.OFFSETS), (pos + F.lit(1)).cast("int"))
-    return F.col(C.SESSION_START_MS) + F.floor(offset * F.col(C.SPAN_MS)).cast("long") + pos.cast("long")
+def event_time_ms(seed: int, pos: Column) -> Column:
+    """Epoch milliseconds of the session's event at 0-based position `pos` (needs SESSION_NO,
+    SESSION_START_MS, SPAN_MS, N_TOTAL): always inside the span, strictly increasing with position."""
+    jitter = F.lit(EVENT_JITTER) * uniform(seed, "event_time", C.SESSION_NO, pos.cast("int"))
+    share = (pos.cast("double") + jitter) / F.col(C.N_TOTAL)
+    return F.col(C.SESSION_START_MS) + F.floor(share * F.col(C.SPAN_MS)).cast("long")
 
 
 def session_end_ms() -> Column:
-    """An upper bound of the session's last regular event time (start + span + one ms per position)."""
-    return F.col(C.SESSION_START_MS) + F.col(C.SPAN_MS) + F.lit(64)
+    """When the session's regular events are over: its start plus its span."""
+    return F.col(C.SESSION_START_MS) + F.col(C.SPAN_MS)

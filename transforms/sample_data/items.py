@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from transforms import columns as C
 from transforms.sample_data import ids
 from transforms.sample_data.catalog import CATEGORIES, NEW_ARRIVAL_STRIDE, category_layout
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.personas import by_persona, category_weights, persona_choice
 from transforms.sample_data.random import ColumnOrValue, lognormal, uniform, zipf_rank
 
@@ -214,6 +215,7 @@ def with_item_pick(
             rank("a", F.greatest(ranked, F.lit(1))).alias("_pick_first"),
             F.when(compares, rank("b", size)).alias("_pick_second"),
         )
+        .transform(split_codegen)
         .select(*df.columns, "_pick_offset", "_pick_tilt", "_pick_second", first_local.alias("_pick_first"))
         .select(
             "*",

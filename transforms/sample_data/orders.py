@@ -59,8 +59,8 @@ def order_lines(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, 
         .select(
             "*",
             ids.order_id(F.col(C.SESSION_NO)).alias(C.ORDER_ID),
-            event_time_ms(F.col(C.N_PLAIN)).alias(C.ORDER_TIME_MS),
-            F.when(F.col(C.PAID), event_time_ms(F.col(C.N_PLAIN) + F.lit(1))).alias(C.PAY_TIME_MS),
+            event_time_ms(seed, F.col(C.N_PLAIN)).alias(C.ORDER_TIME_MS),
+            F.when(F.col(C.PAID), event_time_ms(seed, F.col(C.N_PLAIN) + F.lit(1))).alias(C.PAY_TIME_MS),
             F.explode(F.sequence(first_kept, F.col(C.N_CART) - F.lit(1))).alias(C.LINE_POS),
         )
         .select("*", F.lit(CART_PICK).alias(C.PICK_TAG), j.cast("int").alias(C.PICK_KEY))

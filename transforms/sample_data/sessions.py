@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.sample_data import ids
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.personas import by_persona, persona_choice, weekend_hour_weights
 from transforms.sample_data.random import bernoulli_count, choice, choice_table, table_choice, uniform
 from transforms.vocabulary import CHANNELS, DEVICES
@@ -25,6 +26,7 @@ SESSION_GAP_MINUTES = 32
 START_SPACING_MINUTES = SESSION_MAX_MINUTES + SESSION_GAP_MINUTES
 # Share of sessions on the user's preferred device; the rest spread over all devices.
 PREFERRED_DEVICE_SHARE = 0.8
+_MIDNIGHT, _SORTED, _LAST_START, _MINUTE = "_midnight_ms", "_sorted_starts", "_last_start", "_start_minute"
 
 SESSION_COLUMNS = (
     C.SESSION_NO,
@@ -111,31 +113,30 @@ def day_sessions(
         F.col(C.IS_WEEKEND), by_persona(lambda p: choice_table(weekend_hour_weights(p)))
     ).otherwise(by_persona(lambda p: choice_table(p.hour_weights)))
 
-    def start_minute(i: Column) -> Column:
-        hour = table_choice(uniform(seed, "start_hour", *keys, i), hour_table)
-        return (hour * F.lit(60)).cast("double") + uniform(seed, "start_minute", *keys, i) * F.lit(60.0)
+    def start_minute(i: int) -> Column:
+        hour = table_choice(uniform(seed, "start_hour", *keys, F.lit(i)), hour_table)
+        return (hour * F.lit(60)).cast("double") + uniform(seed, "start_minute", *keys, F.lit(i)) * F.lit(60.0)
 
-    candidates = F.transform(F.sequence(F.lit(0), F.lit(MAX_SESSIONS_PER_DAY - 1)), start_minute)
-    n_candidates = F.lit(1) + bernoulli_count(
-        seed, "extra_session", MAX_SESSIONS_PER_DAY - 1, extra_share, *keys
-    )
-    spaced = F.aggregate(
-        F.array_sort(F.slice(candidates, F.lit(1), n_candidates)),
-        F.array().cast("array<double>"),
-        lambda acc, x: F.concat(
-            acc,
-            F.array(
-                F.greatest(
-                    x, F.coalesce(F.try_element_at(acc, F.lit(-1)), F.lit(-1e9)) + START_SPACING_MINUTES
-                )
-            ),
-        ),
-    )
+    n_candidates = F.lit(1) + bernoulli_count(seed, "extra_session", MAX_SESSIONS_PER_DAY - 1, extra_share, *keys)
+    candidates = F.array(*[start_minute(i) for i in range(MAX_SESSIONS_PER_DAY)])
+    sorted_starts = F.col(_SORTED)
+
+    def pushed(i: int) -> Column:
+        # Pushing each sorted start to at least the previous one plus the spacing has the closed form
+        # t_i = i*D + max over j <= i of (s_j - j*D): compiled column expressions, no per-row lambda.
+        def s(j: int) -> Column:
+            return F.try_element_at(sorted_starts, F.lit(j + 1))
+
+        spaced = F.greatest(*[s(j) - F.lit(j * START_SPACING_MINUTES) for j in range(i + 1)]) if i else s(0)
+        return F.when(s(i).isNotNull(), spaced + F.lit(i * START_SPACING_MINUTES))
+
     midnight = local_midnight_ms(F.col(C.EVENT_DATE), timezone)
     next_midnight = local_midnight_ms(F.date_add(F.col(C.EVENT_DATE), 1), timezone)
     # Day length from the zone's own midnights: right on daylight-saving days too.
-    last_start = (next_midnight - midnight) / F.lit(60_000.0) - F.lit(START_SPACING_MINUTES)
-    starts = F.filter(spaced, lambda minute: minute <= last_start)
+    last_start = (next_midnight - F.col(_MIDNIGHT)) / F.lit(60_000.0) - F.lit(START_SPACING_MINUTES)
+    kept = F.array_compact(
+        F.array(*[F.when(pushed(i) <= F.col(_LAST_START), pushed(i)) for i in range(MAX_SESSIONS_PER_DAY)])
+    )
 
     session_no = (F.col(C.USER_IDX) * F.lit(days) + F.col(C.DAY_IDX)) * F.lit(MAX_SESSIONS_PER_DAY) + F.col(
         C.SLOT
@@ -148,11 +149,18 @@ def day_sessions(
         uniform(seed, "channel", C.SESSION_NO), CHANNELS, lambda p: [p.channel_weights[c] for c in CHANNELS]
     )
     return (
-        user_days.select("*", midnight.alias("_midnight"), F.posexplode(starts).alias(C.SLOT, "_minute"))
+        user_days.select(
+            "*",
+            midnight.alias(_MIDNIGHT),
+            F.array_sort(F.slice(candidates, F.lit(1), n_candidates)).alias(_SORTED),
+        )
+        .select("*", last_start.alias(_LAST_START))
+        .transform(split_codegen)
+        .select("*", F.posexplode(kept).alias(C.SLOT, _MINUTE))
         .select(
             "*",
             session_no.cast("long").alias(C.SESSION_NO),
-            (F.col("_midnight") + F.floor(F.col("_minute") * F.lit(60_000)))
+            (F.col(_MIDNIGHT) + F.floor(F.col(_MINUTE) * F.lit(60_000)))
             .cast("long")
             .alias(C.SESSION_START_MS),
         )
