@@ -64,6 +64,7 @@ def write_sample_data(data: SampleData, files: LakeFiles, partitions: int) -> di
         "truth/bundles": data.truth_bundles,
         "truth/campaigns": data.truth_campaigns,
         "truth/churn": data.truth_churn,
+        "truth/dirt": data.truth_dirt,
     }
     counts: dict[str, int] = {}
     # Lines are counted from the persisted frame, so the count and the files come from one computation.

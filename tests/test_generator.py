@@ -60,6 +60,7 @@ def test_truth_datasets_have_exactly_the_promised_columns(sample):
         "truth_bundles": ["bundle_id", "item_id"],
         "truth_campaigns": ["campaign_id", "user_id", "group", "planted_uplift"],
         "truth_churn": ["user_id", "churn_date"],
+        "truth_dirt": ["event_id", "date", "dirt"],
     }
     for name, columns in expected.items():
         assert getattr(data, name).columns == columns, name

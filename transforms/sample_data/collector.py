@@ -54,3 +54,18 @@ def raw_event_lines(
         .transform(corrupt_lines, seed=seed)
         .select(C.DATE, C.VALUE)
     )
+
+
+def planted_dirt(events: DataFrame, seed: int, late_share: float, dirt: DirtSettings, timezone: str) -> DataFrame:
+    """`truth/dirt`: EVENT_ID, DATE (the raw folder), DIRT for every event whose line carries a defect.
+
+    Dirt kind and arrival day are pure functions of the event id, so this recomputes exactly what
+    `raw_event_lines` planted without serializing anything.
+    """
+    return (
+        events.select(C.EVENT_ID, C.EVENT_TYPE, C.EVENT_TIME)
+        .transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
+        .transform(with_dirt_kind, seed=seed, dirt=dirt)
+        .where(F.col(C.DIRT).isNotNull())
+        .select(C.EVENT_ID, C.DATE, C.DIRT)
+    )

@@ -19,7 +19,7 @@ from transforms.sample_data.campaigns import (
     raw_campaigns,
     with_campaign,
 )
-from transforms.sample_data.collector import raw_event_lines
+from transforms.sample_data.collector import planted_dirt, raw_event_lines
 from transforms.sample_data.events import plain_events
 from transforms.sample_data.funnel import plan_sessions
 from transforms.sample_data.items import generate_items, raw_items
@@ -66,6 +66,7 @@ class SampleData:
     truth_bundles: DataFrame
     truth_campaigns: DataFrame
     truth_churn: DataFrame
+    truth_dirt: DataFrame
 
 
 def check_capacity(settings: GeneratorSettings) -> None:
@@ -138,13 +139,8 @@ def build_sample_data(
             )
         )
     )
-    raw_events = events.transform(
-        raw_event_lines,
-        seed=seed,
-        late_share=settings.late_event_share,
-        dirt=settings.dirt,
-        timezone=timezone,
-    )
+    collector = {"seed": seed, "late_share": settings.late_event_share, "dirt": settings.dirt, "timezone": timezone}
+    raw_events = events.transform(raw_event_lines, **collector)
     all_users = users.unionByName(bots)
     return SampleData(
         users=all_users,
@@ -164,4 +160,5 @@ def build_sample_data(
             assignments, planted_uplift(plans, assignments, campaign.conversion_lift)
         ),
         truth_churn=truth_churn(users),
+        truth_dirt=events.transform(planted_dirt, **collector),
     )
