@@ -1,6 +1,7 @@
 """Build the silver layer from bronze: clean sessionized events, bot flags, sessions, orders, order lines.
 
     shop-build-silver --env local --date 2026-10-30
+    shop-build-silver --env local --from-date 2026-10-01 --date 2026-10-30    # back-fill in one run
     spark-submit jobs/build_silver.py --env cluster --date 2026-10-30
 
 Each run recomputes the look-back window [run date - ingest.lookback_days, run date] so late events land
@@ -9,8 +10,9 @@ without rows is cleared). It also reads the day before the window: sessions that
 their first event gave them, so a session crossing midnight stays one session (only activity with no
 `sessions.gap_minutes` pause for more than a whole day would start a new id at the day before the window).
 Payments and refunds of orders placed before the window update those orders' rows (an upsert outside the
-window). Users flagged as bots on any day read are kept out of every table. Re-running a date gives the
-same tables.
+window). A user flagged as a bot on a day is kept out of every table for the days within
+`ingest.lookback_days` of it. Re-running a date gives the same tables, and a back-fill (`--from-date`)
+gives what the daily runs of its dates give.
 """
 
 from __future__ import annotations
@@ -55,9 +57,11 @@ log = get_logger("jobs.build_silver")
 ORDERS = "silver.orders"
 
 
-def window_dates(run_date: dt.date, lookback_days: int) -> list[dt.date]:
-    """The dates a run rewrites: run_date - lookback_days .. run_date."""
-    return [run_date - dt.timedelta(days=n) for n in range(lookback_days, -1, -1)]
+def window_dates(first_date: dt.date, run_date: dt.date, lookback_days: int) -> list[dt.date]:
+    """The dates a run rewrites: first_date - lookback_days .. run_date (first_date is the run date, or
+    the start of a back-fill)."""
+    start = first_date - dt.timedelta(days=lookback_days)
+    return [start + dt.timedelta(days=n) for n in range((run_date - start).days + 1)]
 
 
 def in_window(df: DataFrame, column: str, dates: list[dt.date]) -> DataFrame:
@@ -105,12 +109,15 @@ def read_items(lake: Lake) -> DataFrame:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Recompute the silver tables for the look-back window ending on the run date."""
-    parser = job_parser("Build silver events, bot users, sessions, orders and order items from bronze.")
+    parser = job_parser(
+        "Build silver events, bot users, sessions, orders and order items from bronze.", date_range=True
+    )
     ctx = parse_job_args(parser, argv)
     cfg = ctx.config
-    dates = window_dates(ctx.run_date, cfg.ingest.lookback_days)
-    # The day before the window is read, not written: it holds the start of sessions running into it.
-    first_read = dates[0] - dt.timedelta(days=1)
+    dates = window_dates(ctx.first_date, ctx.run_date, cfg.ingest.lookback_days)
+    # Days before the window are read, not written: the day before holds the start of sessions running
+    # into the window, and bot flags reach back over the look-back.
+    first_read = dates[0] - dt.timedelta(days=max(1, cfg.ingest.lookback_days))
     log.info("building silver for %s..%s (reading bronze from %s)", dates[0], dates[-1], first_read)
     spark = get_spark(cfg.spark, app_name="build_silver")
     lake = open_lake(spark, cfg.lake)
@@ -128,7 +135,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         StorageLevel.MEMORY_AND_DISK
     )
     events = (
-        clean.transform(exclude_bot_users, bot_users=bot_users)
+        clean.transform(exclude_bot_users, bot_users=bot_users, reach_days=cfg.ingest.lookback_days)
         .transform(
             sessionize,
             gap_minutes=cfg.sessions.gap_minutes,

@@ -1,6 +1,6 @@
 """Ingest one raw date of event lines (or a back-fill range) into bronze.events and its quarantine.
 
-    python -m jobs.ingest_events --env local --date 2026-10-07 [--to-date 2026-10-09]
+    python -m jobs.ingest_events --env local --date 2026-10-09 [--from-date 2026-10-07]
     python -m jobs.ingest_events --date 2017-11-25 --set ingest.format=taobao_user_behavior
 
 Each raw date D (folder `<ingest.raw_dir>/date=D`) replaces exactly the rows it produced before: valid
@@ -13,7 +13,6 @@ bronze.events as it was for that date, and exits with 1.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -52,12 +51,6 @@ FILE_MODIFICATION_TIME = "_metadata.file_modification_time"
 
 class RawFolderMissingError(FileNotFoundError):
     """The raw folder of a date does not exist."""
-
-
-def raw_dates(first: dt.date, last: dt.date | None) -> list[dt.date]:
-    """Every date of [first, last] (just `first` without `last`)."""
-    last = last or first
-    return [first + dt.timedelta(days=offset) for offset in range((last - first).days + 1)]
 
 
 def read_raw_lines(lake: Lake, raw_dir: str, day: dt.date) -> DataFrame:
@@ -145,21 +138,14 @@ def ingest_date(
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Ingest the raw event lines of --date (through --to-date) into bronze."""
+    """Ingest the raw event lines of --date (from --from-date on a back-fill) into bronze."""
     parser = job_parser(
-        "Ingest raw event lines into bronze.events, quarantining every bad line with reasons."
-    )
-    parser.add_argument(
-        "--to-date",
-        type=_parse_date,
-        default=None,
-        help="back-fill: ingest every raw date from --date to this",
+        "Ingest raw event lines into bronze.events, quarantining every bad line with reasons.",
+        date_range=True,
     )
     ctx = parse_job_args(parser, argv)
-    if ctx.args.to_date is not None and ctx.args.to_date < ctx.run_date:
-        parser.exit(2, f"--to-date {ctx.args.to_date} is before --date {ctx.run_date}\n")
     fmt = event_format(ctx.config.ingest.format)
-    days = raw_dates(ctx.run_date, ctx.args.to_date)
+    days = ctx.dates
     try:
         # The rules are rebuilt for every date; building them once here reports a bad setting before Spark.
         EventRules.from_settings(ctx.config.ingest, days[0], ctx.config.app.timezone)
@@ -184,13 +170,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             return status
     log.info("ingested raw dates %s..%s into %s and %s", days[0], days[-1], EVENTS_TABLE, QUARANTINE_TABLE)
     return 0
-
-
-def _parse_date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--to-date must be YYYY-MM-DD, got {text!r}") from exc
 
 
 if __name__ == "__main__":

@@ -22,9 +22,24 @@ class JobContext:
     env: str
     args: argparse.Namespace
 
+    @property
+    def first_date(self) -> dt.date:
+        """The first date of a back-fill (`--from-date`), or the run date for a daily run."""
+        return getattr(self.args, "from_date", None) or self.run_date
 
-def job_parser(description: str) -> argparse.ArgumentParser:
-    """A parser with the common job arguments; jobs add their own before calling `parse_job_args`."""
+    @property
+    def dates(self) -> list[dt.date]:
+        """Every date from `first_date` through the run date."""
+        days = (self.run_date - self.first_date).days
+        return [self.first_date + dt.timedelta(days=n) for n in range(days + 1)]
+
+
+def job_parser(description: str, date_range: bool = False) -> argparse.ArgumentParser:
+    """A parser with the common job arguments; jobs add their own before calling `parse_job_args`.
+
+    With `date_range`, the job also takes `--from-date`: a back-fill of every date from it through `--date`
+    in one run, giving the tables the daily runs of those dates would give.
+    """
     parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--env", default="local", help="config overlay: conf/<env>.yaml (default: local)")
     parser.add_argument(
@@ -41,6 +56,13 @@ def job_parser(description: str) -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="override one setting, e.g. --set lake.root=/tmp/lake (repeatable)",
     )
+    if date_range:
+        parser.add_argument(
+            "--from-date",
+            type=_parse_date,
+            default=None,
+            help="back-fill every date from this one through --date (default: --date alone)",
+        )
     return parser
 
 
@@ -53,6 +75,9 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
         parser.exit(2, f"configuration error: {exc}\n")
     configure_logging(config.logging.level)
     run_date = args.date or default_run_date(config.app.timezone)
+    from_date = getattr(args, "from_date", None)
+    if from_date is not None and from_date > run_date:
+        parser.exit(2, f"--from-date {from_date} is after the run date {run_date}\n")
     return JobContext(config=config, run_date=run_date, env=args.env, args=args)
 
 
@@ -66,4 +91,4 @@ def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--date must be YYYY-MM-DD, got {text!r}") from exc
+        raise argparse.ArgumentTypeError(f"dates are YYYY-MM-DD, got {text!r}") from exc

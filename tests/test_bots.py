@@ -63,17 +63,22 @@ def test_rates_above_either_limit_are_flagged_per_day_with_rule_and_value(spark)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_flagged_users_are_excluded_on_every_day(spark):
+def test_flagged_users_are_excluded_within_reach_of_a_flagged_day(spark):
     rows = [
         *burst("bot", D, 10, [0, 1, 2, 3]),
-        # The bot's quiet day is excluded too.
-        bronze_event("bot-quiet", "bot", "page_view", local(D + dt.timedelta(1), 10)),
+        # The bot's quiet days within reach (two days) before and after the flagged day go too.
+        bronze_event("bot-before", "bot", "page_view", local(D - dt.timedelta(2), 10)),
+        bronze_event("bot-after", "bot", "page_view", local(D + dt.timedelta(2), 10)),
+        # Beyond the reach the user's days are not judged by this flag.
+        bronze_event("bot-later", "bot", "page_view", local(D + dt.timedelta(3), 10)),
         bronze_event("person", "person", "page_view", local(D, 10)),
     ]
     events = cleanse_events(bronze_events(spark, rows), bronze_items(spark, []), TIMEZONE)
     flags = flag_bot_users(events, max_events_per_minute=3, max_events_per_day=100)
-    actual = exclude_bot_users(events, flags)
+    actual = exclude_bot_users(events, flags, reach_days=2)
     assert actual.columns == events.columns
     assert_df_equality(
-        actual.select(C.EVENT_ID), events.where(F.col(C.USER_ID) == "person").select(C.EVENT_ID)
+        actual.select(C.EVENT_ID),
+        events.where(F.col(C.EVENT_ID).isin("person", "bot-later")).select(C.EVENT_ID),
+        ignore_row_order=True,
     )

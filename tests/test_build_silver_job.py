@@ -55,26 +55,33 @@ def second_batch() -> list[dict]:
     ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def scenario(spark, tmp_path_factory):
-    root = str(tmp_path_factory.mktemp("silver_job") / "lake")
+def bronze_lake(spark, root: str):
+    """A lake with bronze.items and an empty bronze.events."""
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
-    bronze = lake.table("bronze.events", schema=BRONZE_EVENTS_SCHEMA, partition_by=BRONZE_EVENTS_PARTITIONS)
+    lake.table("bronze.events", schema=BRONZE_EVENTS_SCHEMA, partition_by=BRONZE_EVENTS_PARTITIONS).create()
     lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA).append(
         bronze_items(spark, [("i1", "electronics", "phones", "Apple"), ("i2", "home", "kitchen", "Midea")])
     )
-    args = ["--env", "local", "--set", f"lake.root={root}", "--set", "spark.shuffle_partitions=2"]
+    return lake
+
+
+def run_silver(lake, *dates: str) -> dict[str, int]:
+    """Run the job with a one-day look-back; returns each silver table's version afterwards."""
+    args = ["--env", "local", "--set", f"lake.root={lake.root}", "--set", "spark.shuffle_partitions=2"]
     args += ["--set", "ingest.lookback_days=1"]
+    assert main([*args, *dates]) == 0
+    return {name: lake.table(name).version() for name in TABLES}
 
-    def run(day: dt.date) -> dict[str, int]:
-        assert main([*args, "--date", day.isoformat()]) == 0
-        return {name: lake.table(name).version() for name in TABLES}
 
+@pytest.fixture(scope="module")
+def scenario(spark, tmp_path_factory):
+    lake = bronze_lake(spark, str(tmp_path_factory.mktemp("silver_job") / "lake"))
+    bronze = lake.table("bronze.events")
     bronze.append(bronze_events(spark, first_batch()))
-    first = run(D)
-    rerun = run(D)
+    first = run_silver(lake, "--date", D.isoformat())
+    rerun = run_silver(lake, "--date", D.isoformat())
     bronze.append(bronze_events(spark, second_batch()))
-    run(NEXT)
+    run_silver(lake, "--date", NEXT.isoformat())
     return {"lake": lake, "first": first, "rerun": rerun}
 
 
@@ -91,6 +98,14 @@ def test_rerun_of_a_date_gives_the_same_tables(scenario):
             lake.table(name).read(version=scenario["rerun"][name]),
             ignore_row_order=True,
         )
+
+
+def test_a_back_fill_gives_what_the_daily_runs_gave(spark, tmp_path, scenario):
+    lake = bronze_lake(spark, str(tmp_path / "lake"))
+    lake.table("bronze.events").append(bronze_events(spark, [*first_batch(), *second_batch()]))
+    run_silver(lake, "--from-date", D.isoformat(), "--date", NEXT.isoformat())
+    for name in TABLES:
+        assert_df_equality(lake.table(name).read(), latest(scenario, name), ignore_row_order=True)
 
 
 def test_session_crossing_midnight_is_one_session_in_the_day_it_started(scenario):

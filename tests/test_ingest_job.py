@@ -63,9 +63,9 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
     assert (
         run(
             lake_root,
-            "--date",
+            "--from-date",
             "2026-10-05",
-            "--to-date",
+            "--date",
             "2026-10-06",
             "--set",
             "ingest.max_quarantine_rate=0.5",

@@ -19,6 +19,8 @@ _PER_MINUTE = "_max_events_per_minute"
 _PER_DAY = "_events_per_day"
 _CHECK = "_check"
 
+_FLAGGED_DATE = "_flagged_date"
+
 
 def flag_bot_users(events: DataFrame, max_events_per_minute: int, max_events_per_day: int) -> DataFrame:
     """One row per user, day and rule broken: more than `max_events_per_minute` events within any 60
@@ -70,19 +72,23 @@ def _check(name: str, observed: Column, threshold: int) -> Column:
     )
 
 
-def exclude_bot_users(events: DataFrame, bot_users: DataFrame) -> DataFrame:
-    """Drop every event of a user flagged on any day of `bot_users`.
+def exclude_bot_users(events: DataFrame, bot_users: DataFrame, reach_days: int) -> DataFrame:
+    """Drop a user's events on every day within `reach_days` of a day the user was flagged.
 
-    A scraper that slows down for a day is still a scraper, so a flag removes the user from all the days
-    being computed, not only from the day it was raised on.
+    A scraper that slows down for a day is still a scraper, so a flag removes the user's events around
+    the flagged day too, not only on it. The reach is a fixed number of days (the look-back window), not
+    "every day this run reads", so a back-fill of a month excludes exactly what the daily runs excluded.
 
     Args:
-        events: Rows with USER_ID.
+        events: Rows with USER_ID and EVENT_DATE.
         bot_users: From `flag_bot_users`.
+        reach_days: How many days before and after a flagged day the user's events are dropped.
 
     Returns:
-        The input's columns, without the flagged users' rows.
+        The input's columns, without the flagged users' rows near their flagged days.
     """
-    return events.join(bot_users.select(C.USER_ID).distinct(), on=[C.USER_ID], how="left_anti").select(
-        *events.columns
+    flagged = bot_users.select(C.USER_ID, F.col(C.EVENT_DATE).alias(_FLAGGED_DATE)).distinct()
+    near_flag = (events[C.USER_ID] == flagged[C.USER_ID]) & (
+        F.abs(F.datediff(events[C.EVENT_DATE], flagged[_FLAGGED_DATE])) <= F.lit(reach_days)
     )
+    return events.join(flagged, on=near_flag, how="left_anti").select(*events.columns)
