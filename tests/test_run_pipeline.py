@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from jobs.run_pipeline import PIPELINE, Task, ordered, select
@@ -45,3 +47,42 @@ def test_shipped_pipeline_is_a_valid_dag_of_importable_jobs():
 
     for task in ordered(PIPELINE):
         assert callable(importlib.import_module(task.module).main)
+
+
+def run_recorded(monkeypatch, *argv: str) -> dict[str, list[str]]:
+    """Run the pipeline with every task replaced by the recording job; returns each task's arguments."""
+    import jobs.run_pipeline as runner
+    from tests import recording_job
+
+    monkeypatch.setattr(runner, "PIPELINE", tuple(replace(t, module="tests.recording_job") for t in PIPELINE))
+    monkeypatch.setattr(runner, "SAMPLE_DATA", replace(runner.SAMPLE_DATA, module="tests.recording_job"))
+    recording_job.CALLS.clear()
+    assert runner.main(["--env", "local", *argv]) == 0
+    names = [t.name for t in ordered(runner.PIPELINE)]
+    if "--sample-data" in argv:
+        names.insert(0, runner.SAMPLE_DATA.name)
+    assert len(recording_job.CALLS) == len(names)
+    return dict(zip(names, recording_job.CALLS, strict=True))
+
+
+def test_a_back_fill_gives_the_range_to_range_tasks_and_the_last_date_to_the_rest(monkeypatch):
+    setting = ["--set", "sessions.gap_minutes=20"]
+    calls = run_recorded(monkeypatch, "--from-date", "2026-10-01", "--date", "2026-10-30", *setting)
+    for task in PIPELINE:
+        expected = ["--env", "local", "--date", "2026-10-30", *setting]
+        if task.date_range:
+            expected += ["--from-date", "2026-10-01"]
+        assert calls[task.name] == expected, task.name
+
+
+def test_sample_data_generates_first_and_back_fills_the_generated_period(monkeypatch):
+    calls = run_recorded(monkeypatch, "--sample-data", "--date", "2026-10-30", "--set", "generator.days=10")
+    assert calls["generate_sample_data"] == ["--env", "local", "--date", "2026-10-30", "--set", "generator.days=10"]
+    assert calls["ingest_events"][-2:] == ["--from-date", "2026-10-21"]
+    assert "--from-date" not in calls["build_interactions"]
+
+
+def test_the_shipped_dag_orders_the_behaviour_stages():
+    names = [t.name for t in ordered(PIPELINE)]
+    assert names.index("ingest_events") < names.index("build_silver") < names.index("build_interactions")
+    assert names.index("ingest_catalog") < names.index("build_silver")
