@@ -9,6 +9,7 @@ JOBS = [
     "ingest_catalog",
     "build_silver",
     "build_interactions",
+    "build_user_features",
 ]
 
 setup(

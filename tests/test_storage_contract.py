@@ -154,6 +154,22 @@ def test_schema_mismatch_fails_naming_the_columns(orders, spark):
     assert orders.version() == 1
 
 
+def test_nested_values_promised_non_null_fit_a_column_that_allows_nulls_not_the_reverse(lake, spark):
+    nullable_tags = T.StructType([T.StructField("tags", T.ArrayType(T.StringType(), containsNull=True))])
+    table = lake.table("gold.tagged", schema=nullable_tags)
+    non_null = spark.range(1).select(F.array(F.lit("a"), F.lit("b")).alias("tags"))
+    assert not non_null.schema["tags"].dataType.containsNull
+    table.append(non_null)
+    assert table.read().collect() == [(["a", "b"],)]
+
+    strict = lake.table(
+        "gold.strict", schema=T.StructType([T.StructField("tags", T.ArrayType(T.StringType(), False))])
+    )
+    may_hold_null = spark.createDataFrame([(["a", None],)], nullable_tags)
+    with pytest.raises(SchemaMismatchError, match=r"tags \(table array<string>, data array<string>\)"):
+        strict.append(may_hold_null)
+
+
 def test_schema_evolution_adds_a_nullable_column_when_asked(orders, spark):
     new = spark.createDataFrame([order("o5", 5.0, DAY3)], SCHEMA).withColumn("coupon", F.lit("c1"))
     orders.append(new, merge_schema=True)

@@ -7,6 +7,11 @@ score the pipeline against the truth compare the read schema with these exactly.
 from pyspark.sql import types as T
 
 from transforms import columns as C
+from transforms.features.daily_activity import AMOUNT_COLUMNS as DAILY_AMOUNT_COLUMNS
+from transforms.features.daily_activity import COUNT_COLUMNS as DAILY_COUNT_COLUMNS
+from transforms.features.user_features import PROFILE_COLUMNS as FEATURE_PROFILE_COLUMNS
+from transforms.features.windows import SUMMED as WINDOW_SUMMED
+from transforms.features.windows import WINDOWS, windowed
 
 
 def _fields(*pairs: tuple[str, T.DataType]) -> T.StructType:
@@ -92,6 +97,9 @@ TRUTH_CAMPAIGNS_SCHEMA = _fields(
     (C.PLANTED_UPLIFT, T.DoubleType()),
 )
 TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.CHURN_DATE, T.DateType()))
+# One row per event whose raw line carries a planted defect: DATE is its raw folder ("YYYY-MM-DD"), DIRT the
+# kind (duplicate, malformed_json, missing_field, wrong_type, negative_amount, future_timestamp, ...).
+TRUTH_DIRT_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.DATE, T.StringType()), (C.DIRT, T.StringType()))
 
 
 # bronze.events: valid events, typed, partitioned by the shop-local date the event happened and the raw
@@ -307,4 +315,56 @@ BRONZE_CATALOG_QUARANTINE_SCHEMA = _fields(
     (C.SOURCE_FILE, T.StringType()),
     (C.INGESTED_AT, T.TimestampType()),
     (C.INGEST_DATE, T.DateType()),
+)
+
+
+# gold.user_daily_activity: one row per user and shop-local day with any event or session
+# (transforms/features/daily_activity.py); a daily run rewrites the look-back window.
+GOLD_USER_DAILY_ACTIVITY_PARTITIONS = [C.ACTIVITY_DATE]
+GOLD_USER_DAILY_ACTIVITY_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.ACTIVITY_DATE, T.DateType()),
+    *[(name, T.LongType()) for name in DAILY_COUNT_COLUMNS],
+    *[(name, T.DoubleType()) for name in DAILY_AMOUNT_COLUMNS],
+    (C.CATEGORIES, T.ArrayType(T.StringType())),
+    (C.EVENTS_BY_HOUR, T.ArrayType(T.LongType())),
+    (C.SESSIONS_BY_DEVICE, T.MapType(T.StringType(), T.LongType())),
+    (C.SESSIONS_BY_CHANNEL, T.MapType(T.StringType(), T.LongType())),
+)
+
+# gold.user_features: one row per user per snapshot date (transforms/features/user_features.py).
+_WINDOWED_TYPES = {
+    **{name: T.LongType() for name in WINDOW_SUMMED},
+    C.PAID_GMV: T.DoubleType(),
+    C.DAYS_ACTIVE: T.LongType(),
+    C.DISTINCT_CATEGORIES: T.IntegerType(),
+}
+GOLD_USER_FEATURES_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_USER_FEATURES_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    *[(f.name, f.dataType) for f in RAW_USERS_SCHEMA.fields if f.name in FEATURE_PROFILE_COLUMNS],
+    *[(windowed(name, days), data_type) for days in WINDOWS for name, data_type in _WINDOWED_TYPES.items()],
+    *[
+        (windowed(name, days), T.DoubleType())
+        for days in WINDOWS
+        for name in (C.AVG_ORDER_VALUE, C.REFUND_RATE)
+    ],
+    (C.DAYS_SINCE_LAST_VISIT, T.IntegerType()),
+    (C.DAYS_SINCE_LAST_ORDER, T.IntegerType()),
+    (C.FIRST_ORDER_DATE, T.DateType()),
+    (C.TOP_CATEGORIES, T.ArrayType(T.StringType())),
+    (C.TOP_BRANDS, T.ArrayType(T.StringType())),
+    (C.BRAND_CONCENTRATION, T.DoubleType()),
+    (C.PRICE_LEVEL, T.DoubleType()),
+    (C.DISCOUNT_SHARE, T.DoubleType()),
+    (C.COUPON_SHARE, T.DoubleType()),
+    (C.AVG_ORDER_LEAD_MINUTES, T.DoubleType()),
+    (C.ACTIVE_HOURS, T.ArrayType(T.IntegerType())),
+    (C.NIGHT_SHARE, T.DoubleType()),
+    (C.WEEKEND_SHARE, T.DoubleType()),
+    (C.MAIN_DEVICE, T.StringType()),
+    (C.MAIN_CHANNEL, T.StringType()),
+    (C.AGE, T.IntegerType()),
+    (C.TENURE_DAYS, T.IntegerType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
 )
