@@ -256,3 +256,23 @@ MAIN_DEVICE = "main_device"
 MAIN_CHANNEL = "main_channel"
 AVG_ORDER_LEAD_MINUTES = "avg_order_lead_minutes"
 PRICE_PERCENTILE = "price_percentile"
+
+# Gold tag snapshots: the long form of the user profile.
+TAG_ID = "tag_id"
+VALUE_BOOL = "value_bool"
+VALUE_NUM = "value_num"
+VALUE_LIST = "value_list"
+USERS = "users"
+
+# RFM (transforms.tags.rfm) and lifecycle stages (transforms.tags.lifecycle).
+RFM_RECENCY_DAYS = "rfm_recency_days"
+RFM_FREQUENCY = "rfm_frequency"
+RFM_MONETARY = "rfm_monetary"
+R_SCORE = "r_score"
+F_SCORE = "f_score"
+M_SCORE = "m_score"
+RFM_SCORE = "rfm_score"
+RFM_SEGMENT = "rfm_segment"
+LIFECYCLE_STAGE = "lifecycle_stage"
+FROM_STAGE = "from_stage"
+TO_STAGE = "to_stage"

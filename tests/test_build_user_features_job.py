@@ -1,0 +1,113 @@
+"""build_user_features end to end: daily runs with a late event equal a rebuild from all of silver."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs.build_user_features import main
+from shop_platform.settings import LakeSettings
+from shop_platform.storage import open_lake
+from tests.silver_builders import TIMEZONE, bronze_event, bronze_events, bronze_items, local
+from transforms import columns as C
+from transforms.events_cleansing import cleanse_events
+from transforms.schemas import (
+    BRONZE_ITEMS_SCHEMA,
+    BRONZE_USERS_SCHEMA,
+    SILVER_EVENTS_PARTITIONS,
+    SILVER_EVENTS_SCHEMA,
+    SILVER_SESSIONS_PARTITIONS,
+    SILVER_SESSIONS_SCHEMA,
+)
+from transforms.sessions import sessionize, summarise_sessions
+
+D1, D2, D3 = dt.date(2026, 10, 5), dt.date(2026, 10, 6), dt.date(2026, 10, 7)
+ITEMS = [("i1", "beauty", "skincare", "Lancome"), ("i2", "food", "snacks", "Oreo")]
+ON_TIME = [
+    bronze_event("a1", "ann", "page_view", local(D1, 9), item_id="i1"),
+    bronze_event("a2", "ann", "order", local(D1, 9, 5), order_id="o1", amount=30.0, items=[("i1", 1, 30.0)]),
+    bronze_event("a3", "ann", "pay", local(D2, 8), order_id="o1", amount=30.0),
+    bronze_event("b1", "bob", "page_view", local(D2, 22), item_id="i2"),
+    bronze_event("b2", "bob", "add_to_cart", local(D3, 1), item_id="i2", quantity=1),
+]
+# Happened on D1, arrived with D2's files: the D2 run's look-back must pick it up.
+LATE = bronze_event("late", "bob", "search", local(D1, 12), keyword="oreo", ingest_date=D2)
+
+
+def write_silver(spark, lake, rows) -> None:
+    clean = cleanse_events(bronze_events(spark, rows), bronze_items(spark, ITEMS), TIMEZONE)
+    events = sessionize(clean, gap_minutes=30, split_on_channel_change=True)
+    lake.table("silver.events", SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS).overwrite(
+        events.select(*SILVER_EVENTS_SCHEMA.fieldNames())
+    )
+    lake.table("silver.sessions", SILVER_SESSIONS_SCHEMA, SILVER_SESSIONS_PARTITIONS).overwrite(
+        summarise_sessions(events).select(*SILVER_SESSIONS_SCHEMA.fieldNames())
+    )
+
+
+def new_lake(spark, root: str):
+    lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
+    lake.table("bronze.items", BRONZE_ITEMS_SCHEMA).overwrite(bronze_items(spark, ITEMS))
+    users = [("ann", "female", 1996, "Hangzhou", 2, "Zhejiang", D1 - dt.timedelta(days=100), "app", "ios",
+              "h1", "e1", None)]  # fmt: skip
+    lake.table("bronze.users", BRONZE_USERS_SCHEMA).overwrite(
+        spark.createDataFrame(users, BRONZE_USERS_SCHEMA)
+    )
+    return lake
+
+
+def run(lake, *args: str) -> None:
+    settings = ["--set", f"lake.root={lake.root}", "--set", "spark.shuffle_partitions=2"]
+    assert main(["--env", "local", *settings, "--set", "ingest.lookback_days=1", *args]) == 0
+
+
+def test_daily_runs_with_a_late_event_equal_a_rebuild(spark, tmp_path):
+    daily_lake = new_lake(spark, str(tmp_path / "daily"))
+    write_silver(spark, daily_lake, ON_TIME)
+    run(daily_lake, "--date", D1.isoformat())
+    write_silver(spark, daily_lake, [*ON_TIME, LATE])
+    run(daily_lake, "--date", D2.isoformat())
+    run(daily_lake, "--date", D3.isoformat())
+
+    rebuilt_lake = new_lake(spark, str(tmp_path / "rebuilt"))
+    write_silver(spark, rebuilt_lake, [*ON_TIME, LATE])
+    run(rebuilt_lake, "--date", D3.isoformat(), "--rebuild")
+
+    def table(lake, name):
+        # Maps have no order, so chispa cannot sort by them: compare their sorted entries instead.
+        df = lake.table(name).read()
+        return df.select(
+            *[
+                F.array_sort(F.map_entries(f.name)).alias(f.name)
+                if isinstance(f.dataType, T.MapType)
+                else f.name
+                for f in df.schema.fields
+            ]
+        )
+
+    assert_df_equality(
+        table(daily_lake, "gold.user_daily_activity"),
+        table(rebuilt_lake, "gold.user_daily_activity"),
+        ignore_row_order=True,
+    )
+    last = F.col(C.SNAPSHOT_DATE) == D3
+    assert_df_equality(
+        table(daily_lake, "gold.user_features").where(last),
+        table(rebuilt_lake, "gold.user_features"),
+        ignore_row_order=True,
+    )
+    # The late search is on bob's D1, and each daily run left one snapshot partition.
+    bob = table(daily_lake, "gold.user_daily_activity").where(F.col(C.USER_ID) == "bob")
+    assert sorted((r[C.ACTIVITY_DATE], r[C.SEARCHES]) for r in bob.collect()) == [(D1, 1), (D2, 0), (D3, 0)]
+    snapshots = table(daily_lake, "gold.user_features").select(C.SNAPSHOT_DATE).distinct().collect()
+    assert sorted(r[0] for r in snapshots) == [D1, D2, D3]
+    ann = table(daily_lake, "gold.user_features").where(last & (F.col(C.USER_ID) == "ann")).first()
+    assert (ann["orders_7d"], ann["paid_gmv_7d"], ann[C.DAYS_SINCE_LAST_ORDER], ann[C.AGE]) == (
+        1,
+        30.0,
+        2,
+        30,
+    )

@@ -1,0 +1,172 @@
+"""The tag catalog: the shipped one is sound, a broken one fails naming the tag, tags evaluate to known values."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from chispa import assert_df_equality
+from pyspark.sql import functions as F
+
+from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
+from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
+from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
+
+BUILTINS = {name: name for name in ("rfm_segment", "r_score", "f_score", "m_score", "lifecycle_stage")}
+S = dt.date(2026, 10, 30)
+
+
+def with_builtins(features):
+    return features.select(
+        "*",
+        F.lit("champions").alias("rfm_segment"),
+        *[F.lit(5).alias(name) for name in ("r_score", "f_score", "m_score")],
+        F.lit("active").alias("lifecycle_stage"),
+    )
+
+
+def features(spark, rows: list[dict]):
+    """gold.user_features rows: null except the given columns."""
+    names = GOLD_USER_FEATURES_SCHEMA.fieldNames()
+    return spark.createDataFrame(
+        [tuple({"snapshot_date": S, **row}.get(n) for n in names) for row in rows], GOLD_USER_FEATURES_SCHEMA
+    )
+
+
+def write_catalog(tmp_path: Path, tags: list[dict], categories=None) -> Path:
+    base = {"name_zh": "标签", "name_en": "Tag", "description": "d", "category": "activity",
+            "subcategory": "engagement", "kind": "dynamic", "owner": "tests"}  # fmt: skip
+    data = {
+        "categories": categories
+        or [{"id": "activity", "name_zh": "活跃度", "name_en": "Activity", "subcategories": ["engagement"]}],
+        "tags": [{**base, **tag} for tag in tags],
+    }
+    path = tmp_path / "tags.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_the_shipped_catalog_is_sound_and_spans_every_category(spark):
+    catalog = load_tag_catalog(BUILTINS, TAGS_FILE)
+    assert len(catalog.tags) >= 40
+    assert {t.category for t in catalog.tags} == {c.id for c in catalog.categories}
+    assert {t.kind for t in catalog.tags} == {"static", "dynamic", "interest", "scenario", "predicted"}
+    empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
+    assert expression_problems(empty, catalog, BUILTINS) == []
+
+
+@pytest.mark.parametrize(
+    ("tags", "message"),
+    [
+        ([{"id": "a", "value_type": "boolean", "expression": "true"}] * 2, "tag 'a' is defined twice"),
+        (
+            [{"id": "a", "value_type": "boolean", "expression": "true", "category": "nope"}],
+            "tag 'a': category 'nope'",
+        ),
+        (
+            [{"id": "a", "value_type": "enum", "expression": "'x'"}],
+            "tag 'a': an enum tag needs its allowed values",
+        ),
+        ([{"id": "a", "value_type": "number", "builtin": "magic"}], "tag 'a': unknown builtin 'magic'"),
+        ([{"id": "a", "value_type": "boolean"}], "tag 'a': give exactly one of expression and builtin"),
+        (
+            [{"id": "Bad-Id", "value_type": "boolean", "expression": "true"}],
+            "tag 'Bad-Id': ids are lower-case",
+        ),
+        ([{"id": "a", "value_type": "colour", "expression": "true"}], "tags.a.value_type"),
+        (
+            [{"id": "a", "value_type": "boolean", "expression": "true", "colour": 1}],
+            "unknown key 'tags.a.colour'",
+        ),
+    ],
+)
+def test_a_broken_catalog_fails_before_spark_naming_the_tag(tmp_path, tags, message):
+    with pytest.raises(CatalogError, match=message.replace("(", r"\(")):
+        load_tag_catalog(BUILTINS, write_catalog(tmp_path, tags))
+
+
+@pytest.mark.parametrize(
+    ("tag", "message"),
+    [
+        ({"value_type": "boolean", "expression": "orders_7d >"}, "tag 'a': expression does not parse"),
+        ({"value_type": "boolean", "expression": "no_such_column > 0"}, "tag 'a': .*no_such_column"),
+        (
+            {"value_type": "boolean", "expression": "orders_7d"},
+            "tag 'a': a boolean tag, but its value is bigint",
+        ),
+        (
+            {
+                "value_type": "enum",
+                "values": ["x", "y"],
+                "expression": "CASE WHEN orders_7d > 0 THEN 'x' ELSE 'z' END",
+            },
+            r"tag 'a': returns \['z'\], outside its values",
+        ),
+    ],
+)
+def test_expressions_are_checked_against_the_features_naming_the_tag(spark, tmp_path, tag, message):
+    catalog = load_tag_catalog(BUILTINS, write_catalog(tmp_path, [{"id": "a", **tag}]))
+    empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
+    problems = expression_problems(empty, catalog, BUILTINS)
+    assert len(problems) == 1 and re.search(message, problems[0]), problems
+
+
+def test_tags_evaluate_to_known_values_in_the_profile_and_the_long_snapshot(spark, tmp_path):
+    catalog = load_tag_catalog(
+        BUILTINS,
+        write_catalog(
+            tmp_path,
+            [
+                {"id": "active_7d", "value_type": "boolean", "expression": "days_active_7d > 0"},
+                {
+                    "id": "band",
+                    "value_type": "enum",
+                    "values": ["hi", "lo"],
+                    "expression": "CASE WHEN orders_30d >= 2 THEN 'hi' WHEN orders_30d >= 0 THEN 'lo' END",
+                },
+                {"id": "gmv", "value_type": "number", "expression": "paid_gmv_30d"},
+                {"id": "cats", "value_type": "list", "expression": "top_categories"},
+                {"id": "stage", "value_type": "enum", "values": ["active"], "builtin": "lifecycle_stage"},
+            ],
+        ),
+    )
+    inputs = with_builtins(
+        features(
+            spark,
+            [
+                {
+                    "user_id": "u1",
+                    "days_active_7d": 3,
+                    "orders_30d": 2,
+                    "paid_gmv_30d": 10.5,
+                    "top_categories": ["beauty", "food"],
+                },
+                {"user_id": "u2", "days_active_7d": 0},
+            ],
+        )
+    )
+    profile = tag_profile(inputs, catalog, BUILTINS)
+    assert profile.columns == ["user_id", "active_7d", "band", "gmv", "cats", "stage", "snapshot_date"]
+    assert sorted(profile.collect()) == [
+        ("u1", True, "hi", 10.5, ["beauty", "food"], "active", S),
+        ("u2", False, None, None, None, "active", S),
+    ]
+    snapshot = tag_snapshot(profile, catalog)
+    expected = spark.createDataFrame(
+        [
+            ("u1", "active_7d", "true", True, None, None, S),
+            ("u1", "band", "hi", None, None, None, S),
+            ("u1", "gmv", "10.5", None, 10.5, None, S),
+            ("u1", "cats", "beauty,food", None, None, ["beauty", "food"], S),
+            ("u1", "stage", "active", None, None, None, S),
+            ("u2", "active_7d", "false", False, None, None, S),
+            ("u2", "stage", "active", None, None, None, S),
+        ],
+        snapshot.schema,
+    )
+    assert_df_equality(snapshot, expected, ignore_row_order=True, ignore_nullable=True)
+    stray = profile.withColumn("band", F.lit("mid"))
+    assert [tuple(r) for r in enum_violations(stray, catalog.tags).collect()] == [("band", "mid", 2)]
