@@ -120,7 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             **inputs,
         ).select(*GOLD_USER_FEATURES_SCHEMA.fieldNames())
         with timed(log, f"features snapshot {snapshot_date}"):
-            features_table.overwrite_partitions(features, {C.SNAPSHOT_DATE: [snapshot_date]})
+            # A feature added to the code becomes a new column; older snapshots read it as null.
+            features_table.overwrite_partitions(
+                features, {C.SNAPSHOT_DATE: [snapshot_date]}, merge_schema=True
+            )
     daily.unpersist()
     log.info("%s: wrote snapshots %s..%s", USER_FEATURES, ctx.first_date, ctx.run_date)
     return 0

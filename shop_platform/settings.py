@@ -239,6 +239,52 @@ class InteractionSettings:
                 yield "weights", f"{event_type} has a negative weight {weight}"
 
 
+# The feature windows RFM may read: transforms.features.windows.WINDOWS without the 1-day window (the
+# platform imports nothing from transforms; tests/test_config.py checks the two agree).
+RFM_WINDOWS = (7, 30, 90)
+
+
+@dataclass(frozen=True)
+class RfmSettings:
+    """RFM over one feature window: R days since the last order, F orders and M paid GMV in the window."""
+
+    # One of RFM_WINDOWS: F and M read orders_<n>d and paid_gmv_<n>d of gold.user_features.
+    window_days: int
+    # Each of R, F and M is high when its 1-5 score is above the snapshot's mean (or median) score.
+    split: Literal["mean", "median"]
+
+    def problems(self) -> Problems:
+        if self.window_days not in RFM_WINDOWS:
+            windows = ", ".join(map(str, RFM_WINDOWS))
+            yield "window_days", f"must be one of the feature windows {windows}, got {self.window_days}"
+
+
+@dataclass(frozen=True)
+class LifecycleSettings:
+    """Lifecycle stage thresholds in days (rules and precedence: transforms.tags.lifecycle)."""
+
+    # Registered at most this many days before the snapshot: new.
+    new_days: int
+    # Last visit (or registration, for a user who never visited) at most this many days ago: active;
+    # then silent up to silent_days, at risk up to churn_days, churned beyond.
+    active_days: int
+    silent_days: int
+    churn_days: int
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("new_days", "active_days", "silent_days", "churn_days"))
+        ordered = (("active_days", "silent_days"), ("silent_days", "churn_days"))
+        for lower, higher in ordered:
+            low, high = getattr(self, lower), getattr(self, higher)
+            if high <= low:
+                yield higher, f"must be greater than lifecycle.{lower} ({low}), got {high}"
+        if self.new_days >= self.churn_days:
+            yield (
+                "new_days",
+                f"must be less than lifecycle.churn_days ({self.churn_days}), got {self.new_days}",
+            )
+
+
 @dataclass(frozen=True)
 class Config:
     app: AppSettings
@@ -252,3 +298,5 @@ class Config:
     sessions: SessionSettings
     bots: BotSettings
     interactions: InteractionSettings
+    rfm: RfmSettings
+    lifecycle: LifecycleSettings

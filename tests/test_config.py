@@ -111,3 +111,52 @@ def test_default_run_date_is_yesterday_in_the_shop_time_zone():
     now = dt.datetime(2026, 10, 5, 20, 0, tzinfo=dt.timezone.utc)
     assert default_run_date("Asia/Shanghai", now) == dt.date(2026, 10, 5)
     assert default_run_date("UTC", now) == dt.date(2026, 10, 4)
+
+
+def test_rfm_and_lifecycle_defaults_load():
+    config = load_config("local")
+    assert (config.rfm.window_days, config.rfm.split) == (90, "mean")
+    lifecycle = config.lifecycle
+    assert lifecycle.active_days < lifecycle.silent_days < lifecycle.churn_days
+    assert lifecycle.new_days < lifecycle.churn_days
+
+
+def test_rfm_windows_are_the_feature_windows_longer_than_a_day():
+    from shop_platform.settings import RFM_WINDOWS
+    from transforms.features.windows import WINDOWS
+
+    assert set(RFM_WINDOWS) == {days for days in WINDOWS if days > 1}
+
+
+def test_rfm_window_and_split_are_validated_by_key():
+    with pytest.raises(
+        ConfigError, match=r"'rfm.window_days' must be one of the feature windows 7, 30, 90, got 14"
+    ):
+        load_config("local", ["rfm.window_days=14"])
+    with pytest.raises(ConfigError, match=r"'rfm.split' must be one of 'mean', 'median', got 'mode'"):
+        load_config("local", ["rfm.split=mode"])
+
+
+def test_lifecycle_thresholds_must_be_positive_and_ordered(conf_dir):
+    with pytest.raises(ConfigError, match=r"'lifecycle.active_days' must be positive, got 0"):
+        load_config("local", ["lifecycle.active_days=0"])
+    with pytest.raises(
+        ConfigError, match=r"'lifecycle.silent_days' must be greater than lifecycle.active_days \(7\), got 7"
+    ):
+        load_config("local", ["lifecycle.silent_days=7"])
+    with pytest.raises(
+        ConfigError, match=r"'lifecycle.churn_days' must be greater than lifecycle.silent_days \(14\), got 10"
+    ):
+        load_config("local", ["lifecycle.churn_days=10"])
+    with pytest.raises(
+        ConfigError, match=r"'lifecycle.new_days' must be less than lifecycle.churn_days \(30\), got 30"
+    ):
+        load_config("local", ["lifecycle.new_days=30"])
+    # Raising active_days alone in an overlay: the rule is reported on silent_days (and its file), and the
+    # message names the overridden active_days with its value.
+    write_overlay(conf_dir, "lifecycle:\n  active_days: 20\n")
+    with pytest.raises(
+        ConfigError,
+        match=r"'lifecycle.silent_days' must be greater than lifecycle.active_days \(20\), got 14",
+    ):
+        load_config("test", conf_dir=conf_dir)

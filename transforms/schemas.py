@@ -368,3 +368,25 @@ GOLD_USER_FEATURES_SCHEMA = _fields(
     (C.TENURE_DAYS, T.IntegerType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
+
+# gold.tag_snapshots: the long form of each day's tag values (transforms/tags/evaluate.py): one row per
+# user and tag with a value, the value as text plus in the typed column of its value type.
+GOLD_TAG_SNAPSHOTS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.TAG_ID, T.StringType()),
+    (C.VALUE, T.StringType()),
+    (C.VALUE_BOOL, T.BooleanType()),
+    (C.VALUE_NUM, T.DoubleType()),
+    (C.VALUE_LIST, T.ArrayType(T.StringType())),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.lifecycle_transitions: users per (previous stage, stage) between a snapshot and the one before it.
+GOLD_LIFECYCLE_TRANSITIONS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_LIFECYCLE_TRANSITIONS_SCHEMA = _fields(
+    (C.FROM_STAGE, T.StringType()),
+    (C.TO_STAGE, T.StringType()),
+    (C.USERS, T.LongType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)

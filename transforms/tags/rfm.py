@@ -99,7 +99,9 @@ def rfm_scores(features: DataFrame, window_days: int, split: str) -> DataFrame:
     # rather than rank a null.
     recency = F.when(
         buyer & last_order.isNull(),
-        F.raise_error(F.concat(F.lit(f"user has {orders} > 0 but no {C.DAYS_SINCE_LAST_ORDER}: "), C.USER_ID)),
+        F.raise_error(
+            F.concat(F.lit(f"user has {orders} > 0 but no {C.DAYS_SINCE_LAST_ORDER}: "), C.USER_ID)
+        ),
     ).otherwise(last_order)
     values = features.select(
         C.USER_ID,
