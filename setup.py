@@ -10,6 +10,8 @@ JOBS = [
     "build_silver",
     "build_interactions",
     "build_user_features",
+    "build_tag_snapshots",
+    "build_audiences",
 ]
 
 setup(

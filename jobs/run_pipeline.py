@@ -42,6 +42,8 @@ PIPELINE: tuple[Task, ...] = (
     Task("build_silver", "jobs.build_silver", ("ingest_catalog", "ingest_events"), date_range=True),
     Task("build_interactions", "jobs.build_interactions", ("build_silver",)),
     Task("build_user_features", "jobs.build_user_features", ("build_interactions",), date_range=True),
+    Task("build_tag_snapshots", "jobs.build_tag_snapshots", ("build_user_features",), date_range=True),
+    Task("build_audiences", "jobs.build_audiences", ("build_tag_snapshots",)),
 )
 # Not part of the daily DAG: real shops deliver raw files; the demo makes them first.
 SAMPLE_DATA = Task("generate_sample_data", "jobs.generate_sample_data")

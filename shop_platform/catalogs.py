@@ -173,3 +173,46 @@ def _id(entry: Any, position: int) -> str:
     if isinstance(entry, dict) and isinstance(entry.get("id"), str):
         return entry["id"]
     return f"[{position}]"
+
+
+AUDIENCES_FILE = CONF_DIR / "audiences.yaml"
+
+
+@dataclass(frozen=True)
+class Audience:
+    """A rule-based audience: a boolean rule over catalog tags (grammar: transforms.audiences.grammar)."""
+
+    id: str
+    name_zh: str
+    name_en: str
+    description: str
+    rule: str
+    owner: str
+
+
+def load_audiences(path: Path | str = AUDIENCES_FILE) -> tuple[Audience, ...]:
+    """The audiences at `path`; ids must be unique tag-like names. Rules are checked against the tag
+    catalog by the audience job, before Spark starts."""
+    path = Path(path)
+    data = read_yaml_mapping(path)
+    unknown = sorted(set(data) - {"audiences"})
+    if unknown:
+        raise CatalogError(f"{path}: unknown top-level key {unknown[0]!r} (known: audiences)")
+    try:
+        audiences = tuple(
+            build_dataclass(Audience, entry, f"audiences.{_id(entry, i)}", {}, str(path))
+            for i, entry in enumerate(data.get("audiences") or [])
+        )
+    except ConfigError as exc:
+        raise CatalogError(str(exc)) from exc
+    problems = []
+    seen: set[str] = set()
+    for audience in audiences:
+        if not TAG_ID.fullmatch(audience.id):
+            problems.append(f"audience {audience.id!r}: ids are lower-case letters, digits and _")
+        if audience.id in seen:
+            problems.append(f"audience {audience.id!r} is defined twice")
+        seen.add(audience.id)
+    if problems:
+        raise CatalogError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(problems))
+    return audiences

@@ -286,6 +286,15 @@ class LifecycleSettings:
 
 
 @dataclass(frozen=True)
+class TagSettings:
+    """Where the tag catalog and the audiences are: null means the shipped conf/tags.yaml and
+    conf/audiences.yaml."""
+
+    catalog: str | None
+    audiences: str | None
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppSettings
     lake: LakeSettings
@@ -300,3 +309,4 @@ class Config:
     interactions: InteractionSettings
     rfm: RfmSettings
     lifecycle: LifecycleSettings
+    tags: TagSettings

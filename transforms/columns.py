@@ -281,3 +281,14 @@ VALUE_AFTER = "value_after"
 CHANGE = "change"
 ENTERED = "entered"
 LEFT = "left"
+
+# Audiences.
+AUDIENCE_ID = "audience_id"
+OTHER_AUDIENCE_ID = "other_audience_id"
+
+# Tag quality.
+USERS_WITH_VALUE = "users_with_value"
+COVERAGE = "coverage"
+DISTINCT_VALUES = "distinct_values"
+DISTRIBUTION = "distribution"
+PSI = "psi"

@@ -390,3 +390,30 @@ GOLD_LIFECYCLE_TRANSITIONS_SCHEMA = _fields(
     (C.USERS, T.LongType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
+
+# gold.audience_members, gold.audience_sizes, gold.audience_overlap: per snapshot date.
+GOLD_AUDIENCE_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_AUDIENCE_MEMBERS_SCHEMA = _fields(
+    (C.AUDIENCE_ID, T.StringType()), (C.USER_ID, T.StringType()), (C.SNAPSHOT_DATE, T.DateType())
+)
+GOLD_AUDIENCE_SIZES_SCHEMA = _fields(
+    (C.AUDIENCE_ID, T.StringType()), (C.USERS, T.LongType()), (C.SNAPSHOT_DATE, T.DateType())
+)
+GOLD_AUDIENCE_OVERLAP_SCHEMA = _fields(
+    (C.AUDIENCE_ID, T.StringType()),
+    (C.OTHER_AUDIENCE_ID, T.StringType()),
+    (C.USERS, T.LongType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.tag_quality: per tag and snapshot date, coverage, value distribution and drift (transforms/tags/quality.py).
+GOLD_TAG_QUALITY_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_TAG_QUALITY_SCHEMA = _fields(
+    (C.TAG_ID, T.StringType()),
+    (C.USERS_WITH_VALUE, T.LongType()),
+    (C.COVERAGE, T.DoubleType()),
+    (C.DISTINCT_VALUES, T.LongType()),
+    (C.DISTRIBUTION, T.MapType(T.StringType(), T.DoubleType())),
+    (C.PSI, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
