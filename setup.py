@@ -12,6 +12,7 @@ JOBS = [
     "build_user_features",
     "build_tag_snapshots",
     "build_audiences",
+    "measure_behaviour_truth",
 ]
 
 setup(

@@ -1,0 +1,1 @@
+"""Scoring the behaviour pipeline against the sample-data generator's ground truth (`<lake.root>/truth/`)."""
