@@ -8,7 +8,8 @@ Each task is a job module with `main(argv) -> int`; the runner passes on `--env`
 logs each task's time, and stops at the first failure, naming the task so it can be resumed with `--from`.
 A back-fill passes `--from-date` to the tasks that take a date range and runs the others as of `--date`
 (they catch up from their own state). `--sample-data` first generates the sample shop for the period
-ending on `--date` and back-fills that whole period, unless `--from-date` says otherwise.
+ending on `--date`, back-fills that whole period (unless `--from-date` says otherwise) and ends by measuring
+sessions and quarantine against the generator's truth.
 """
 
 from __future__ import annotations
@@ -45,8 +46,15 @@ PIPELINE: tuple[Task, ...] = (
     Task("build_tag_snapshots", "jobs.build_tag_snapshots", ("build_user_features",), date_range=True),
     Task("build_audiences", "jobs.build_audiences", ("build_tag_snapshots",)),
 )
-# Not part of the daily DAG: real shops deliver raw files; the demo makes them first.
+# Not part of the daily DAG: real shops deliver raw files; the demo makes them first and, having the
+# generator's ground truth, measures sessions and quarantine against it at the end.
 SAMPLE_DATA = Task("generate_sample_data", "jobs.generate_sample_data")
+TRUTH_CHECK = Task(
+    "measure_behaviour_truth",
+    "jobs.measure_behaviour_truth",
+    ("build_silver", SAMPLE_DATA.name),
+    date_range=True,
+)
 
 
 def ordered(tasks: Sequence[Task]) -> list[Task]:
@@ -90,10 +98,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--sample-data",
         action="store_true",
-        help=f"first run {SAMPLE_DATA.name} for the period ending on --date and back-fill that period",
+        help=f"first run {SAMPLE_DATA.name} for the period ending on --date, back-fill that period and "
+        f"finish with {TRUTH_CHECK.name}",
     )
     ctx = parse_job_args(parser, argv)
-    pipeline = (SAMPLE_DATA, *PIPELINE) if ctx.args.sample_data else PIPELINE
+    pipeline = (SAMPLE_DATA, *PIPELINE, TRUTH_CHECK) if ctx.args.sample_data else PIPELINE
     try:
         tasks = select(ordered(pipeline), ctx.args.only, ctx.args.start_from)
     except ValueError as exc:

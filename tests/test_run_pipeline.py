@@ -56,11 +56,12 @@ def run_recorded(monkeypatch, *argv: str) -> dict[str, list[str]]:
 
     monkeypatch.setattr(runner, "PIPELINE", tuple(replace(t, module="tests.recording_job") for t in PIPELINE))
     monkeypatch.setattr(runner, "SAMPLE_DATA", replace(runner.SAMPLE_DATA, module="tests.recording_job"))
+    monkeypatch.setattr(runner, "TRUTH_CHECK", replace(runner.TRUTH_CHECK, module="tests.recording_job"))
     recording_job.CALLS.clear()
     assert runner.main(["--env", "local", *argv]) == 0
     names = [t.name for t in ordered(runner.PIPELINE)]
     if "--sample-data" in argv:
-        names.insert(0, runner.SAMPLE_DATA.name)
+        names = [runner.SAMPLE_DATA.name, *names, runner.TRUTH_CHECK.name]
     assert len(recording_job.CALLS) == len(names)
     return dict(zip(names, recording_job.CALLS, strict=True))
 
@@ -77,9 +78,17 @@ def test_a_back_fill_gives_the_range_to_range_tasks_and_the_last_date_to_the_res
 
 def test_sample_data_generates_first_and_back_fills_the_generated_period(monkeypatch):
     calls = run_recorded(monkeypatch, "--sample-data", "--date", "2026-10-30", "--set", "generator.days=10")
-    assert calls["generate_sample_data"] == ["--env", "local", "--date", "2026-10-30", "--set", "generator.days=10"]
+    assert calls["generate_sample_data"] == [
+        "--env",
+        "local",
+        "--date",
+        "2026-10-30",
+        "--set",
+        "generator.days=10",
+    ]
     assert calls["ingest_events"][-2:] == ["--from-date", "2026-10-21"]
     assert "--from-date" not in calls["build_interactions"]
+    assert calls["measure_behaviour_truth"][-2:] == ["--from-date", "2026-10-21"]
 
 
 def test_the_shipped_dag_orders_the_behaviour_stages():
