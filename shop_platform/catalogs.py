@@ -12,9 +12,9 @@ from typing import Any, Literal
 
 import yaml
 
-from shop_platform.config import CONF_DIR, ConfigError, build_dataclass
+from shop_platform.config import AUDIENCES_FILE_NAME, CONF_DIR, TAGS_FILE_NAME, ConfigError, build_dataclass
 
-TAGS_FILE = CONF_DIR / "tags.yaml"
+TAGS_FILE = CONF_DIR / TAGS_FILE_NAME
 
 Kind = Literal["static", "dynamic", "interest", "scenario", "predicted"]
 ValueType = Literal["boolean", "enum", "number", "list"]
@@ -175,7 +175,7 @@ def _id(entry: Any, position: int) -> str:
     return f"[{position}]"
 
 
-AUDIENCES_FILE = CONF_DIR / "audiences.yaml"
+AUDIENCES_FILE = CONF_DIR / AUDIENCES_FILE_NAME
 
 
 @dataclass(frozen=True)

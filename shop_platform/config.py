@@ -20,6 +20,10 @@ from shop_platform.settings import Config
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 BASE_FILE = "base.yaml"
+# Catalogs beside the settings (shop_platform.catalogs); they are not environment overlays.
+TAGS_FILE_NAME = "tags.yaml"
+AUDIENCES_FILE_NAME = "audiences.yaml"
+NOT_OVERLAYS = (BASE_FILE, TAGS_FILE_NAME, AUDIENCES_FILE_NAME)
 SET_SOURCE = "--set"
 
 T = TypeVar("T")
@@ -41,8 +45,8 @@ def load_config(
     base_path = conf_dir / BASE_FILE
     _merge(merged, _read_yaml(base_path), str(base_path), sources)
     overlay_path = conf_dir / f"{env}.yaml"
-    if not overlay_path.is_file():
-        available = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.name != BASE_FILE)
+    if not overlay_path.is_file() or overlay_path.name in NOT_OVERLAYS:
+        available = sorted(p.stem for p in conf_dir.glob("*.yaml") if p.name not in NOT_OVERLAYS)
         raise ConfigError(
             f"--env {env!r}: no overlay file {overlay_path} (available: {', '.join(available)})"
         )

@@ -82,8 +82,11 @@ def test_enum_and_range_rules_name_the_key():
 
 
 def test_unknown_environment_lists_the_available_ones():
-    with pytest.raises(ConfigError, match=r"--env 'staging'.*available: cluster, local"):
+    with pytest.raises(ConfigError, match=r"--env 'staging'.*available: cluster, local\)"):
         load_config("staging")
+    # The catalogs beside the settings are not environments.
+    with pytest.raises(ConfigError, match=r"--env 'tags'.*available: cluster, local\)"):
+        load_config("tags")
 
 
 def test_malformed_set_is_rejected():
