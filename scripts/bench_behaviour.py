@@ -51,25 +51,15 @@ from transforms.schemas import SILVER_SESSIONS_SCHEMA
 from transforms.sessions import sessionize, summarise_sessions
 
 SESSIONS_SQL = Path(__file__).with_name("sql") / "sessions.sql"
+# Untimed: the sampled users' events reshaped to reach the edges of the rules (gaps of exactly 30 minutes,
+# time ties, missing and switched channels), sessionized by both engines and compared.
+BOUNDARY_EVENTS_SQL = Path(__file__).with_name("sql") / "boundary_events.sql"
 CORES = 2
 # Raw event lines per user and day of the period from the generator's defaults (seed 20261101, 1.6 mean
 # sessions per active day, churn and inactive days included), measured on 7,116 and 16,862 users x 30 days
 # (3.51 and 3.50). Bots add dirt.bot_users x dirt.bot_events_per_day lines a day on top.
 EVENTS_PER_USER_DAY = 3.5
 TIMESTAMP_COLUMNS = (C.SESSION_START, C.SESSION_END)
-# The generated sessions are minutes long and hours apart, each through one channel: they never test the
-# edges of the rules. The boundary check reruns both engines (untimed) on the sampled users' events with
-# times stretched 20-fold from the first event and cut to the minute (gaps of exactly 30 minutes, and ties
-# that only event_id orders), every 7th event's channel removed and every 11th's switched to "ads".
-BOUNDARY_EVENTS_SQL = """
-SELECT * REPLACE (
-    to_timestamp(floor((epoch(event_time) - (SELECT min(epoch(event_time)) FROM events)) * 20 / 60) * 60)
-        AS event_time,
-    CASE WHEN hash(event_id) % 7 = 0 THEN NULL WHEN hash(event_id) % 11 = 0 THEN 'ads' ELSE channel END
-        AS channel
-)
-FROM events SEMI JOIN sample USING (user_id)
-"""
 
 
 def load_average() -> str:
@@ -192,14 +182,15 @@ def user_sample(table: str, size: int, seed: int) -> str:
 
 
 def boundary_events(source: str, target: str, sample_users: int, seed: int) -> None:
-    """Write the sampled users' events of `source`, reshaped by BOUNDARY_EVENTS_SQL, to `target`."""
+    """Write the sampled users' events of `source`, reshaped by sql/boundary_events.sql, to `target`."""
     os.makedirs(target)
     con = duckdb.connect()
     try:
         con.execute(f"SET threads = {CORES}")
         con.execute(f"CREATE VIEW events AS SELECT * FROM read_parquet('{source}/*.parquet')")
         con.execute(f"CREATE TABLE sample AS {user_sample('events', sample_users, seed)}")
-        con.execute(f"COPY ({BOUNDARY_EVENTS_SQL}) TO '{target}/events.parquet' (FORMAT parquet)")
+        query = BOUNDARY_EVENTS_SQL.read_text()
+        con.execute(f"COPY ({query}) TO '{target}/events.parquet' (FORMAT parquet)")
     finally:
         con.close()
 
@@ -310,7 +301,7 @@ def bench_scale(clock: Clock, spark: SparkSession, events: int, args, base: list
         "seed": config.generator.seed,
         "items": config.generator.items,
     }
-    print(f"[{events:,} events] generating {users:,} users x {args.days} days under {root}", flush=True)
+    print(f"[{events:,} events] {users:,} users x {args.days} days under {root}: generating", flush=True)
     generation = generate(clock, root, argv, scale)
     # A clean slate for the stages: only the raw files and the generator's truth stay.
     for layer in ("bronze", "silver", "gold", "mlflow"):
