@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
-from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame, Observation, SparkSession
+from pyspark.sql import functions as F
 
 from shop_platform.cli import JobContext, job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
@@ -28,6 +31,8 @@ from transforms.sample_data.dataset import GeneratorInputs, SampleData, build_sa
 log = get_logger("jobs.generate_sample_data")
 
 RAW_EVENTS = "raw/events"
+# Writes in flight at once (see `write_sample_data`).
+WRITERS = 3
 
 
 def build_inputs(spark: SparkSession, settings: GeneratorSettings) -> GeneratorInputs:
@@ -38,7 +43,10 @@ def build_inputs(spark: SparkSession, settings: GeneratorSettings) -> GeneratorI
         items=spark.range(0, settings.items, numPartitions=max(1, min(partitions, settings.items // 1000))),
         bundles=spark.range(0, settings.bundles, numPartitions=1),
         campaigns=spark.range(0, settings.campaigns.count, numPartitions=1),
-        bots=spark.range(0, settings.dirt.bot_users, numPartitions=1),
+        # Bots write a large share of all events: one partition each (up to `partitions`) spreads that work.
+        bots=spark.range(
+            0, settings.dirt.bot_users, numPartitions=max(1, min(partitions, settings.dirt.bot_users))
+        ),
     )
 
 
@@ -50,42 +58,63 @@ def period_start(ctx: JobContext) -> dt.date:
     return ctx.args.date - dt.timedelta(days=settings.days - 1)
 
 
+class LocalCheckpoints:
+    """The job's `Checkpoint`: materialises each shared frame once (`DataFrame.localCheckpoint`), logs it.
+
+    Every output is then built on the stored rows instead of regenerating them, and its plan starts from
+    them instead of from the whole generator, so planning stays fast and tasks stay small. The rows live
+    in the executors' block stores (memory, spilling to disk) for the life of the session.
+    `seconds` and `rows` record each materialisation.
+    """
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+        self.rows: dict[str, int] = {}
+
+    def __call__(self, frame: DataFrame, name: str) -> DataFrame:
+        started = time.perf_counter()
+        # Counted while it is stored: no second pass over the rows.
+        stored = Observation(name)
+        kept = frame.observe(stored, F.count(F.lit(1)).alias("rows")).localCheckpoint(eager=True)
+        self.rows[name] = stored.get["rows"]
+        self.seconds[name] = time.perf_counter() - started
+        log.info("generated %s: %d rows in %.2fs", name, self.rows[name], self.seconds[name])
+        return kept
+
+
 def write_sample_data(data: SampleData, files: LakeFiles, partitions: int) -> dict[str, int]:
-    """Write every raw and truth dataset; returns rows written per relative folder."""
-    csv = {
-        "raw/users": data.raw_users,
-        "raw/items": data.raw_items,
-        "raw/campaigns": data.raw_campaigns,
-        "raw/campaign_assignments": data.raw_campaign_assignments,
+    """Write every raw and truth dataset; returns rows written per relative folder.
+
+    The writes are independent Spark jobs, submitted WRITERS at a time from threads: while the driver
+    plans and compiles one, the executors run another's tasks.
+    """
+    lines = partial(files.write_lines, partition_by=[C.DATE])
+    writes = {
+        RAW_EVENTS: (data.raw_events.coalesce(partitions), lines),
+        "raw/users": (data.raw_users, files.write_csv),
+        "raw/items": (data.raw_items, files.write_csv),
+        "raw/campaigns": (data.raw_campaigns, files.write_csv),
+        "raw/campaign_assignments": (data.raw_campaign_assignments, files.write_csv),
+        "truth/personas": (data.truth_personas, files.write_parquet),
+        "truth/event_sessions": (data.truth_event_sessions, files.write_parquet),
+        "truth/bundles": (data.truth_bundles, files.write_parquet),
+        "truth/campaigns": (data.truth_campaigns, files.write_parquet),
+        "truth/churn": (data.truth_churn, files.write_parquet),
+        "truth/dirt": (data.truth_dirt, files.write_parquet),
     }
-    parquet = {
-        "truth/personas": data.truth_personas,
-        "truth/event_sessions": data.truth_event_sessions,
-        "truth/bundles": data.truth_bundles,
-        "truth/campaigns": data.truth_campaigns,
-        "truth/churn": data.truth_churn,
-        "truth/dirt": data.truth_dirt,
-    }
-    counts: dict[str, int] = {}
-    # Lines are counted from the persisted frame, so the count and the files come from one computation.
-    raw_events = data.raw_events.coalesce(partitions).persist(StorageLevel.MEMORY_AND_DISK)
-    with timed(log, f"write {RAW_EVENTS}"):
-        files.write_lines(raw_events, RAW_EVENTS, partition_by=[C.DATE])
-        counts[RAW_EVENTS] = raw_events.count()
-    raw_events.unpersist()
-    for folder, frame in csv.items():
-        counts[folder] = _write(folder, frame, files.write_csv)
-    for folder, frame in parquet.items():
-        counts[folder] = _write(folder, frame, files.write_parquet)
-    return counts
+    with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="write") as pool:
+        pending = {
+            folder: pool.submit(_write, folder, frame, writer) for folder, (frame, writer) in writes.items()
+        }
+        return {folder: future.result() for folder, future in pending.items()}
 
 
-def _write(folder: str, frame: DataFrame, writer) -> int:
-    frame = frame.persist(StorageLevel.MEMORY_AND_DISK)
+def _write(folder: str, frame: DataFrame, writer: Callable[[DataFrame, str], None]) -> int:
+    # Rows are counted while they are written, so the count and the files come from one computation.
+    written = Observation(folder)
     with timed(log, f"write {folder}"):
-        writer(frame, folder)
-        rows = frame.count()
-    frame.unpersist()
+        writer(frame.observe(written, F.count(F.lit(1)).alias("rows")), folder)
+    rows = written.get["rows"]
     log.info("%s: %d rows", folder, rows)
     return rows
 
@@ -98,18 +127,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     start = period_start(ctx)
     log.info(
         "generating %d users, %d items, %d days from %s (seed %d)",
-        settings.users, settings.items, settings.days, start, settings.seed,
+        settings.users,
+        settings.items,
+        settings.days,
+        start,
+        settings.seed,
     )
     spark = get_spark(ctx.config.spark, app_name="generate_sample_data")
     lake = open_lake(spark, ctx.config.lake)
-    data = build_sample_data(build_inputs(spark, settings), settings, ctx.config.app.timezone, start)
-    # Sessions and events feed several outputs; keeping them avoids regenerating them for each one.
-    data.plans.persist(StorageLevel.MEMORY_AND_DISK)
-    data.events.persist(StorageLevel.MEMORY_AND_DISK)
-    with timed(log, "generate and write sample data"):
+    with timed(log, "generate users, sessions, orders and events"):
+        data = build_sample_data(
+            build_inputs(spark, settings),
+            settings,
+            ctx.config.app.timezone,
+            start,
+            checkpoint=LocalCheckpoints(),
+        )
+    with timed(log, "write sample data"):
         counts = write_sample_data(data, lake.files, settings.partitions)
-    data.events.unpersist()
-    data.plans.unpersist()
     log.info(
         "wrote sample data under %s: %s",
         lake.files.root,

@@ -7,7 +7,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.generate_sample_data import build_inputs
+from jobs.generate_sample_data import LocalCheckpoints, build_inputs
 from shop_platform.config import load_config
 from transforms.sample_data.dataset import build_sample_data
 
@@ -24,17 +24,18 @@ SMALL = [
 
 
 def generate(spark, *overrides: str):
+    """The sample data as the job builds it: users, plans, orders and events materialised once."""
     settings = load_config("local", [*SMALL, *overrides]).generator
-    return build_sample_data(build_inputs(spark, settings), settings, TIMEZONE, settings.start_date), settings
+    inputs = build_inputs(spark, settings)
+    data = build_sample_data(inputs, settings, TIMEZONE, settings.start_date, checkpoint=LocalCheckpoints())
+    return data, settings
 
 
 @pytest.fixture(scope="module")
 def sample(spark):
     data, settings = generate(spark)
-    data.events.cache()
     data.raw_events.cache()
     yield data, settings
-    data.events.unpersist()
     data.raw_events.unpersist()
 
 

@@ -15,8 +15,10 @@ from transforms import columns as C
 from transforms import vocabulary as V
 from transforms.sample_data import ids
 from transforms.sample_data.catalog import CATEGORIES
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.events import event_record
 from transforms.sample_data.items import on_sale
+from transforms.sample_data.literals import nth
 from transforms.sample_data.personas import BOT
 from transforms.sample_data.random import uniform
 from transforms.sample_data.sessions import local_midnight_ms
@@ -28,6 +30,7 @@ BOT_MAX_STEP_MS = 10_000
 # A bot starts between 00:30 and 01:30 local time and spreads its events over at most this long.
 BOT_DAY_MS = 20 * 3_600_000
 BOT_SEARCH_SHARE = 0.15
+_START, _SEARCH = "_bot_start", "_bot_search"
 
 
 def bot_users(base: DataFrame, seed: int, first_idx: int, start_date: dt.date, days: int) -> DataFrame:
@@ -86,19 +89,11 @@ def bot_events(
         + F.floor(uniform(seed, "bot_start", C.USER_IDX, C.DAY_IDX) * F.lit(3_600_000))
     )
     jitter = F.floor(uniform(seed, "bot_jitter", number) * F.lit(0.8 * step_ms))
-    searches = uniform(seed, "bot_kind", number) < F.lit(BOT_SEARCH_SHARE)
-    item = on_sale(
-        seed,
-        F.floor(uniform(seed, "bot_item", number) * F.lit(n_items)).cast("long"),
-        F.col(C.EVENT_DATE),
-        n_items,
-        start_date,
-        days,
-    )
-    all_keywords = F.array(*[F.lit(k) for c in CATEGORIES for k in c.keywords])
-    keyword = F.element_at(
-        all_keywords, (F.floor(uniform(seed, "bot_keyword", number) * F.size(all_keywords)) + 1).cast("int")
-    )
+    searches = F.col(_SEARCH)
+    item = on_sale(seed, F.col(C.ITEM_IDX), F.col(C.EVENT_DATE), n_items, start_date, days)
+    all_keywords = [k for c in CATEGORIES for k in c.keywords]
+    keyword = nth(all_keywords, F.floor(uniform(seed, "bot_keyword", number) * F.lit(len(all_keywords))))
+    # Small steps with a split keep each generated method small enough for the JIT (see `codegen`).
     return (
         bots.select(
             C.USER_IDX,
@@ -106,20 +101,32 @@ def bot_events(
             F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(C.DAY_IDX),
         )
         .select("*", F.date_add(F.lit(start_date), F.col(C.DAY_IDX)).alias(C.EVENT_DATE))
+        # Once per bot-day: its session and the start of its run.
+        .select(
+            "*",
+            ids.session_id(F.lit(ids.BOT_NAMESPACE) + bot_day).alias(C.SESSION_ID),
+            start.alias(_START),
+        )
         .select("*", F.explode(F.sequence(F.lit(0), F.lit(events_per_day - 1))).alias(C.EVENT_POS))
-        .select("*", F.floor(uniform(seed, "bot_item", number) * F.lit(n_items)).cast("long").alias(C.ITEM_IDX))
+        .select(
+            "*",
+            F.floor(uniform(seed, "bot_item", number) * F.lit(n_items)).cast("long").alias(C.ITEM_IDX),
+            (uniform(seed, "bot_kind", number) < F.lit(BOT_SEARCH_SHARE)).alias(_SEARCH),
+        )
+        .select("*", F.when(~searches, ids.item_id(item, n_items)).alias(C.ITEM_ID))
+        .transform(split_codegen)
         .select(
             *event_record(
                 {
-                    C.SESSION_ID: ids.session_id(F.lit(ids.BOT_NAMESPACE) + bot_day),
+                    C.SESSION_ID: F.col(C.SESSION_ID),
                     C.EVENT_ID: ids.event_id(number),
                     C.USER_ID: F.col(C.USER_ID),
                     C.EVENT_TYPE: F.when(searches, F.lit(V.SEARCH)).otherwise(F.lit(V.PAGE_VIEW)),
-                    C.EVENT_TIME: F.timestamp_millis(start + k * F.lit(step_ms) + jitter),
+                    C.EVENT_TIME: F.timestamp_millis(F.col(_START) + k * F.lit(step_ms) + jitter),
                     C.DEVICE: F.lit("web"),
                     C.CHANNEL: F.lit("direct"),
                     C.PAGE_TYPE: F.when(~searches, F.lit(V.PAGE_PRODUCT)),
-                    C.ITEM_ID: F.when(~searches, ids.item_id(item, n_items)),
+                    C.ITEM_ID: F.col(C.ITEM_ID),
                     C.KEYWORD: F.when(searches, keyword),
                 }
             )

@@ -18,6 +18,7 @@ from transforms.sample_data.catalog import (
     category_layout,
     established_local_index,
 )
+from transforms.sample_data.literals import literal_array, nth
 from transforms.sample_data.random import uniform
 
 BUNDLE_ADD_PROB = 0.85
@@ -37,6 +38,19 @@ def _member_positions(bundle: int) -> list[tuple[int, int]]:
     return members
 
 
+def _member_items(n_bundles: int, n_items: int) -> list[list[int]]:
+    """The global item indexes of each bundle's members, by bundle number."""
+    layout = category_layout(n_items)
+    return [[layout.offsets[c] + local for c, local in _member_positions(b)] for b in range(n_bundles)]
+
+
+def _member_table(members: list[list[int]]) -> tuple[Column, list[int], list[int]]:
+    """All bundles' members end to end (a bigint array literal), and each bundle's offset and count in it."""
+    counts = [len(items) for items in members]
+    offsets = [sum(counts[:b]) for b in range(len(members))]
+    return literal_array([i for items in members for i in items], "bigint"), offsets, counts
+
+
 def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
     """Members of each bundle, from `base` = `spark.range(n_bundles)`.
 
@@ -54,34 +68,30 @@ def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
                     f"generator.bundles = {n_bundles} needs more items per category than generator.items = "
                     f"{n_items} gives; lower bundles or raise items"
                 )
-    # Members as literal data per bundle: the bundle count is configuration, not data, so this stays small.
-    member_lists = [
-        F.array(*[F.lit(layout.offsets[c] + local).cast("long") for c, local in _member_positions(b)])
-        for b in range(n_bundles)
-    ]
-    all_members = F.array(*member_lists) if member_lists else F.array().cast("array<array<bigint>>")
-    by_bundle = F.element_at(all_members, (F.col(C.RANGE_ID) + F.lit(1)).cast("int"))
+    if n_bundles == 0:
+        return base.select(
+            F.lit(None).cast("string").alias(C.BUNDLE_ID),
+            F.lit(None).cast("long").alias(C.ITEM_IDX),
+            F.lit(None).cast("string").alias(C.ITEM_ID),
+        )
+    # Members as literal data: the bundle count is configuration, not data, so this stays small.
+    members, offsets, counts = _member_table(_member_items(n_bundles, n_items))
+    bundle = F.col(C.RANGE_ID)
     return base.select(
-        F.format_string("b%03d", F.col(C.RANGE_ID) + F.lit(1)).alias(C.BUNDLE_ID),
-        F.explode(by_bundle).alias(_MEMBER),
+        F.format_string("b%03d", bundle + F.lit(1)).alias(C.BUNDLE_ID),
+        F.explode(F.slice(members, nth(offsets, bundle) + F.lit(1), nth(counts, bundle))).alias(_MEMBER),
     ).select(
         C.BUNDLE_ID,
-        F.col(_MEMBER).cast("long").alias(C.ITEM_IDX),
-        ids.item_id(F.col(_MEMBER).cast("long"), n_items).alias(C.ITEM_ID),
+        F.col(_MEMBER).alias(C.ITEM_IDX),
+        ids.item_id(F.col(_MEMBER), n_items).alias(C.ITEM_ID),
     )
-
-
-def _literal_map(pairs: list[tuple[Column, Column]], key_type: str, value_type: str) -> Column:
-    if not pairs:
-        return F.create_map().cast(f"map<{key_type},{value_type}>")
-    return F.create_map(*[part for pair in pairs for part in pair])
 
 
 def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int, lines: str) -> DataFrame:
     """Add the other members of every bundle an order touches to its array column `lines`.
 
     Each missing member is added (quantity 1) with BUNDLE_ADD_PROB. Membership is a literal map from item
-    to bundle and from bundle to members, so this is row-local: no join, no shuffle.
+    to bundle and a literal array of members by bundle, so this is row-local: no join, no shuffle.
 
     Args:
         orders: One row per order with SESSION_NO and `lines`, an array of struct(ITEM_IDX, QUANTITY)
@@ -94,23 +104,20 @@ def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int
     Returns:
         The columns of `orders`, with `lines` extended.
     """
-    layout = category_layout(n_items)
-    members = {
-        bundle: [layout.offsets[c] + local for c, local in _member_positions(bundle)] for bundle in range(n_bundles)
-    }
-    bundle_by_item = _literal_map(
-        [(F.lit(item).cast("long"), F.lit(bundle)) for bundle, items in members.items() for item in items],
-        "bigint",
-        "int",
+    if n_bundles == 0:
+        return orders
+    member_items = _member_items(n_bundles, n_items)
+    members, offsets, counts = _member_table(member_items)
+    bundle_by_item = F.map_from_arrays(
+        members, literal_array([b for b, items in enumerate(member_items) for _ in items], "int")
     )
-    items_by_bundle = _literal_map(
-        [(F.lit(b), F.array(*[F.lit(i).cast("long") for i in items])) for b, items in members.items()],
-        "int",
-        "array<bigint>",
-    )
+
+    def items_of(bundle: Column) -> Column:
+        return F.slice(members, nth(offsets, bundle) + F.lit(1), nth(counts, bundle))
+
     in_order = F.transform(F.col(lines), lambda line: line[C.ITEM_IDX])
     touched = F.array_distinct(F.filter(F.transform(in_order, lambda i: bundle_by_item[i]), lambda b: b.isNotNull()))
-    partners = F.array_except(F.flatten(F.transform(touched, lambda b: items_by_bundle[b])), in_order)
+    partners = F.array_except(F.flatten(F.transform(touched, items_of)), in_order)
     added = F.filter(
         partners, lambda item: uniform(seed, "bundle_add", C.SESSION_NO, item) < F.lit(BUNDLE_ADD_PROB)
     )

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.sample_data.funnel import lifted_probability
+from transforms.sample_data.literals import nth
 from transforms.sample_data.random import uniform
 from transforms.vocabulary import CONTROL, TREATMENT
 
@@ -46,12 +47,9 @@ def campaign_windows(
         uniform(seed, "campaign_start", k) * (segment - duration_days + 1)
     )
     start = F.date_add(F.lit(start_date), first_day.cast("int"))
-    names = F.array(*[F.lit(n) for n in CAMPAIGN_NAMES])
     return base.select(
         F.format_string("cmp%02d", k + F.lit(1)).alias(C.CAMPAIGN_ID),
-        F.element_at(names, (F.pmod(k, F.lit(len(CAMPAIGN_NAMES))) + F.lit(1)).cast("int")).alias(
-            C.CAMPAIGN_NAME
-        ),
+        nth(CAMPAIGN_NAMES, F.pmod(k, F.lit(len(CAMPAIGN_NAMES)))).alias(C.CAMPAIGN_NAME),
         start.alias(C.START_DATE),
         F.date_add(start, duration_days - 1).alias(C.END_DATE),
     )

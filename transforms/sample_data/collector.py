@@ -29,10 +29,14 @@ def to_json_lines(events: DataFrame) -> DataFrame:
     return events.select(C.EVENT_ID, C.DIRT, C.DATE, F.to_json(F.struct(*fields)).alias(C.VALUE))
 
 
-def raw_event_lines(
+def with_collector_fields(
     events: DataFrame, seed: int, late_share: float, dirt: DirtSettings, timezone: str
 ) -> DataFrame:
-    """The collector files `raw/events/date=<arrival day>/`: lines of JSON, some late, some dirty.
+    """Add what the collector decides per event: DATE, the raw folder it is filed under (some late), and
+    DIRT, the defect its line will carry (null for a clean line).
+
+    Both are pure functions of the event id and time, computed once: `raw_event_lines` plants them and
+    `planted_dirt` records them.
 
     Args:
         events: Clean events (EVENT_COLUMNS).
@@ -40,15 +44,27 @@ def raw_event_lines(
         late_share: Share of events filed one or two days after their local day.
         dirt: Defect rates.
         timezone: The shop's time zone, which decides the day an event is filed under.
+    """
+    return (
+        # Above a union of event kinds, the split keeps this projection from being copied into each kind.
+        events.transform(split_codegen)
+        .transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
+        .transform(with_dirt_kind, seed=seed, dirt=dirt)
+    )
+
+
+def raw_event_lines(events: DataFrame, seed: int) -> DataFrame:
+    """The collector files `raw/events/date=<arrival day>/`: lines of JSON, some late, some dirty.
+
+    Args:
+        events: Clean events with their collector fields (`with_collector_fields`).
+        seed: Generator seed.
 
     Returns:
         DATE ("YYYY-MM-DD"), VALUE (the line).
     """
     return (
-        events.transform(split_codegen)
-        .transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
-        .transform(with_dirt_kind, seed=seed, dirt=dirt)
-        .transform(corrupt_fields, seed=seed)
+        events.transform(corrupt_fields, seed=seed)
         .transform(split_codegen)
         .transform(to_json_lines)
         .transform(corrupt_lines, seed=seed)
@@ -56,16 +72,10 @@ def raw_event_lines(
     )
 
 
-def planted_dirt(events: DataFrame, seed: int, late_share: float, dirt: DirtSettings, timezone: str) -> DataFrame:
+def planted_dirt(events: DataFrame) -> DataFrame:
     """`truth/dirt`: EVENT_ID, DATE (the raw folder), DIRT for every event whose line carries a defect.
 
-    Dirt kind and arrival day are pure functions of the event id, so this recomputes exactly what
-    `raw_event_lines` planted without serializing anything.
+    Args:
+        events: Clean events with their collector fields (`with_collector_fields`).
     """
-    return (
-        events.select(C.EVENT_ID, C.EVENT_TYPE, C.EVENT_TIME)
-        .transform(with_arrival_date, seed=seed, late_share=late_share, timezone=timezone)
-        .transform(with_dirt_kind, seed=seed, dirt=dirt)
-        .where(F.col(C.DIRT).isNotNull())
-        .select(C.EVENT_ID, C.DATE, C.DIRT)
-    )
+    return events.where(F.col(C.DIRT).isNotNull()).select(C.EVENT_ID, C.DATE, C.DIRT)

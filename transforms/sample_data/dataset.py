@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
@@ -19,8 +20,8 @@ from transforms.sample_data.campaigns import (
     raw_campaigns,
     with_campaign,
 )
-from transforms.sample_data.collector import planted_dirt, raw_event_lines
-from transforms.sample_data.events import plain_events
+from transforms.sample_data.collector import planted_dirt, raw_event_lines, with_collector_fields
+from transforms.sample_data.events import EVENT_COLUMNS, plain_events
 from transforms.sample_data.funnel import plan_sessions
 from transforms.sample_data.items import generate_items, raw_items
 from transforms.sample_data.orders import order_events, order_lines, orders_from_lines
@@ -34,6 +35,14 @@ from transforms.sample_data.truth import (
     truth_personas,
 )
 from transforms.sample_data.users import generate_users, raw_users
+
+# Called with each frame that several outputs are built from, and its name; returns the frame to build on.
+Checkpoint = Callable[[DataFrame, str], DataFrame]
+
+
+def keep_lazy(frame: DataFrame, name: str) -> DataFrame:
+    """The `Checkpoint` that keeps nothing: every output recomputes the frames it is built from."""
+    return frame
 
 
 @dataclass(frozen=True)
@@ -80,7 +89,11 @@ def check_capacity(settings: GeneratorSettings) -> None:
 
 
 def build_sample_data(
-    inputs: GeneratorInputs, settings: GeneratorSettings, timezone: str, start_date: dt.date
+    inputs: GeneratorInputs,
+    settings: GeneratorSettings,
+    timezone: str,
+    start_date: dt.date,
+    checkpoint: Checkpoint = keep_lazy,
 ) -> SampleData:
     """Compose the generator: users and items, sessions and their events, orders, campaigns, dirt, truth.
 
@@ -89,16 +102,22 @@ def build_sample_data(
         settings: The `generator` section of the config.
         timezone: The shop's time zone (`app.timezone`): local days, hours and raw partitions.
         start_date: First day of the period (`settings.start_date` unless the job was given a date).
+        checkpoint: Applied to the frames that several outputs share, in order "users", "plans",
+            "orders" and "events" (with the collector's DATE and DIRT). A checkpoint that materialises
+            them (the job's) makes each one computed once and keeps every later plan small; the default
+            keeps everything lazy.
 
     Returns:
-        SampleData; nothing is computed until a frame is used.
+        SampleData; with the default checkpoint, nothing is computed until a frame is used.
     """
     check_capacity(settings)
     seed, days, n_items = settings.seed, settings.days, settings.items
     window = {"start_date": start_date, "days": days}
     campaign = settings.campaigns
 
-    users = inputs.users.transform(generate_users, seed=seed, churn_share=settings.churn_share, **window)
+    users = checkpoint(
+        inputs.users.transform(generate_users, seed=seed, churn_share=settings.churn_share, **window), "users"
+    )
     bots = inputs.bots.transform(bot_users, seed=seed, first_idx=settings.users, **window)
     items = inputs.items.transform(generate_items, seed=seed, n_items=n_items, **window)
     members = inputs.bundles.transform(bundle_members, n_bundles=settings.bundles, n_items=n_items)
@@ -107,7 +126,7 @@ def build_sample_data(
     )
     assignments = campaign_assignments(users, campaigns, seed=seed, eligible_share=campaign.eligible_share)
 
-    plans = (
+    plans = checkpoint(
         users.transform(active_user_days, seed=seed, **window)
         .transform(
             day_sessions,
@@ -117,13 +136,18 @@ def build_sample_data(
             timezone=timezone,
         )
         .transform(with_campaign, campaigns=campaigns, seed=seed, eligible_share=campaign.eligible_share)
-        .transform(plan_sessions, seed=seed, conversion_lift=campaign.conversion_lift)
+        .transform(plan_sessions, seed=seed, conversion_lift=campaign.conversion_lift),
+        "plans",
     )
-    orders = (
-        plans.transform(order_lines, seed=seed, n_items=n_items, **window)
-        .transform(orders_from_lines, seed=seed, n_bundles=settings.bundles, n_items=n_items)
+    orders = checkpoint(
+        plans.transform(order_lines, seed=seed, n_items=n_items, **window).transform(
+            orders_from_lines, seed=seed, n_bundles=settings.bundles, n_items=n_items
+        ),
+        "orders",
     )
-    events = (
+    # The collector's decisions (raw folder, defect) are part of the stored events: the raw lines and
+    # truth/dirt both read them instead of drawing them twice.
+    collected = checkpoint(
         plans.transform(plain_events, seed=seed, n_items=n_items, **window)
         .unionByName(orders.transform(order_events, seed=seed))
         .unionByName(post_order_events(orders, plans, seed=seed))
@@ -138,9 +162,16 @@ def build_sample_data(
                 **window,
             )
         )
+        .transform(
+            with_collector_fields,
+            seed=seed,
+            late_share=settings.late_event_share,
+            dirt=settings.dirt,
+            timezone=timezone,
+        ),
+        "events",
     )
-    collector = {"seed": seed, "late_share": settings.late_event_share, "dirt": settings.dirt, "timezone": timezone}
-    raw_events = events.transform(raw_event_lines, **collector)
+    events = collected.select(*EVENT_COLUMNS)
     all_users = users.unionByName(bots)
     return SampleData(
         users=all_users,
@@ -148,7 +179,7 @@ def build_sample_data(
         plans=plans,
         orders=orders,
         events=events,
-        raw_events=raw_events,
+        raw_events=raw_event_lines(collected, seed=seed),
         raw_users=raw_users(all_users),
         raw_items=raw_items(items),
         raw_campaigns=raw_campaigns(campaigns),
@@ -160,5 +191,5 @@ def build_sample_data(
             assignments, planted_uplift(plans, assignments, campaign.conversion_lift)
         ),
         truth_churn=truth_churn(users),
-        truth_dirt=events.transform(planted_dirt, **collector),
+        truth_dirt=planted_dirt(collected),
     )

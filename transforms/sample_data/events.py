@@ -20,6 +20,7 @@ from transforms.sample_data.catalog import CATEGORIES
 from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.funnel import event_time_ms
 from transforms.sample_data.items import pick_category, with_item_pick
+from transforms.sample_data.literals import nth
 from transforms.sample_data.random import choice, uniform
 from transforms.schemas import RAW_EVENT_SCHEMA
 
@@ -73,12 +74,11 @@ def cart_quantity(seed: int, j: Column) -> Column:
 def search_keyword(seed: int, *keys: Column | str) -> Column:
     """A search phrase from the keywords of a category the user would browse."""
     category = pick_category(seed, "search", *keys)
-    keywords = F.element_at(
-        F.array(*[F.array(*[F.lit(k) for k in c.keywords]) for c in CATEGORIES]),
-        (category + F.lit(1)).cast("int"),
-    )
-    index = F.floor(uniform(seed, "keyword", *keys) * F.size(keywords)) + F.lit(1)
-    return F.element_at(keywords, index.cast("int"))
+    # All categories' keywords end to end: the category's run starts at its offset.
+    counts = [len(c.keywords) for c in CATEGORIES]
+    offsets = [sum(counts[:i]) for i in range(len(CATEGORIES))]
+    index = nth(offsets, category) + F.floor(uniform(seed, "keyword", *keys) * nth(counts, category))
+    return nth([k for c in CATEGORIES for k in c.keywords], index)
 
 
 def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, days: int) -> DataFrame:

@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.sample_data.codegen import split_codegen
 from transforms.sample_data.personas import by_persona
 from transforms.sample_data.random import choice, geometric, lognormal, uniform
 
@@ -82,11 +83,14 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
         F.floor(F.col(C.N_TOTAL) * F.lit(MEAN_EVENT_GAP_MS) * lognormal(seed, "span", -0.125, 0.5, key)),
         F.lit(REGULAR_SPAN_MAX_MS),
     )
+    # The split points keep each generated method small enough for the JIT (see `codegen`).
     return (
-        sessions.select("*", p_base.alias(C.P_BASE))
+        sessions.transform(split_codegen)
+        .select("*", p_base.alias(C.P_BASE))
         .select("*", p_order.alias(C.P_ORDER))
         .select("*", ordered.alias(C.ORDERED))
         .select("*", n_cart.cast("int").alias(C.N_CART), n_browse.cast("int").alias(C.N_BROWSE))
+        .transform(split_codegen)
         .select("*", removed.alias(C.REMOVED), paid.alias(C.PAID))
         .select("*", n_plain.alias(C.N_PLAIN))
         .select("*", n_total.alias(C.N_TOTAL))

@@ -11,6 +11,8 @@ import math
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from transforms.sample_data.literals import literal_array
+
 ID_BITS = 48
 _MASK = (1 << ID_BITS) - 1
 # Odd multipliers below 2**15: the product with a 48-bit number stays below 2**63, so it never overflows.
@@ -25,11 +27,19 @@ _ITEM_MULTIPLIER = 2_147_483_647
 _ITEM_SHIFT = 7_919
 # Phone numbers and email suffixes: the same kind of permutation, of the user index.
 _PHONE_MULTIPLIER = 48_271
+_HEX_PAIRS = [f"{b:02x}" for b in range(256)]
+
+
+def _zero_padded(prefix: str, number: Column, digits: int) -> Column:
+    """`prefix` + `number` zero-padded to `digits` digits (more when needed): format_string("%0<digits>d")
+    without its per-row java.util.Formatter, which item ids, one per event, made costly."""
+    text = number.cast("string")
+    return F.concat(F.lit(prefix), F.when(number < F.lit(10**digits), F.lpad(text, digits, "0")).otherwise(text))
 
 
 def user_id(user_idx: Column) -> Column:
     """ "u0000123": the user index, zero-padded to seven digits (more digits when needed)."""
-    return F.format_string("u%07d", user_idx)
+    return _zero_padded("u", user_idx, 7)
 
 
 def item_id(item_idx: Column, n_items: int) -> Column:
@@ -37,8 +47,7 @@ def item_id(item_idx: Column, n_items: int) -> Column:
     if math.gcd(_ITEM_MULTIPLIER, n_items) != 1:
         raise ValueError(f"generator.items = {n_items} shares a factor with the item-id permutation")
     scrambled = F.pmod(item_idx * F.lit(_ITEM_MULTIPLIER) + F.lit(_ITEM_SHIFT), F.lit(n_items))
-    # format_string would turn a missing index into the text "inull".
-    return F.when(item_idx.isNotNull(), F.format_string("i%06d", scrambled))
+    return _zero_padded("i", scrambled, 6)
 
 
 def _mix48(number: Column, key: int) -> Column:
@@ -52,7 +61,15 @@ def _mix48(number: Column, key: int) -> Column:
 
 def opaque_id(prefix: str, number: Column, key: int) -> Column:
     """`prefix` + 12 hex digits of the 48-bit bijection of `number` (unique for unique numbers)."""
-    return F.concat(F.lit(prefix), F.lower(F.lpad(F.hex(_mix48(number, key)), ID_BITS // 4, "0")))
+    # Byte by byte from a table of "00".."ff": hex() writes upper case, and lowering it (lower() maps
+    # Unicode case, translate() walks a map per character) cost more than the rest of the id.
+    mixed = _mix48(number, key)
+    pairs = literal_array(_HEX_PAIRS)
+    digits = [
+        F.element_at(pairs, (F.shiftright(mixed, 8 * byte).bitwiseAND(F.lit(0xFF)) + F.lit(1)).cast("int"))
+        for byte in reversed(range(ID_BITS // 8))
+    ]
+    return F.concat(F.lit(prefix), *digits)
 
 
 def session_id(session_no: Column) -> Column:

@@ -17,6 +17,7 @@ from transforms import columns as C
 from transforms.sample_data import ids
 from transforms.sample_data.catalog import CATEGORIES, NEW_ARRIVAL_STRIDE, category_layout
 from transforms.sample_data.codegen import split_codegen
+from transforms.sample_data.literals import nth
 from transforms.sample_data.personas import by_persona, category_weights, persona_choice
 from transforms.sample_data.random import ColumnOrValue, lognormal, uniform, zipf_rank
 
@@ -26,25 +27,25 @@ FAVOURITE_CATEGORY_SHARE = 0.35
 LAUNCHED_WITHIN_DAYS = 720
 
 
-def _nth(values: Sequence[object], index: Column) -> Column:
-    """values[index] for a 0-based index column, from an array literal."""
-    return F.element_at(F.array(*[F.lit(v) for v in values]), (index + F.lit(1)).cast("int"))
-
-
 # Expressions here refer to each input as few times as possible: Spark may inline a column's whole
 # expression where it pushes a filter down, and repeated references multiply that expression's size.
+# `category_of` is the exception: pass it a column (or a field of a lambda variable), not an expression.
 
 
 def category_of(item_idx: Column, n_items: int) -> Column:
     """The category index (position in CATEGORIES) of a global item index: how many blocks end at or before it."""
     layout = category_layout(n_items)
     ends = [offset + size for offset, size in zip(layout.offsets, layout.sizes, strict=True)][:-1]
-    return F.size(F.filter(F.array(*[F.lit(e) for e in ends]), lambda end: end <= item_idx))
+    # A compiled CASE rather than a lambda over the ends: higher-order functions run interpreted.
+    category = F.when(item_idx < F.lit(ends[0]), F.lit(0))
+    for index, end in enumerate(ends[1:], start=1):
+        category = category.when(item_idx < F.lit(end), F.lit(index))
+    return category.otherwise(F.lit(len(ends)))
 
 
 def local_index(item_idx: Column, n_items: int) -> Column:
     """Position of an item inside its category block, which is also its popularity rank - 1."""
-    return item_idx - _nth(category_layout(n_items).offsets, category_of(item_idx, n_items))
+    return item_idx - nth(category_layout(n_items).offsets, category_of(item_idx, n_items))
 
 
 def list_price(seed: int, item_idx: Column, n_items: int) -> Column:
@@ -99,17 +100,19 @@ def generate_items(base: DataFrame, seed: int, n_items: int, start_date: dt.date
     idx = F.col(C.RANGE_ID)
     category = category_of(idx, n_items)
     local = local_index(idx, n_items)
-    brands = F.element_at(
-        F.array(*[F.array(*[F.lit(b) for b in c.brands]) for c in CATEGORIES]),
-        (category + F.lit(1)).cast("int"),
-    )
+    # All categories' brands end to end: the category's run starts at its offset.
+    brand_counts = [len(c.brands) for c in CATEGORIES]
+    brand_offsets = [sum(brand_counts[:i]) for i in range(len(CATEGORIES))]
     # Brands interleave through the popularity ranks, so every brand has popular and obscure items.
-    brand = F.element_at(brands, (F.pmod(local, F.size(brands)) + F.lit(1)).cast("int"))
+    brand = nth(
+        [b for c in CATEGORIES for b in c.brands],
+        nth(brand_offsets, category) + F.pmod(local, nth(brand_counts, category)),
+    )
     return base.select(
         idx.alias(C.ITEM_IDX),
         ids.item_id(idx, n_items).alias(C.ITEM_ID),
-        _nth([c.l1 for c in CATEGORIES], category).alias(C.CATEGORY_L1),
-        _nth([c.l2 for c in CATEGORIES], category).alias(C.CATEGORY_L2),
+        nth([c.l1 for c in CATEGORIES], category).alias(C.CATEGORY_L1),
+        nth([c.l2 for c in CATEGORIES], category).alias(C.CATEGORY_L2),
         brand.alias(C.BRAND),
         list_price(seed, idx, n_items).alias(C.LIST_PRICE),
         launch_date(seed, idx, n_items, start_date, days).alias(C.LAUNCH_DATE),
@@ -133,8 +136,8 @@ def pick_category(seed: int, salt: str, *keys: ColumnOrValue) -> Column:
 
 def _price_in(seed: int, category: Column, item_idx: Column) -> Column:
     """`list_price` when the item's category is already known (saves the category lookup)."""
-    mu = _nth([math.log(c.median_price) for c in CATEGORIES], category)
-    sigma = _nth([c.price_sigma for c in CATEGORIES], category)
+    mu = nth([math.log(c.median_price) for c in CATEGORIES], category)
+    sigma = nth([c.price_sigma for c in CATEGORIES], category)
     raw = lognormal(seed, "list_price", mu, sigma, item_idx)
     return F.round(F.greatest(F.ceil(raw) - F.lit(0.01), F.lit(0.99)), 2)
 
@@ -201,9 +204,9 @@ def with_item_pick(
     return (
         df.select(
             "*",
-            _nth(layout.sizes, cat).alias("_pick_size"),
-            _nth(layout.offsets, cat).alias("_pick_offset"),
-            _nth([len(c.brands) for c in CATEGORIES], cat).alias("_pick_brands"),
+            nth(layout.sizes, cat).alias("_pick_size"),
+            nth(layout.offsets, cat).alias("_pick_offset"),
+            nth([len(c.brands) for c in CATEGORIES], cat).alias("_pick_brands"),
             by_persona(lambda p: p.zipf_exponent).alias("_pick_exponent"),
             by_persona(lambda p: p.price_tilt).alias("_pick_tilt"),
             uniform(seed, "pick#mode", *keys).alias("_pick_mode"),

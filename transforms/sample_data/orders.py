@@ -112,7 +112,7 @@ def orders_from_lines(lines: DataFrame, seed: int, n_bundles: int, n_items: int)
         .agg(F.collect_list(F.struct(C.ITEM_IDX, C.QUANTITY)).alias(cart))
         .transform(with_bundle_items, seed=seed, n_bundles=n_bundles, n_items=n_items, lines=cart)
         # collect_list's order depends on the shuffle; sorting by item id makes the array deterministic.
-        .select(*ORDER_HEADER, F.array_sort(F.transform(F.col(cart), priced)).alias(C.ITEMS))
+        .select(*ORDER_HEADER, F.sort_array(F.transform(F.col(cart), priced)).alias(C.ITEMS))
         .select("*", F.round(gross, 2).alias(C.GROSS), coupon.alias(C.COUPON_ID))
         .select("*", _discount(F.col(C.COUPON_ID), F.col(C.GROSS)).alias(C.DISCOUNT))
         .select(

@@ -14,6 +14,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.sample_data.catalog import CATEGORIES, L1_NAMES
+from transforms.sample_data.literals import literal_array, nth
 from transforms.sample_data.random import choice_table, table_choice
 from transforms.vocabulary import CHANNELS
 
@@ -156,22 +157,23 @@ if any(abs(p.zipf_exponent - 1.0) < 1e-3 for p in PERSONAS):
     raise ValueError("persona zipf_exponent must not be 1; use e.g. 0.95 or 1.05")
 
 
-def by_persona(attribute: Callable[[Persona], object], persona: str = C.PERSONA) -> Column:
-    """The row's persona's `attribute(p)`, by lookup in a literal map (null for any other persona, e.g. bots).
+def persona_position(persona: str = C.PERSONA) -> Column:
+    """1-based position of the row's persona in PERSONAS; null for any other persona (e.g. bots)."""
+    position = F.array_position(literal_array(PERSONA_NAMES), F.col(persona)).cast("int")
+    return F.nullif(position, F.lit(0))
 
-    A map lookup keeps the generated code small where a CASE per persona would not: the generator uses
-    dozens of persona attributes per row, and code above the JVM's 8 KB JIT limit runs interpreted.
+
+def by_persona(attribute: Callable[[Persona], object], persona: str = C.PERSONA) -> Column:
+    """The row's persona's `attribute(p)`, a number, bool or string (null for any other persona, e.g. bots).
+
+    One lookup in a literal array (see `literals`): the generator uses dozens of persona attributes per
+    row, and both a CASE per persona and per-element literals made plans and generated code too big.
 
     Args:
-        attribute: Maps a Persona to a plain value (number, bool, string, or a list for an array).
+        attribute: Maps a Persona to a plain value.
         persona: The column holding the persona name.
     """
-    pairs = []
-    for p in PERSONAS:
-        value = attribute(p)
-        literal = F.array(*[F.lit(v) for v in value]) if isinstance(value, (list, tuple)) else F.lit(value)
-        pairs += [F.lit(p.name), literal]
-    return F.create_map(*pairs)[F.col(persona)]
+    return F.element_at(literal_array([attribute(p) for p in PERSONAS]), persona_position(persona))
 
 
 def category_weights(persona: Persona) -> list[float]:
@@ -193,7 +195,9 @@ def weekend_hour_weights(persona: Persona) -> list[float]:
 def persona_choice(u: Column, values: Sequence[object], weights_of: Callable[[Persona], Sequence[float]]) -> Column:
     """One of `values`, drawn by the uniform `u` with the row's persona's weights `weights_of(persona)`.
 
-    Uses per-persona inverse-CDF tables (`random.table_choice`): one array lookup per row.
+    Uses the personas' inverse-CDF tables (`random.choice_table`), laid end to end in one literal
+    array: one array lookup per row.
     """
-    index = table_choice(u, by_persona(lambda p: choice_table(weights_of(p))))
-    return F.element_at(F.array(*[F.lit(v) for v in values]), (index + F.lit(1)).cast("int"))
+    tables = literal_array([i for p in PERSONAS for i in choice_table(weights_of(p))])
+    index = table_choice(u, tables, persona_position() - F.lit(1))
+    return nth(values, index)

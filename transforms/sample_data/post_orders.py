@@ -7,7 +7,7 @@ session (positions from ids.POST_ORDER_FIRST_POS on), so they never clash with t
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
@@ -19,7 +19,6 @@ from transforms.sample_data.personas import by_persona
 from transforms.sample_data.random import choice, uniform
 
 REVIEW_DELAY_MS = 24 * 3_600_000
-_LINE = "_line"
 _HOST_FIELDS = (C.SESSION_START_MS, C.HOST_END_MS, C.SESSION_ID, C.DEVICE, C.CHANNEL)
 
 
@@ -61,28 +60,13 @@ def with_host_session(orders: DataFrame, plans: DataFrame) -> DataFrame:
     )
 
 
-def _post_event(seed: int, position: Column, values: dict[str, Column]) -> list[Column]:
-    number = ids.event_no(F.col(C.SESSION_NO), position)
-    delay = F.lit(1_000) + F.floor(
-        uniform(seed, "post_order_time", number) * F.lit(POST_ORDER_WINDOW_MS - 1_000)
-    )
-    return event_record(
-        {
-            C.SESSION_ID: F.col(f"{C.HOST}.{C.SESSION_ID}"),
-            C.EVENT_ID: ids.event_id(number),
-            C.USER_ID: F.col(C.USER_ID),
-            C.EVENT_TIME: F.timestamp_millis(F.col(f"{C.HOST}.{C.HOST_END_MS}") + delay.cast("long")),
-            C.DEVICE: F.col(f"{C.HOST}.{C.DEVICE}"),
-            C.CHANNEL: F.col(f"{C.HOST}.{C.CHANNEL}"),
-            C.ORDER_ID: F.col(C.ORDER_ID),
-            **values,
-        }
-    )
-
-
 def post_order_events(orders: DataFrame, plans: DataFrame, seed: int) -> DataFrame:
     """`refund` events (whole amount, with the persona's refund probability) and `review` events (each
     ordered item with the persona's review probability; refunded orders rate low).
+
+    Both kinds come from one pass over the hosted orders: line position -1 stands for the refund, 0.. for
+    the review of each ordered item, and the event's position in the order's numbering is
+    POST_ORDER_FIRST_POS + 1 + line position.
 
     Args:
         orders: From `orders.orders_from_lines`.
@@ -92,36 +76,42 @@ def post_order_events(orders: DataFrame, plans: DataFrame, seed: int) -> DataFra
     Returns:
         EVENT_COLUMNS.
     """
-    hosted = with_host_session(orders, plans).select(
-        "*", (uniform(seed, "refund", C.SESSION_NO) < by_persona(lambda p: p.refund_prob)).alias(C.REFUNDED)
-    )
-    refunds = hosted.where(F.col(C.REFUNDED)).select(
-        *_post_event(
-            seed,
-            F.lit(ids.POST_ORDER_FIRST_POS),
-            {
-                C.EVENT_TYPE: F.lit(V.REFUND),
-                C.AMOUNT: F.col(C.AMOUNT),
-            },
-        )
-    )
+    line = F.col(C.LINE_POS)
+    is_refund = line == F.lit(-1)
+    refunded = F.col(C.REFUNDED)
+    reviewed = uniform(seed, "review", C.SESSION_NO, C.LINE_POS) < by_persona(lambda p: p.review_prob)
     rating_draw = uniform(seed, "rating", C.SESSION_NO, C.LINE_POS)
-    rating = F.when(F.col(C.REFUNDED), choice(rating_draw, [1, 2, 3], [50, 30, 20])).otherwise(
+    rating = F.when(refunded, choice(rating_draw, [1, 2, 3], [50, 30, 20])).otherwise(
         choice(rating_draw, [5, 4, 3, 2, 1], [55, 25, 10, 5, 5])
     )
-    reviews = (
-        hosted.select("*", F.posexplode(C.ITEMS).alias(C.LINE_POS, _LINE))
-        .where(uniform(seed, "review", C.SESSION_NO, C.LINE_POS) < by_persona(lambda p: p.review_prob))
+    number = ids.event_no(F.col(C.SESSION_NO), F.lit(ids.POST_ORDER_FIRST_POS + 1) + line)
+    delay = F.lit(1_000) + F.floor(
+        uniform(seed, "post_order_time", number) * F.lit(POST_ORDER_WINDOW_MS - 1_000)
+    )
+    reviewed_item = F.element_at(F.col(C.ITEMS), (line + F.lit(1)).cast("int"))[C.ITEM_ID]
+    return (
+        with_host_session(orders, plans)
         .select(
-            *_post_event(
-                seed,
-                F.lit(ids.POST_ORDER_FIRST_POS + 1) + F.col(C.LINE_POS),
+            "*",
+            (uniform(seed, "refund", C.SESSION_NO) < by_persona(lambda p: p.refund_prob)).alias(C.REFUNDED),
+            F.explode(F.sequence(F.lit(-1), F.size(C.ITEMS) - F.lit(1))).alias(C.LINE_POS),
+        )
+        .where(F.when(is_refund, refunded).otherwise(reviewed))
+        .select(
+            *event_record(
                 {
-                    C.EVENT_TYPE: F.lit(V.REVIEW),
-                    C.ITEM_ID: F.col(f"{_LINE}.{C.ITEM_ID}"),
-                    C.RATING: rating,
-                },
+                    C.SESSION_ID: F.col(f"{C.HOST}.{C.SESSION_ID}"),
+                    C.EVENT_ID: ids.event_id(number),
+                    C.USER_ID: F.col(C.USER_ID),
+                    C.EVENT_TYPE: F.when(is_refund, F.lit(V.REFUND)).otherwise(F.lit(V.REVIEW)),
+                    C.EVENT_TIME: F.timestamp_millis(F.col(f"{C.HOST}.{C.HOST_END_MS}") + delay.cast("long")),
+                    C.DEVICE: F.col(f"{C.HOST}.{C.DEVICE}"),
+                    C.CHANNEL: F.col(f"{C.HOST}.{C.CHANNEL}"),
+                    C.ORDER_ID: F.col(C.ORDER_ID),
+                    C.AMOUNT: F.when(is_refund, F.col(C.AMOUNT)),
+                    C.ITEM_ID: F.when(~is_refund, reviewed_item),
+                    C.RATING: F.when(~is_refund, rating),
+                }
             )
         )
     )
-    return refunds.unionByName(reviews)

@@ -35,7 +35,8 @@ def uniform(seed: int, salt: str, *keys: ColumnOrValue) -> Column:
     """
     hashed = F.xxhash64(F.lit(seed), F.lit(salt), *[_col(k) for k in keys])
     # The top 53 bits fill a double's mantissa exactly; +0.5 keeps the draw off 0 so logs are safe.
-    return (F.shiftrightunsigned(hashed, 11).cast("double") + F.lit(0.5)) / F.lit(_MANTISSA)
+    # Multiplying by 2**-53 is exact, like dividing by 2**53, and compiles without a divide-by-zero check.
+    return (F.shiftrightunsigned(hashed, 11).cast("double") + F.lit(0.5)) * F.lit(1.0 / _MANTISSA)
 
 
 def normal(seed: int, salt: str, *keys: ColumnOrValue) -> Column:
@@ -143,11 +144,19 @@ def choice_table(weights: Sequence[float]) -> list[int]:
     return table
 
 
-def table_choice(u: Column, table: Column) -> Column:
-    """The 0-based value index for a uniform `u` from a `choice_table` array column.
+def table_choice(u: Column, tables: Column, segment: Column | None = None) -> Column:
+    """The 0-based value index for a uniform `u` from `choice_table` arrays laid end to end in `tables`.
 
     O(1) and compiled: where weights vary per row (e.g. per persona) and the draw is on a hot path,
     this replaces a CASE per value or a lambda over the bounds, at the cost of rounding probabilities
     to multiples of 1/CHOICE_TABLE_SIZE.
+
+    Args:
+        u: The uniform draw.
+        tables: One or more `choice_table`s concatenated into one int array (see `literals.literal_array`).
+        segment: 0-based number of the table to use (e.g. the persona's); the first when not given.
     """
-    return F.element_at(table, (F.floor(u * F.lit(CHOICE_TABLE_SIZE)) + F.lit(1)).cast("int"))
+    slot = F.floor(u * F.lit(CHOICE_TABLE_SIZE)) + F.lit(1)
+    if segment is not None:
+        slot = slot + segment * F.lit(CHOICE_TABLE_SIZE)
+    return F.element_at(tables, slot.cast("int"))

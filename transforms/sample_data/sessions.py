@@ -16,7 +16,14 @@ from pyspark.sql import functions as F
 from transforms import columns as C
 from transforms.sample_data import ids
 from transforms.sample_data.codegen import split_codegen
-from transforms.sample_data.personas import by_persona, persona_choice, weekend_hour_weights
+from transforms.sample_data.literals import literal_array
+from transforms.sample_data.personas import (
+    PERSONAS,
+    by_persona,
+    persona_choice,
+    persona_position,
+    weekend_hour_weights,
+)
 from transforms.sample_data.random import bernoulli_count, choice, choice_table, table_choice, uniform
 from transforms.vocabulary import CHANNELS, DEVICES
 
@@ -109,12 +116,14 @@ def day_sessions(
         )
     extra_share = (mean_sessions - 1.0) / (MAX_SESSIONS_PER_DAY - 1)
     keys = (C.USER_IDX, C.DAY_IDX)
-    hour_table = F.when(
-        F.col(C.IS_WEEKEND), by_persona(lambda p: choice_table(weekend_hour_weights(p)))
-    ).otherwise(by_persona(lambda p: choice_table(p.hour_weights)))
+    # Each persona's weekday table, then its weekend table, end to end in one literal array.
+    hour_tables = literal_array(
+        [h for p in PERSONAS for weights in (p.hour_weights, weekend_hour_weights(p)) for h in choice_table(weights)]
+    )
+    hour_segment = (persona_position() - F.lit(1)) * F.lit(2) + F.col(C.IS_WEEKEND).cast("int")
 
     def start_minute(i: int) -> Column:
-        hour = table_choice(uniform(seed, "start_hour", *keys, F.lit(i)), hour_table)
+        hour = table_choice(uniform(seed, "start_hour", *keys, F.lit(i)), hour_tables, hour_segment)
         return (hour * F.lit(60)).cast("double") + uniform(seed, "start_minute", *keys, F.lit(i)) * F.lit(60.0)
 
     n_candidates = F.lit(1) + bernoulli_count(seed, "extra_session", MAX_SESSIONS_PER_DAY - 1, extra_share, *keys)
@@ -152,7 +161,7 @@ def day_sessions(
         user_days.select(
             "*",
             midnight.alias(_MIDNIGHT),
-            F.array_sort(F.slice(candidates, F.lit(1), n_candidates)).alias(_SORTED),
+            F.sort_array(F.slice(candidates, F.lit(1), n_candidates)).alias(_SORTED),
         )
         .select("*", last_start.alias(_LAST_START))
         .transform(split_codegen)

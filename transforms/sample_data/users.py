@@ -11,6 +11,8 @@ from transforms import columns as C
 from transforms.sample_data import ids
 from transforms.sample_data.catalog import CATEGORIES
 from transforms.sample_data.cities import CITIES
+from transforms.sample_data.codegen import split_codegen
+from transforms.sample_data.literals import nth
 from transforms.sample_data.personas import (
     PERSONA_NAMES,
     PERSONAS,
@@ -54,7 +56,7 @@ USER_COLUMNS = (
 
 def _pick(values: tuple[object, ...], u: Column) -> Column:
     """One of `values`, equally likely, for a uniform `u`."""
-    return F.element_at(F.array(*[F.lit(v) for v in values]), (F.floor(u * len(values)) + 1).cast("int"))
+    return nth(values, F.floor(u * len(values)))
 
 
 def generate_users(
@@ -78,6 +80,8 @@ def generate_users(
         base.withColumn(C.USER_IDX, F.col(C.RANGE_ID))
         .withColumn(C.PERSONA, choice(uniform(seed, "persona", C.USER_IDX), PERSONA_NAMES, shares))
         .transform(with_profile, seed=seed, start_date=start_date, days=days, new_user_share=NEW_USER_SHARE)
+        # Keeps the generated code of each half small enough for the JIT (see `codegen`).
+        .transform(split_codegen)
         .transform(with_habits, seed=seed)
         .transform(with_churn, seed=seed, start_date=start_date, days=days, churn_share=churn_share)
         .select(*USER_COLUMNS)
@@ -109,7 +113,7 @@ def with_profile(
         F.lit("@"),
         _pick(EMAIL_DOMAINS, uniform(seed, "email_domain", idx)),
     )
-    city = choice(uniform(seed, "city", idx), list(range(len(CITIES))), [c[3] for c in CITIES]) + 1
+    city = choice(uniform(seed, "city", idx), list(range(len(CITIES))), [c[3] for c in CITIES])
     phone = F.concat(
         _pick(PHONE_PREFIXES, uniform(seed, "phone_prefix", idx)),
         ids.permuted_digits(F.col(idx), 8, salt=seed % 99_999_989),
@@ -121,9 +125,9 @@ def with_profile(
             C.GENDER
         ),
         (F.lit(start_date.year) - age).cast("int").alias(C.BIRTH_YEAR),
-        F.element_at(F.array(*[F.lit(c[0]) for c in CITIES]), city).alias(C.CITY),
-        F.element_at(F.array(*[F.lit(c[2]) for c in CITIES]), city).alias(C.CITY_TIER),
-        F.element_at(F.array(*[F.lit(c[1]) for c in CITIES]), city).alias(C.PROVINCE),
+        nth([c[0] for c in CITIES], city).alias(C.CITY),
+        nth([c[2] for c in CITIES], city).alias(C.CITY_TIER),
+        nth([c[1] for c in CITIES], city).alias(C.PROVINCE),
         registered.alias(C.REGISTRATION_DATE),
         choice(
             uniform(seed, "registration_channel", idx), REGISTRATION_CHANNELS, [0.3, 0.3, 0.2, 0.1, 0.1]
