@@ -56,8 +56,15 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
                 event("late", "2026-10-03T12:00:00.000Z"),
                 '{"event_id":"cut","user_id":"u1","eve',
                 event("neg", "2026-10-05T04:00:00.000Z", event_type="pay", order_id="o1", amount=-3.0),
+                # Two local days after the 5th: outside its window (1 day after), inside the 6th's.
+                event("ahead", "2026-10-07T02:00:00.000Z"),
             ],
-            NEXT: [event("e5", "2026-10-06T02:00:00.000Z")],
+            NEXT: [
+                event("e5", "2026-10-06T02:00:00.000Z"),
+                event("ahead", "2026-10-07T02:00:00.000Z"),
+                # A copy of an event delivered again on a later raw date stays in bronze; silver picks one.
+                event("e1", "2026-10-05T02:00:00.000Z"),
+            ],
         },
     )
     assert (
@@ -83,13 +90,19 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
             ("e3", D, D),
             ("late", dt.date(2026, 10, 3), D),
             ("e5", NEXT, NEXT),
+            ("ahead", dt.date(2026, 10, 7), NEXT),
+            ("e1", D, NEXT),
         ],
         actual.schema,
     )
     assert_df_equality(actual, expected, ignore_row_order=True)
     actual_quarantine = quarantine.read().select(C.EVENT_ID, C.REASONS, C.INGEST_FORMAT, C.INGEST_DATE)
     expected_quarantine = spark.createDataFrame(
-        [("cut", ["malformed_json"], "events_jsonl", D), ("neg", ["out_of_range:amount"], "events_jsonl", D)],
+        [
+            ("cut", ["malformed_json"], "events_jsonl", D),
+            ("neg", ["out_of_range:amount"], "events_jsonl", D),
+            ("ahead", ["timestamp_out_of_window"], "events_jsonl", D),
+        ],
         T.StructType(
             [
                 T.StructField(C.EVENT_ID, T.StringType()),
@@ -100,10 +113,10 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
         ),
     )
     assert_df_equality(actual_quarantine, expected_quarantine, ignore_row_order=True, ignore_nullable=True)
-    # 7 lines = 4 valid + 2 quarantined + 1 duplicate, and the run says so.
-    assert "raw date 2026-10-05: 7 input lines, 4 valid, 2 quarantined (28.57%), 1 duplicates removed" in (
-        capfd.readouterr().err
-    )
+    # 8 lines = 4 valid + 3 quarantined + 1 duplicate, and the run says so; each date has its own account.
+    logged = capfd.readouterr().err
+    assert "raw date 2026-10-05: 8 input lines, 4 valid, 3 quarantined (37.50%), 1 duplicates removed" in logged
+    assert "raw date 2026-10-06: 3 input lines, 3 valid, 0 quarantined (0.00%), 0 duplicates removed" in logged
 
     versions = events.version(), quarantine.version()
     before_events, before_quarantine = events.read(version=versions[0]), quarantine.read(version=versions[1])
@@ -113,24 +126,29 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
     assert_df_equality(quarantine.read(), before_quarantine, ignore_row_order=True)
 
 
-def test_too_many_quarantined_lines_fail_the_run_after_the_quarantine_is_written(spark, lake_root):
+def test_too_many_quarantined_lines_stop_the_back_fill_at_that_date_after_its_quarantine_is_written(
+    spark, lake_root, capfd
+):
     write_raw(
         spark,
         lake_root,
         {
-            D: [
-                event("ok", "2026-10-05T02:00:00.000Z"),
+            D: [event("fine", "2026-10-05T02:00:00.000Z")],
+            NEXT: [
+                event("ok", "2026-10-06T02:00:00.000Z"),
                 "not json",
-                event("x", "2026-10-05T02:00:00Z", user_id=""),
-            ]
+                event("x", "2026-10-06T02:00:00Z", user_id=""),
+            ],
         },
     )
-    assert run(lake_root, "--date", "2026-10-05") == 1
+    assert run(lake_root, "--from-date", "2026-10-05", "--date", "2026-10-06") == 1
+    assert "re-run from there with --from-date 2026-10-06 --date 2026-10-06" in capfd.readouterr().err
     quarantined = table(spark, lake_root, "bronze.events_quarantine").read()
     assert sorted(row[C.RAW_LINE] for row in quarantined.select(C.RAW_LINE).collect())[0] == "not json"
-    assert quarantined.where(F.col(C.INGEST_DATE) == F.lit(D)).count() == 2
-    # The day is not published: bronze.events was never written.
-    assert not table(spark, lake_root, "bronze.events").exists()
+    assert quarantined.where(F.col(C.INGEST_DATE) == F.lit(NEXT)).count() == 2
+    # The dates before the failing one are published; the failing date is not.
+    published = table(spark, lake_root, "bronze.events").read().select(C.EVENT_ID, C.INGEST_DATE).collect()
+    assert [tuple(row) for row in published] == [("fine", D)]
 
 
 def test_a_missing_raw_folder_fails_naming_the_folder(spark, lake_root, capfd):

@@ -16,7 +16,7 @@ from transforms.ingest.conservation import ConservationError, IngestCounts, chec
 from transforms.ingest.dedupe import flag_duplicates
 from transforms.ingest.formats import event_format
 from transforms.ingest.reasons import REASONS_TYPE
-from transforms.ingest.validate import EventRules, event_time_window, validate_events
+from transforms.ingest.validate import EventRules, validate_events
 
 TIMEZONE = "Asia/Shanghai"
 RUN_DATE = dt.date(2026, 10, 5)
@@ -27,8 +27,9 @@ LANDED = dt.datetime(2026, 10, 6, 1, 0, tzinfo=dt.timezone.utc)
 RULES = EventRules(
     required_fields=(C.EVENT_ID, C.USER_ID, C.EVENT_TYPE, C.EVENT_TIME),
     id_patterns={C.EVENT_ID: "[a-z0-9]{1,16}", C.USER_ID: "u[0-9]+", C.ITEM_ID: "i[0-9]+"},
-    window_start=event_time_window(RUN_DATE, TIMEZONE, 7, 1)[0],
-    window_end=event_time_window(RUN_DATE, TIMEZONE, 7, 1)[1],
+    days_before=7,
+    days_after=1,
+    timezone=TIMEZONE,
 )
 RESULT_SCHEMA = T.StructType(
     [T.StructField(C.EVENT_ID, T.StringType()), T.StructField(C.REASONS, REASONS_TYPE, nullable=False)]
@@ -52,12 +53,13 @@ def event(event_id: str | None = "e1", **fields: object) -> str:
 
 def lines(spark, texts: list[str], source_file: str = "file:/raw/a.txt"):
     return spark.createDataFrame(
-        [(text, source_file, LANDED) for text in texts],
+        [(text, source_file, LANDED, RUN_DATE) for text in texts],
         T.StructType(
             [
                 T.StructField(C.RAW_LINE, T.StringType()),
                 T.StructField(C.SOURCE_FILE, T.StringType()),
                 T.StructField(C.INGESTED_AT, T.TimestampType()),
+                T.StructField(C.INGEST_DATE, T.DateType()),
             ]
         ),
     )
@@ -222,12 +224,11 @@ def test_rules_from_settings_name_the_setting_at_fault():
     with pytest.raises(ValueError, match=r"ingest.required_fields names \['colour'\]"):
         EventRules.from_settings(
             dataclasses.replace(settings, required_fields=["event_id", "event_time", "colour"]),
-            RUN_DATE,
             TIMEZONE,
         )
     with pytest.raises(ValueError, match=r"must include \['event_time'\]"):
         EventRules.from_settings(
-            dataclasses.replace(settings, required_fields=["event_id"]), RUN_DATE, TIMEZONE
+            dataclasses.replace(settings, required_fields=["event_id"]), TIMEZONE
         )
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -16,38 +14,33 @@ def local_date(instant: Column, timezone: str) -> Column:
     return F.to_date(F.convert_timezone(None, F.lit(timezone), instant))
 
 
-def valid_events(checked: DataFrame, ingest_date: dt.date, timezone: str) -> DataFrame:
+def valid_events(checked: DataFrame, timezone: str) -> DataFrame:
     """bronze.events rows: valid, not duplicate, in the partition of the local date they happened on.
 
     Args:
         checked: Validated rows (validate.VALIDATED_COLUMNS plus IS_DUPLICATE).
-        ingest_date: The raw date (folder) the lines came from.
         timezone: The shop's time zone (`app.timezone`), which decides EVENT_DATE.
 
     Returns:
         BRONZE_EVENTS_SCHEMA columns.
     """
-    derived = {
-        C.EVENT_DATE: local_date(F.col(C.EVENT_TIME), timezone),
-        C.INGEST_DATE: F.lit(ingest_date),
-    }
+    derived = {C.EVENT_DATE: local_date(F.col(C.EVENT_TIME), timezone)}
     return checked.where((F.size(F.col(C.REASONS)) == 0) & ~F.col(C.IS_DUPLICATE)).select(
         *[derived.get(name, F.col(name)).alias(name) for name in BRONZE_EVENTS_SCHEMA.fieldNames()]
     )
 
 
-def quarantine_rows(checked: DataFrame, ingest_date: dt.date, ingest_format: str) -> DataFrame:
+def quarantine_rows(checked: DataFrame, ingest_format: str) -> DataFrame:
     """bronze.events_quarantine rows: every line with at least one reason, kept verbatim.
 
     Args:
         checked: Validated rows (validate.VALIDATED_COLUMNS plus IS_DUPLICATE).
-        ingest_date: The raw date (folder) the lines came from.
         ingest_format: The `ingest.format` the lines were read as.
 
     Returns:
         BRONZE_QUARANTINE_SCHEMA columns.
     """
-    derived = {C.INGEST_FORMAT: F.lit(ingest_format), C.INGEST_DATE: F.lit(ingest_date)}
+    derived = {C.INGEST_FORMAT: F.lit(ingest_format)}
     return checked.where(F.size(F.col(C.REASONS)) > 0).select(
         *[derived.get(name, F.col(name)).alias(name) for name in BRONZE_QUARANTINE_SCHEMA.fieldNames()]
     )

@@ -7,7 +7,8 @@ handful of rows; `IngestCounts` reads them and `check_conservation` fails loudly
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame, Row
@@ -56,15 +57,24 @@ class IngestCounts:
             reasons=dict(sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))),
         )
 
+    @classmethod
+    def per_key(cls, rows: Iterable[Row], key: str) -> dict[object, IngestCounts]:
+        """Read the rows of `count_outcomes(checked, by=[key])`: the counts of each value of `key`."""
+        grouped: dict[object, list[Row]] = defaultdict(list)
+        for row in rows:
+            grouped[row[key]].append(row)
+        return {value: cls.from_rows(group) for value, group in sorted(grouped.items())}
 
-def count_outcomes(checked: DataFrame) -> DataFrame:
+
+def count_outcomes(checked: DataFrame, by: Sequence[str] = ()) -> DataFrame:
     """Count lines, outcomes and reasons in one pass.
 
     Args:
         checked: Validated rows with REASONS and IS_DUPLICATE.
+        by: Columns to count separately for (e.g. INGEST_DATE: each raw date has its own account).
 
     Returns:
-        METRIC ("lines", "outcome:valid|quarantined|duplicate", "reason:<code>"), ROWS. Every row counts
+        `by` columns, METRIC ("lines", "outcome:valid|quarantined|duplicate", "reason:<code>"), ROWS. Every row counts
         under "lines" and under exactly one outcome; one the rules do not classify counts under none, and
         the conservation check then fails.
     """
@@ -79,11 +89,11 @@ def count_outcomes(checked: DataFrame) -> DataFrame:
         F.transform(F.col(C.REASONS), lambda reason: F.concat(F.lit(_REASON), reason)),
     )
     return (
-        checked.select(F.explode(metrics).alias(C.METRIC))
+        checked.select(*by, F.explode(metrics).alias(C.METRIC))
         .where(F.col(C.METRIC).isNotNull())
-        .groupBy(C.METRIC)
+        .groupBy(*by, C.METRIC)
         .agg(F.count(F.lit(1)).alias(C.ROWS))
-        .select(C.METRIC, C.ROWS)
+        .select(*by, C.METRIC, C.ROWS)
     )
 
 

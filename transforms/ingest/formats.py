@@ -25,7 +25,7 @@ class EventFormat:
     provided_fields: frozenset[str]
 
     def to_common_shape(self, lines: DataFrame, timezone: str) -> DataFrame:
-        """RAW_LINE, SOURCE_FILE, INGESTED_AT lines into shape.COMMON_COLUMNS."""
+        """RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE lines into shape.COMMON_COLUMNS."""
         return self.parse(lines, timezone)
 
 

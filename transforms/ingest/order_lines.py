@@ -32,7 +32,7 @@ def parse_order_lines(lines: DataFrame, timezone: str) -> DataFrame:
     """Parse order-line CSV into the common shape; header lines are dropped.
 
     Args:
-        lines: RAW_LINE, SOURCE_FILE, INGESTED_AT.
+        lines: RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE.
         timezone: IANA zone that order times without an offset are local to (`app.timezone`).
 
     Returns:

@@ -35,7 +35,7 @@ def parse_json_lines(lines: DataFrame) -> DataFrame:
     """Parse JSON-lines events into the common shape.
 
     Args:
-        lines: RAW_LINE (one JSON object per line), SOURCE_FILE, INGESTED_AT.
+        lines: RAW_LINE (one JSON object per line), SOURCE_FILE, INGESTED_AT, INGEST_DATE.
 
     Returns:
         shape.COMMON_COLUMNS; CATEGORY_ID is null (the collector does not send it). PARSE_ERRORS holds

@@ -14,8 +14,9 @@ from transforms import columns as C
 from transforms.ingest.reasons import REASONS_TYPE
 from transforms.schemas import RAW_EVENT_SCHEMA
 
-# What the job reads for every line: its text, the file it came from and when that file landed.
-LINE_COLUMNS = (C.RAW_LINE, C.SOURCE_FILE, C.INGESTED_AT)
+# What the job reads for every line: its text, the file it came from, when that file landed, and the raw
+# date (folder) it was delivered under, which the rules and the bronze partitions are relative to.
+LINE_COLUMNS = (C.RAW_LINE, C.SOURCE_FILE, C.INGESTED_AT, C.INGEST_DATE)
 EVENT_FIELDS = tuple(RAW_EVENT_SCHEMA.fieldNames())
 # LINE_COLUMNS, the typed event fields, CATEGORY_ID, and PARSE_ERRORS (reason codes found while parsing).
 COMMON_COLUMNS = (*LINE_COLUMNS, *EVENT_FIELDS, C.CATEGORY_ID, C.PARSE_ERRORS)

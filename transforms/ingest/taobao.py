@@ -33,7 +33,7 @@ def parse_taobao_lines(lines: DataFrame) -> DataFrame:
     """Parse UserBehavior lines into the common shape.
 
     Args:
-        lines: RAW_LINE, SOURCE_FILE, INGESTED_AT.
+        lines: RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE.
 
     Returns:
         shape.COMMON_COLUMNS. An unknown behaviour is kept as the event type (so validation names it);

@@ -6,10 +6,8 @@ for fields the format provides, so an empty field of a format that never has it 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
@@ -17,6 +15,7 @@ from pyspark.sql import types as T
 
 from shop_platform.settings import IngestSettings
 from transforms import columns as C
+from transforms.ingest.bronze import local_date
 from transforms.ingest.reasons import (
     MALFORMED_CSV,
     MALFORMED_JSON,
@@ -39,17 +38,22 @@ VALIDATED_COLUMNS = (*[c for c in COMMON_COLUMNS if c != C.PARSE_ERRORS], C.REAS
 
 @dataclass(frozen=True)
 class EventRules:
-    """The validation rules of one run: which fields are required, id formats, accepted time window."""
+    """The validation rules: which fields are required, id formats, and the accepted event times.
+
+    An event time is accepted when its local date (in `timezone`) lies within `days_before` days before
+    and `days_after` days after the raw date it was delivered under (the row's INGEST_DATE), so one set
+    of rules checks a back-fill of many raw dates exactly as each date's own run would.
+    """
 
     required_fields: tuple[str, ...]
     id_patterns: Mapping[str, str]
-    # Accepted event times: window_start <= event_time < window_end (aware datetimes).
-    window_start: dt.datetime
-    window_end: dt.datetime
+    days_before: int
+    days_after: int
+    timezone: str
 
     @classmethod
-    def from_settings(cls, settings: IngestSettings, run_date: dt.date, timezone: str) -> EventRules:
-        """Rules for `run_date` from `ingest.*`; unknown field names are errors naming the setting."""
+    def from_settings(cls, settings: IngestSettings, timezone: str) -> EventRules:
+        """Rules from `ingest.*`; unknown field names are errors naming the setting."""
         known = {*EVENT_FIELDS, C.CATEGORY_ID}
         for key, names in (
             ("required_fields", settings.required_fields),
@@ -64,20 +68,22 @@ class EventRules:
                 f"ingest.required_fields must include {absent}: bronze.events is partitioned by the "
                 "event's date and deduplicated by its id"
             )
-        start, end = event_time_window(
-            run_date, timezone, settings.timestamp_days_before, settings.timestamp_days_after
+        return cls(
+            tuple(settings.required_fields),
+            dict(settings.id_patterns),
+            settings.timestamp_days_before,
+            settings.timestamp_days_after,
+            timezone,
         )
-        return cls(tuple(settings.required_fields), dict(settings.id_patterns), start, end)
 
-
-def event_time_window(
-    run_date: dt.date, timezone: str, days_before: int, days_after: int
-) -> tuple[dt.datetime, dt.datetime]:
-    """[local midnight of run_date - days_before, local midnight of run_date + days_after + 1 day)."""
-    zone = ZoneInfo(timezone)
-    start = dt.datetime.combine(run_date - dt.timedelta(days=days_before), dt.time(), tzinfo=zone)
-    end = dt.datetime.combine(run_date + dt.timedelta(days=days_after + 1), dt.time(), tzinfo=zone)
-    return start, end
+    def time_out_of_window(self) -> Column:
+        """True where EVENT_TIME is outside [local midnight of INGEST_DATE - days_before, local
+        midnight of INGEST_DATE + days_after + 1 day)."""
+        day = local_date(F.col(C.EVENT_TIME), self.timezone)
+        ingest_date = F.col(C.INGEST_DATE)
+        return (day < F.date_sub(ingest_date, self.days_before)) | (
+            day > F.date_add(ingest_date, self.days_after)
+        )
 
 
 def validate_events(parsed: DataFrame, rules: EventRules, provided_fields: Collection[str]) -> DataFrame:
@@ -98,11 +104,7 @@ def validate_events(parsed: DataFrame, rules: EventRules, provided_fields: Colle
         *_event_type(provided_fields),
         *_ids(rules.id_patterns, provided_fields),
         *_ranges(provided_fields),
-        F.when(
-            (F.col(C.EVENT_TIME) < _instant(rules.window_start))
-            | (F.col(C.EVENT_TIME) >= _instant(rules.window_end)),
-            F.lit(TIMESTAMP_OUT_OF_WINDOW),
-        ),
+        F.when(rules.time_out_of_window(), F.lit(TIMESTAMP_OUT_OF_WINDOW)),
     ]
     reasons = F.concat(errors, collect_reasons(*[F.when(~unsplit, c) for c in candidates]))
     return parsed.select(*[F.col(c) for c in VALIDATED_COLUMNS if c != C.REASONS], reasons.alias(C.REASONS))
@@ -167,8 +169,3 @@ def _ranges(provided: Collection[str]) -> list[Column]:
             for name, check in line_checks.items()
         ]
     return rules
-
-
-def _instant(moment: dt.datetime) -> Column:
-    # An ISO string with its offset is cast to the same instant whatever the session time zone.
-    return F.lit(moment.isoformat()).cast(T.TimestampType())
