@@ -13,6 +13,7 @@ JOBS = [
     "build_tag_snapshots",
     "build_audiences",
     "measure_behaviour_truth",
+    "measure_tag_truth",
 ]
 
 setup(

@@ -32,10 +32,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from pyspark import StorageLevel
@@ -47,6 +45,16 @@ from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import Lake, open_lake
+from shop_platform.truth_reports import (
+    Check,
+    TruthSchemaError,
+    finish_report,
+    read_truth,
+    report_folder,
+    rows_as_dicts,
+    share_arg,
+    write_summary,
+)
 from transforms import columns as C
 from transforms.evaluation.bot_flags import score_bot_flags
 from transforms.evaluation.ingest_accounting import ingest_accounting
@@ -79,45 +87,13 @@ from transforms.schemas import (
 
 log = get_logger("jobs.measure_behaviour_truth")
 
-REPORT_DIR = "reports/behaviour_truth"
+REPORT_NAME = "behaviour_truth"
 TRUTH = {
     "truth/event_sessions": TRUTH_EVENT_SESSIONS_SCHEMA,
     "truth/dirt": TRUTH_DIRT_SCHEMA,
     "truth/personas": TRUTH_PERSONAS_SCHEMA,
 }
 SESSION_MATCHES = {"same_events": C.SAME_EVENTS_SHARE, "first_last": C.FIRST_LAST_SHARE}
-
-
-class TruthSchemaError(ValueError):
-    """A truth dataset does not have the columns the scoring expects."""
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    value: float | None
-    threshold: float
-    passed: bool
-    detail: str
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "value": self.value,
-            "threshold": self.threshold,
-            "passed": self.passed,
-            "detail": self.detail,
-        }
-
-
-def _share_arg(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text!r}") from exc
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be a share between 0 and 1, got {value}")
-    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-session-recovery",
-        type=_share_arg,
+        type=share_arg,
         default=0.99,
         metavar="SHARE",
         help="least share of true sessions recovered (default: 0.99)",
@@ -141,38 +117,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--min-precision",
-        type=_share_arg,
+        type=share_arg,
         default=1.0,
         metavar="SHARE",
         help="least share of quarantined lines that carry planted dirt (default: 1.0)",
     )
     parser.add_argument(
         "--min-recall",
-        type=_share_arg,
+        type=share_arg,
         default=1.0,
         metavar="SHARE",
         help="least share of planted bad lines quarantined (default: 1.0)",
     )
     parser.add_argument(
         "--min-right-reason",
-        type=_share_arg,
+        type=share_arg,
         default=1.0,
         metavar="SHARE",
         help="least share of quarantined planted lines with the expected reason (default: 1.0)",
     )
     return parser
-
-
-def read_truth(lake: Lake, folder: str) -> DataFrame:
-    """A truth dataset, its read schema checked against the one the generator promises."""
-    df = lake.files.read_parquet(folder)
-    expected = TRUTH[folder]
-    if df.schema != expected:
-        raise TruthSchemaError(
-            f"{lake.files.path(folder)} has columns {df.schema.simpleString()}, expected "
-            f"{expected.simpleString()}"
-        )
-    return df
 
 
 def in_dates(
@@ -193,11 +157,6 @@ def read_raw_lines(lake: Lake, raw_dir: str, dates: tuple[dt.date, dt.date] | No
     return in_dates(lines, C.INGEST_DATE, dates)
 
 
-def rows_as_dicts(df: DataFrame) -> list[dict[str, Any]]:
-    """A small result (a summary, one row per date or kind) as plain dicts."""
-    return [row.asDict(recursive=True) for row in df.collect()]
-
-
 def checks_for(report: dict[str, Any], args: argparse.Namespace) -> list[Check]:
     """Every pass/fail check of the report, with the thresholds given on the command line."""
     sessions, quarantine = report["sessions"]["summary"], report["quarantine"]["summary"]
@@ -210,30 +169,27 @@ def checks_for(report: dict[str, Any], args: argparse.Namespace) -> list[Check]:
     unconserved = [str(row[C.INGEST_DATE]) for row in accounting["by_date"] if not row[C.CONSERVED]]
     lost = report["sessions"]["events_missing_from_silver"] + report["sessions"]["events_without_truth"]
 
-    def at_least(name: str, value: float | None, threshold: float, detail: str) -> Check:
-        return Check(name, value, threshold, value is not None and value >= threshold, detail)
-
     return [
-        at_least(
+        Check.at_least(
             "session_recovery",
             share,
             args.min_session_recovery,
             f"{args.session_match}: {recovered} of {sessions[C.TRUE_SESSIONS]} true sessions",
         ),
-        at_least(
+        Check.at_least(
             "quarantine_precision",
             quarantine[C.PRECISION],
             args.min_precision,
             f"{quarantine[C.TRUE_POSITIVE_ROWS]} of {quarantine[C.QUARANTINED_ROWS]} quarantined rows carry "
             "planted dirt",
         ),
-        at_least(
+        Check.at_least(
             "quarantine_recall",
             quarantine[C.RECALL],
             args.min_recall,
             f"{quarantine[C.RECALLED]} of {quarantine[C.PLANTED_BAD]} planted bad lines quarantined",
         ),
-        at_least(
+        Check.at_least(
             "quarantine_reasons",
             quarantine[C.RIGHT_REASON_SHARE],
             args.min_right_reason,
@@ -274,11 +230,11 @@ def score(
 
     `bot_reach_days` is how far from a flagged day build_silver drops a bot's events (its look-back).
     """
-    truth_sessions = read_truth(lake, "truth/event_sessions")
-    dirt = read_truth(lake, "truth/dirt")
+    truth_sessions = read_truth(lake, "truth/event_sessions", TRUTH["truth/event_sessions"])
+    dirt = read_truth(lake, "truth/dirt", TRUTH["truth/dirt"])
     if dates is not None:
         dirt = dirt.where(F.to_date(F.col(C.DATE)).between(F.lit(dates[0]), F.lit(dates[1])))
-    personas = read_truth(lake, "truth/personas")
+    personas = read_truth(lake, "truth/personas", TRUTH["truth/personas"])
 
     def table(name: str, schema: T.StructType, partitions: list[str]) -> DataFrame:
         return lake.table(name, schema=schema, partition_by=partitions).read()
@@ -358,12 +314,7 @@ def score(
     return report, recovery, matched
 
 
-def report_folder(dates: tuple[dt.date, dt.date] | None) -> str:
-    tag = "all" if dates is None else f"{dates[0].isoformat()}_{dates[1].isoformat()}"
-    return f"{REPORT_DIR}/{tag}"
-
-
-def log_report(report: dict[str, Any], checks: list[Check]) -> None:
+def log_report(report: dict[str, Any]) -> None:
     sessions = report["sessions"]["summary"]
     log.info(
         "sessions: %d true sessions, %d (%.4f) same first/last event, %d (%.4f) same events; %d split, %d merged",
@@ -393,11 +344,6 @@ def log_report(report: dict[str, Any], checks: list[Check]) -> None:
     )
     log.info("raw lines: %s", report["ingest_accounting"]["totals"])
     log.info("bot flags: %s", report["bot_flags"])
-    for check in checks:
-        (log.info if check.passed else log.error)(
-            "check %s: %s (value %s, threshold %s): %s",
-            check.name, "passed" if check.passed else "FAILED", check.value, check.threshold, check.detail,
-        )  # fmt: skip
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -428,15 +374,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "min_recall": ctx.args.min_recall,
         "min_right_reason": ctx.args.min_right_reason,
     }
-    report["checks"] = [check.as_dict() for check in checks]
-    report["passed"] = all(check.passed for check in checks)
-    log_report(report, checks)
+    log_report(report)
+    finish_report(report, checks, log)
 
-    folder = report_folder(dates)
+    folder = report_folder(REPORT_NAME, dates)
     with timed(log, f"write {folder}"):
-        # One line: the summary folder is a JSON-lines file with a single record.
-        text = json.dumps(report, default=str)
-        lake.files.write_lines(spark.createDataFrame([(text,)], [C.VALUE]).coalesce(1), f"{folder}/summary")
+        write_summary(lake, folder, report)
         lake.files.write_parquet(failed_sessions(recovery).coalesce(1), f"{folder}/failed_sessions")
         lake.files.write_parquet(
             quarantine_mismatches(matched).coalesce(1), f"{folder}/quarantine_mismatches"

@@ -9,7 +9,7 @@ logs each task's time, and stops at the first failure, naming the task so it can
 A back-fill passes `--from-date` to the tasks that take a date range and runs the others as of `--date`
 (they catch up from their own state). `--sample-data` first generates the sample shop for the period
 ending on `--date`, back-fills that whole period (unless `--from-date` says otherwise) and ends by measuring
-sessions and quarantine against the generator's truth.
+sessions, quarantine and tags against the generator's truth.
 """
 
 from __future__ import annotations
@@ -47,13 +47,21 @@ PIPELINE: tuple[Task, ...] = (
     Task("build_audiences", "jobs.build_audiences", ("build_tag_snapshots",)),
 )
 # Not part of the daily DAG: real shops deliver raw files; the demo makes them first and, having the
-# generator's ground truth, measures sessions and quarantine against it at the end.
+# generator's ground truth, measures sessions, quarantine and tags against it at the end.
 SAMPLE_DATA = Task("generate_sample_data", "jobs.generate_sample_data")
-TRUTH_CHECK = Task(
-    "measure_behaviour_truth",
-    "jobs.measure_behaviour_truth",
-    ("build_silver", SAMPLE_DATA.name),
-    date_range=True,
+TRUTH_CHECKS: tuple[Task, ...] = (
+    Task(
+        "measure_behaviour_truth",
+        "jobs.measure_behaviour_truth",
+        ("build_silver", SAMPLE_DATA.name),
+        date_range=True,
+    ),
+    Task(
+        "measure_tag_truth",
+        "jobs.measure_tag_truth",
+        ("build_tag_snapshots", SAMPLE_DATA.name),
+        date_range=True,
+    ),
 )
 
 
@@ -99,10 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--sample-data",
         action="store_true",
         help=f"first run {SAMPLE_DATA.name} for the period ending on --date, back-fill that period and "
-        f"finish with {TRUTH_CHECK.name}",
+        f"finish with {', '.join(task.name for task in TRUTH_CHECKS)}",
     )
     ctx = parse_job_args(parser, argv)
-    pipeline = (SAMPLE_DATA, *PIPELINE, TRUTH_CHECK) if ctx.args.sample_data else PIPELINE
+    pipeline = (SAMPLE_DATA, *PIPELINE, *TRUTH_CHECKS) if ctx.args.sample_data else PIPELINE
     try:
         tasks = select(ordered(pipeline), ctx.args.only, ctx.args.start_from)
     except ValueError as exc:

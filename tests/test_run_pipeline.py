@@ -56,12 +56,14 @@ def run_recorded(monkeypatch, *argv: str) -> dict[str, list[str]]:
 
     monkeypatch.setattr(runner, "PIPELINE", tuple(replace(t, module="tests.recording_job") for t in PIPELINE))
     monkeypatch.setattr(runner, "SAMPLE_DATA", replace(runner.SAMPLE_DATA, module="tests.recording_job"))
-    monkeypatch.setattr(runner, "TRUTH_CHECK", replace(runner.TRUTH_CHECK, module="tests.recording_job"))
+    monkeypatch.setattr(
+        runner, "TRUTH_CHECKS", tuple(replace(t, module="tests.recording_job") for t in runner.TRUTH_CHECKS)
+    )
     recording_job.CALLS.clear()
     assert runner.main(["--env", "local", *argv]) == 0
     names = [t.name for t in ordered(runner.PIPELINE)]
     if "--sample-data" in argv:
-        names = [runner.SAMPLE_DATA.name, *names, runner.TRUTH_CHECK.name]
+        names = [runner.SAMPLE_DATA.name, *names, *[t.name for t in runner.TRUTH_CHECKS]]
     assert len(recording_job.CALLS) == len(names)
     return dict(zip(names, recording_job.CALLS, strict=True))
 
@@ -89,6 +91,7 @@ def test_sample_data_generates_first_and_back_fills_the_generated_period(monkeyp
     assert calls["ingest_events"][-2:] == ["--from-date", "2026-10-21"]
     assert "--from-date" not in calls["build_interactions"]
     assert calls["measure_behaviour_truth"][-2:] == ["--from-date", "2026-10-21"]
+    assert calls["measure_tag_truth"][-2:] == ["--from-date", "2026-10-21"]
 
 
 def test_the_shipped_dag_orders_the_behaviour_stages():
