@@ -2,4 +2,4 @@
 # Set up (./.venv) the same way as the demo, lint, and run the test suite. Arguments go to pytest.
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
 ruff check .
-exec python -m pytest -q "$@"
+exec python -m pytest -q --durations=25 "$@"
