@@ -5,7 +5,8 @@
     python -m jobs.run_pipeline --env local --sample-data --date 2026-10-30              # the demo
 
 Each task is a job module with `main(argv) -> int`; the runner passes on `--env`, `--date` and `--set`,
-logs each task's time, and stops at the first failure, naming the task so it can be resumed with `--from`.
+logs each task's time and the rows it wrote per table, and stops at the first failure, naming the task so
+it can be resumed with `--from`.
 A back-fill passes `--from-date` to the tasks that take a date range and runs the others as of `--date`
 (they catch up from their own state). `--sample-data` first generates the sample shop for the period
 ending on `--date`, back-fills that whole period (unless `--from-date` says otherwise) and ends by measuring
@@ -23,6 +24,7 @@ from dataclasses import dataclass
 
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger
+from shop_platform.storage.journal import WRITE_JOURNAL, rows_by_table
 
 log = get_logger("jobs.run_pipeline")
 
@@ -99,6 +101,13 @@ def select(tasks: list[Task], only: Sequence[str], start_from: str | None) -> li
     return [t for t in tasks if not only or t.name in only]
 
 
+def describe_writes(rows: dict[str, int | None]) -> str:
+    """ "bronze.events 990,183 rows, bronze.events_quarantine 3,510 rows" (or "no tables")."""
+    if not rows:
+        return "no tables"
+    return ", ".join(f"{table} {'?' if n is None else f'{n:,}'} rows" for table, n in rows.items())
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = job_parser(__doc__.splitlines()[0], date_range=True)
     parser.add_argument("--only", action="append", default=[], metavar="TASK", help="run only these tasks")
@@ -127,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for position, task in enumerate(tasks, start=1):
         log.info("[%d/%d] %s: starting", position, len(tasks), task.name)
         task_started = time.perf_counter()
+        mark = WRITE_JOURNAL.mark()
         try:
             task_argv = [*common, *back_fill] if task.date_range else common
             status = importlib.import_module(task.module).main(task_argv)
@@ -137,7 +147,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             log.error("task %s exited with %s; resume with --from %s", task.name, status, task.name)
             return status
         log.info(
-            "[%d/%d] %s: done in %.1fs", position, len(tasks), task.name, time.perf_counter() - task_started
+            "[%d/%d] %s: done in %.1fs; wrote %s",
+            position,
+            len(tasks),
+            task.name,
+            time.perf_counter() - task_started,
+            describe_writes(rows_by_table(WRITE_JOURNAL.since(mark))),
         )
     log.info(
         "pipeline for %s..%s finished: %d tasks in %.1fs",

@@ -98,3 +98,13 @@ def test_the_shipped_dag_orders_the_behaviour_stages():
     names = [t.name for t in ordered(PIPELINE)]
     assert names.index("ingest_events") < names.index("build_silver") < names.index("build_interactions")
     assert names.index("ingest_catalog") < names.index("build_silver")
+
+
+def test_each_task_reports_the_rows_it_wrote_per_table():
+    from jobs.run_pipeline import describe_writes
+
+    assert (
+        describe_writes({"bronze.events": 990_183, "gold.x": None})
+        == "bronze.events 990,183 rows, gold.x ? rows"
+    )
+    assert describe_writes({}) == "no tables"

@@ -21,6 +21,7 @@ from shop_platform.storage import (
     open_lake,
 )
 from shop_platform.storage.delta_spark import delta_classes_loaded
+from shop_platform.storage.journal import WRITE_JOURNAL, TableWrite, rows_by_table
 from shop_platform.storage.lake import Lake
 from shop_platform.storage.paths import TableNameError, table_path
 
@@ -213,6 +214,19 @@ def test_history_lists_every_version_newest_first(orders, spark):
     )
     versions = [r.version for r in orders.history().collect()]
     assert versions == [2, 1, 0]
+
+
+def test_every_write_is_journaled_with_the_rows_it_wrote(orders, spark):
+    mark = WRITE_JOURNAL.mark()
+    rows = [order("x", 1.0, DAY2), order("y", 2.0, DAY2, 2)]
+    orders.overwrite_partitions(spark.createDataFrame(rows, SCHEMA), {"order_date": [DAY2]})
+    orders.append(spark.createDataFrame([order("z", 3.0, DAY1)], SCHEMA))
+    assert WRITE_JOURNAL.since(mark) == [
+        TableWrite(orders.name, "overwrite_partitions", 2),
+        TableWrite(orders.name, "append", 1),
+    ]
+    assert rows_by_table(WRITE_JOURNAL.since(mark)) == {orders.name: 3}
+    assert orders.history().first().operation_metrics["numOutputRows"] == "1"
 
 
 def test_failed_write_leaves_the_previous_version_and_no_visible_files(orders, spark):

@@ -96,6 +96,11 @@ class DeltaSparkEngine(TableEngine):
     def version(self, path: str) -> int:
         return int(self._delta_table.forPath(self.spark, path).history(1).first()["version"])
 
+    def rows_written(self, path: str) -> int | None:
+        latest = self._delta_table.forPath(self.spark, path).history(1).select("operationMetrics").first()
+        rows = (latest[0] or {}).get("numOutputRows") if latest else None
+        return None if rows is None else int(rows)
+
     def history(self, path: str) -> DataFrame:
         history = self._delta_table.forPath(self.spark, path).history()
         return history.select(

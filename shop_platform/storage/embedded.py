@@ -31,6 +31,8 @@ from shop_platform.storage.staging import (
 
 ENGINE_INFO = "shop-analytics embedded (Spark + delta-rs)"
 FILE_PATH = "_file_path"
+# Delta's operation metric for the rows a commit wrote; our commits keep it in their userMetadata.
+OUTPUT_ROWS = "numOutputRows"
 
 
 class EmbeddedEngine(TableEngine):
@@ -144,17 +146,21 @@ class EmbeddedEngine(TableEngine):
     def version(self, path: str) -> int:
         return self._table(path).version()
 
+    def rows_written(self, path: str) -> int | None:
+        latest = self._table(path).history(limit=1)
+        metadata = json.loads(latest[0].get("userMetadata") or "{}") if latest else {}
+        return metadata.get(OUTPUT_ROWS)
+
     def history(self, path: str) -> DataFrame:
         rows = [
             (
                 entry["version"],
                 dt.datetime.fromtimestamp(entry["timestamp"] / 1000, tz=dt.timezone.utc),
-                (entry.get("userMetadata")
-                and json.loads(entry["userMetadata"]).get("operation"))
+                (entry.get("userMetadata") and json.loads(entry["userMetadata"]).get("operation"))
                 or entry.get("shopOperation")
                 or entry.get("operation"),
                 _string_map(entry.get("operationParameters")),
-                _string_map(entry.get("operationMetrics")),
+                _string_map(entry.get("operationMetrics")) | _output_rows(entry),
             )
             for entry in self._table(path).history()
         ]
@@ -217,9 +223,10 @@ class EmbeddedEngine(TableEngine):
             )
             for f in files
         ]
+        rows = sum(json.loads(f.stats)["numRecords"] for f in files)
         metadata = {
             "clientVersion": ENGINE_INFO,
-            "userMetadata": json.dumps({"operation": operation, "predicate": predicate}),
+            "userMetadata": json.dumps({"operation": operation, "predicate": predicate, OUTPUT_ROWS: rows}),
         }
         try:
             table.create_write_transaction(
@@ -251,6 +258,15 @@ def _partition_string(value: Any) -> str:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
     return str(value)
+
+
+def _output_rows(entry: dict[str, Any]) -> dict[str, str]:
+    """numOutputRows, as delta-spark names it, from what our commits record in userMetadata."""
+    try:
+        rows = json.loads(entry.get("userMetadata") or "{}").get(OUTPUT_ROWS)
+    except (ValueError, AttributeError):
+        return {}
+    return {} if rows is None else {OUTPUT_ROWS: str(rows)}
 
 
 def _string_map(values: dict[str, Any] | None) -> dict[str, str]:

@@ -72,6 +72,10 @@ class TableEngine(ABC):
     def version(self, path: str) -> int: ...
 
     @abstractmethod
+    def rows_written(self, path: str) -> int | None:
+        """Rows the table's latest commit wrote into new data files (None when the log does not say)."""
+
+    @abstractmethod
     def history(self, path: str) -> DataFrame:
         """One row per table version, newest first, with HISTORY_SCHEMA."""
 

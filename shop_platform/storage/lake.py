@@ -13,6 +13,7 @@ from shop_platform.logs import get_logger, timed
 from shop_platform.settings import LakeSettings
 from shop_platform.storage.engine import PartitionSpec, TableEngine, TableNotFoundError
 from shop_platform.storage.files import LakeFiles
+from shop_platform.storage.journal import WRITE_JOURNAL, TableWrite
 from shop_platform.storage.paths import resolve_root, table_path
 from shop_platform.storage.schema_check import SchemaMismatchError, aligned_schema, select_in_order
 
@@ -75,11 +76,13 @@ class LakeTable:
         df = self._prepare(df, merge_schema)
         with timed(log, f"append to {self.name}"):
             self.engine.append(self.path, df, merge_schema)
+        self._journal("append")
 
     def overwrite(self, df: DataFrame, merge_schema: bool = False) -> None:
         df = self._prepare(df, merge_schema)
         with timed(log, f"overwrite {self.name}"):
             self.engine.overwrite(self.path, df, merge_schema)
+        self._journal("overwrite")
 
     def overwrite_partitions(
         self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False
@@ -101,6 +104,7 @@ class LakeTable:
             raise ValueError(f"overwrite_partitions on {self.name}: no values given for {empty}")
         with timed(log, f"overwrite partitions {dict(partitions)} of {self.name}"):
             self.engine.overwrite_partitions(self.path, df, partitions, merge_schema)
+        self._journal("overwrite_partitions")
 
     def upsert(self, df: DataFrame, keys: Sequence[str], merge_schema: bool = False) -> None:
         """Update the rows whose `keys` match a row of `df` and insert the rest (MERGE by key)."""
@@ -114,6 +118,7 @@ class LakeTable:
             raise DuplicateKeyError(f"upsert into {self.name}: the data has duplicate keys, e.g. {shown}")
         with timed(log, f"upsert into {self.name} by {list(keys)}"):
             self.engine.upsert(self.path, df, list(keys), merge_schema)
+        self._journal("upsert")
 
     def read(self, version: int | None = None, timestamp: dt.datetime | None = None) -> DataFrame:
         """The latest snapshot, or the one at `version` or `timestamp` (time travel)."""
@@ -135,6 +140,9 @@ class LakeTable:
         hours = self.lake.settings.vacuum_retention_hours if retention_hours is None else retention_hours
         with timed(log, f"vacuum {self.name} (retention {hours}h)"):
             return self.engine.vacuum(self.path, hours)
+
+    def _journal(self, operation: str) -> None:
+        WRITE_JOURNAL.record(TableWrite(self.name, operation, self.engine.rows_written(self.path)))
 
     def _require(self) -> None:
         if not self.exists():
