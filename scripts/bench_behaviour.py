@@ -1,7 +1,7 @@
 """Throughput of the behaviour pipeline on N generated events, and its sessionization against DuckDB SQL.
 
     .venv/bin/python scripts/bench_behaviour.py [--events 1000000 10000000] [--days 30] [--work DIR]
-        [--users U] [--repeats 1] [--sample-users 1000] [--json results.json]
+        [--users U] [--repeats 1] [--sample-users 1000] [--json results.json] [--set spark.driver_memory=8g]
 
 For each N the project's generator writes a raw lake sized to about N raw event lines (users computed from
 EVENTS_PER_USER_DAY; generation is not a measured stage and is reused from --work when its scale matches).
@@ -408,6 +408,14 @@ def main() -> int:
     parser.add_argument("--sample-users", type=int, default=1000)
     parser.add_argument("--work", default=None, help="scratch folder, kept for reuse (default: temporary)")
     parser.add_argument("--json", default=None, help="also write the results to this file")
+    parser.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="config override for the session and every job, e.g. spark.driver_memory=8g (repeatable)",
+    )
     args = parser.parse_args()
     if args.users and len(args.events) > 1:
         parser.error("--users fixes the scale of one run: give one --events value with it")
@@ -416,7 +424,7 @@ def main() -> int:
     # Not a secret: pseudonyms of generated phone numbers and e-mails in a throw-away lake.
     os.environ["SHOP_PII_SALT"] = "bench-behaviour"
 
-    base = [f"spark.master=local[{CORES}]", "spark.ui_enabled=false"]
+    base = [f"spark.master=local[{CORES}]", "spark.ui_enabled=false", *args.overrides]
     load_start = load_average()
     spark = get_spark(load_config("local", base).spark, "bench-behaviour")
     clock = Clock(spark)
