@@ -53,6 +53,7 @@ from shop_platform.truth_reports import (
     report_folder,
     rows_as_dicts,
     share_arg,
+    verdict,
     write_summary,
 )
 from transforms import columns as C
@@ -389,9 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     log.info(
         "wrote %s (summary, failed_sessions, quarantine_mismatches): %s",
         lake.files.path(folder),
-        "every check passed"
-        if report["passed"]
-        else "checks failed: " + ", ".join(check.name for check in checks if not check.passed),
+        verdict(checks),
     )
     return 0 if report["passed"] else 1
 

@@ -40,6 +40,7 @@ from shop_platform.truth_reports import (
     read_truth,
     report_folder,
     rows_as_dicts,
+    verdict,
     write_summary,
 )
 from transforms import columns as C
@@ -241,13 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         lake.files.write_parquet(shares.coalesce(1), f"{folder}/persona_values")
     shares.unpersist()
     snapshots.unpersist()
-    log.info(
-        "wrote %s (summary, persona_values): %s",
-        lake.files.path(folder),
-        "every check passed"
-        if report["passed"]
-        else "checks failed: " + ", ".join(check.name for check in checks if not check.passed),
-    )
+    log.info("wrote %s (summary, persona_values): %s", lake.files.path(folder), verdict(checks))
     return 0 if report["passed"] else 1
 
 

@@ -88,6 +88,12 @@ def finish_report(report: dict[str, Any], checks: list[Check], log: logging.Logg
     return report["passed"]
 
 
+def verdict(checks: list[Check]) -> str:
+    """ "every check passed", or "checks failed: " and the names of those that did not."""
+    failed = [check.name for check in checks if not check.passed]
+    return "checks failed: " + ", ".join(failed) if failed else "every check passed"
+
+
 def write_summary(lake: Lake, folder: str, report: dict[str, Any]) -> None:
     """The report as one JSON document on one line, in `<folder>/summary`."""
     text = json.dumps(report, default=str)
