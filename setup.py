@@ -13,7 +13,17 @@ JOBS = [
     "build_tag_snapshots",
     "build_audiences",
     "measure_behaviour_truth",
+    "evaluate_recommenders",
+    "train_als",
     "measure_tag_truth",
+    "ingest_campaigns",
+    "build_behaviour_analytics",
+    "evaluate_campaigns",
+    "build_copurchase_graph",
+    "measure_bundle_recovery",
+    "build_segments",
+    "build_segment_profiles",
+    "measure_segments_truth",
 ]
 
 setup(
@@ -36,6 +46,8 @@ setup(
         # The full package: its SQLite tracking store needs SQLAlchemy and alembic.
         "mlflow>=3.1,<4",
         "pyyaml>=6,<7",
+        # A/B test statistics on the driver (transforms.campaigns.stats).
+        "scipy>=1.11",
     ],
     extras_require={
         "dev": [

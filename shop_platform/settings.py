@@ -294,6 +294,266 @@ class TagSettings:
     audiences: str | None
 
 
+# Statuses silver.orders can hold (transforms.orders.STATUS_*; tests/test_copurchase.py checks they agree).
+ORDER_STATUSES = ("placed", "paid", "refunded")
+# Edge types of the co-purchase graph (transforms.graph.copurchase.EDGE_TYPES; checked the same way).
+COPURCHASE_EDGE_TYPES = ("same_order", "same_user")
+
+
+@dataclass(frozen=True)
+class PageRankSettings:
+    # networkx's 1 - alpha; GraphFrames' resetProbability.
+    reset_probability: float
+    max_iterations: int
+    # networkx's tol: stop once the ranks (summing to 1) moved less than n * tolerance in total (L1).
+    tolerance: float
+
+    def problems(self) -> Problems:
+        if not 0.0 < self.reset_probability < 1.0:
+            yield "reset_probability", f"must be between 0 and 1 (exclusive), got {self.reset_probability}"
+        yield from _positive(self, ("max_iterations", "tolerance"))
+
+
+@dataclass(frozen=True)
+class GraphSettings:
+    """The item co-purchase graph (transforms.graph): edges, pruning, algorithms and the engine running them."""
+
+    # silver.orders statuses whose lines count as bought (a later refund does not undo the choice).
+    order_statuses: list[str]
+    # Orders placed in the last lookback_days days through the run date make the edges.
+    lookback_days: int
+    # same_user edges: one user bought both items at most this many days apart (same order included).
+    same_user_window_days: int
+    # An edge is kept with at least this support (orders, or users, with both items) and this lift, per type.
+    min_support: dict[str, int]
+    min_lift: dict[str, float]
+    # Edge types PageRank, components and label propagation run on.
+    algorithm_edge_types: list[str]
+    pagerank: PageRankSettings
+    label_propagation_iterations: int
+    # Built-in algorithms checkpoint every this many iterations so query plans stay short.
+    checkpoint_interval: int
+    # null: local checkpoints (executor storage); a path: reliable checkpoints there (clusters).
+    checkpoint_dir: str | None
+    # Partners per item in gold.bought_together.
+    bought_together_top_n: int
+    # A community of 2..max_bundle_size items is a bundle candidate.
+    max_bundle_size: int
+    # auto: GraphFrames when its JVM classes are on the classpath, else the built-in DataFrame algorithms.
+    engine: Literal["auto", "graphframes", "builtin"]
+
+    def problems(self) -> Problems:
+        unknown = [s for s in self.order_statuses if s not in ORDER_STATUSES]
+        if unknown or not self.order_statuses:
+            yield (
+                "order_statuses",
+                f"must be a non-empty subset of {list(ORDER_STATUSES)}, got {self.order_statuses}",
+            )
+        for name in ("min_support", "min_lift"):
+            keys = sorted(getattr(self, name))
+            if keys != sorted(COPURCHASE_EDGE_TYPES):
+                yield name, f"needs exactly the edge types {list(COPURCHASE_EDGE_TYPES)}, got {keys}"
+        for edge_type, support in self.min_support.items():
+            if support < 1:
+                yield "min_support", f"{edge_type} must be >= 1, got {support}"
+        for edge_type, lift in self.min_lift.items():
+            if lift < 0:
+                yield "min_lift", f"{edge_type} must be >= 0, got {lift}"
+        stray = [t for t in self.algorithm_edge_types if t not in COPURCHASE_EDGE_TYPES]
+        if stray or not self.algorithm_edge_types:
+            yield (
+                "algorithm_edge_types",
+                f"must be a non-empty subset of {list(COPURCHASE_EDGE_TYPES)}, got {self.algorithm_edge_types}",
+            )
+        yield from _positive(
+            self,
+            ("lookback_days", "label_propagation_iterations", "checkpoint_interval", "bought_together_top_n"),
+        )
+        if self.same_user_window_days < 0:
+            yield "same_user_window_days", f"must be >= 0, got {self.same_user_window_days}"
+        if self.max_bundle_size < 2:
+            yield "max_bundle_size", f"must be >= 2, got {self.max_bundle_size}"
+
+
+@dataclass(frozen=True)
+class AlsParams:
+    """One ALS configuration (Spark MLlib names: rank, regParam, alpha, maxIter)."""
+
+    rank: int
+    reg_param: float
+    alpha: float
+    max_iter: int
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("rank", "alpha", "max_iter"))
+        if self.reg_param < 0:
+            yield "reg_param", f"must be >= 0, got {self.reg_param}"
+
+
+@dataclass(frozen=True)
+class AlsGrid:
+    """The hyperparameter search: every combination of these values is one MLflow child run."""
+
+    rank: list[int]
+    reg_param: list[float]
+    alpha: list[float]
+    max_iter: list[int]
+
+    def problems(self) -> Problems:
+        for name in ("rank", "reg_param", "alpha", "max_iter"):
+            values = getattr(self, name)
+            if not values:
+                yield name, "must list at least one value"
+            elif min(values) < 0 or (name != "reg_param" and min(values) == 0):
+                yield name, f"must hold positive values, got {values}"
+
+
+@dataclass(frozen=True)
+class RecommendSettings:
+    """ALS recommendations and their offline evaluation (transforms.recommend)."""
+
+    # The time split: train on interactions through T = run date - test_days, test on the days after T.
+    test_days: int
+    # Length of the evaluated lists (precision@k, recall@k, NDCG@k, MAP@k).
+    k: int
+    # Relevance of a test (user, item): bought in the test days, else added to a cart there.
+    purchase_grade: float
+    cart_add_grade: float
+    # The category-popularity baseline recommends within this many of the user's top categories.
+    preferred_categories: int
+    seed: int
+    grid: AlsGrid
+    # The configuration train_als uses when no evaluation has chosen one yet.
+    default_params: AlsParams
+    # Registered model name (alias champion) and the outputs' sizes.
+    model_name: str
+    top_n: int
+    similar_top_n: int
+
+    def problems(self) -> Problems:
+        yield from _positive(
+            self, ("test_days", "k", "cart_add_grade", "preferred_categories", "top_n", "similar_top_n")
+        )
+        if self.purchase_grade <= self.cart_add_grade:
+            yield (
+                "purchase_grade",
+                f"must be greater than recommend.cart_add_grade ({self.cart_add_grade}), got {self.purchase_grade}",
+            )
+        if not self.model_name.strip():
+            yield "model_name", "must not be empty"
+
+
+@dataclass(frozen=True)
+class SegmentLabelSettings:
+    """How a segment's readable label is built from what distinguishes it (transforms.segments.labels)."""
+
+    # At most this many features, strongest first, each with |z| of the segment's mean >= min_z.
+    max_features: int
+    min_z: float
+    # The segment's most over-represented top category is added when its lift is at least this.
+    min_category_lift: float
+    # Feature column -> the words used in labels ("high spend"); unnamed features use the column name, and
+    # names of columns that are not features are unused.
+    names: dict[str, str]
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("max_features", "min_z", "min_category_lift"))
+
+
+@dataclass(frozen=True)
+class SegmentSettings:
+    """K-means user segments (transforms.segments, jobs build_segments and build_segment_profiles)."""
+
+    # Numeric columns of gold.user_features the segments are built on; log1p_features (heavy-tailed counts
+    # and amounts) are log1p-transformed first. Every feature is then standardized.
+    features: list[str]
+    log1p_features: list[str]
+    # Only users with active_feature > 0 on the snapshot date are segmented; the others get no segment.
+    active_feature: str
+    # k is the candidate in k_min..k_max with the best silhouette.
+    k_min: int
+    k_max: int
+    seed: int
+    max_iter: int
+    # Registered model name (alias champion).
+    model_name: str
+    # A snapshot date is scored with the champion when it was trained at most this many days before;
+    # otherwise (or without a champion, or with one trained after the date) a new model is trained.
+    retrain_every_days: int
+    # Categories listed per segment in gold.segment_profiles.
+    top_categories: int
+    label: SegmentLabelSettings
+
+    def problems(self) -> Problems:
+        if not self.features:
+            yield "features", "must list at least one gold.user_features column"
+        duplicates = sorted({f for f in self.features if self.features.count(f) > 1})
+        if duplicates:
+            yield "features", f"lists {duplicates} more than once"
+        stray = [f for f in self.log1p_features if f not in self.features]
+        if stray:
+            yield "log1p_features", f"{stray} are not in segments.features"
+        if self.k_min < 2:
+            yield "k_min", f"must be at least 2, got {self.k_min}"
+        if self.k_max < self.k_min:
+            yield "k_max", f"must be at least segments.k_min ({self.k_min}), got {self.k_max}"
+        yield from _positive(self, ("max_iter", "retrain_every_days", "top_categories"))
+        if not self.model_name.strip():
+            yield "model_name", "must not be empty"
+
+
+@dataclass(frozen=True)
+class AnalyticsSettings:
+    """Behaviour analytics (transforms.analytics, job build_behaviour_analytics)."""
+
+    # Retention: weekly cohorts (Monday weeks) of the last cohort_weeks complete weeks, by registration and
+    # by first order, followed for weeks 1..retention_weeks after the cohort week.
+    cohort_weeks: int
+    retention_weeks: int
+    # Session paths: the first path_steps page types of each session; the path_top_n commonest paths per
+    # day for converted and for other sessions.
+    path_steps: int
+    path_top_n: int
+    # A run of one page type (product, product, product) is one step of a path.
+    collapse_repeated_pages: bool
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("cohort_weeks", "retention_weeks", "path_steps", "path_top_n"))
+
+
+@dataclass(frozen=True)
+class CampaignEvaluationSettings:
+    """A/B evaluation of campaigns (transforms.campaigns, jobs ingest_campaigns and evaluate_campaigns)."""
+
+    # Orders placed from a campaign's start date through its end date plus this many days are attributed.
+    attribution_days_after_end: int
+    # The planned share of treatment users, for the sample-ratio-mismatch check; per campaign id overrides.
+    planned_treatment_share: float
+    planned_treatment_shares: dict[str, float]
+    # Two-sided confidence intervals at this level.
+    confidence_level: float
+    # The split is flagged as a sample-ratio mismatch when the chi-square test's p-value is below this.
+    srm_p_value: float
+    # gold.user_features columns of the day before a campaign starts, the CUPED pre-period covariates.
+    conversion_covariate: str
+    gmv_covariate: str
+
+    def problems(self) -> Problems:
+        if self.attribution_days_after_end < 0:
+            yield "attribution_days_after_end", f"must be >= 0, got {self.attribution_days_after_end}"
+        shares = {f"planned_treatment_shares.{k}": v for k, v in self.planned_treatment_shares.items()}
+        shares["planned_treatment_share"] = self.planned_treatment_share
+        for name, share in shares.items():
+            if not 0.0 < share < 1.0:
+                yield name, f"must be a share strictly between 0 and 1, got {share}"
+        for name in ("confidence_level", "srm_p_value"):
+            if not 0.0 < getattr(self, name) < 1.0:
+                yield name, f"must be strictly between 0 and 1, got {getattr(self, name)}"
+        for name in ("conversion_covariate", "gmv_covariate"):
+            if not getattr(self, name).strip():
+                yield name, "must name a gold.user_features column"
+
+
 @dataclass(frozen=True)
 class Config:
     app: AppSettings
@@ -310,3 +570,8 @@ class Config:
     rfm: RfmSettings
     lifecycle: LifecycleSettings
     tags: TagSettings
+    graph: GraphSettings
+    recommend: RecommendSettings
+    segments: SegmentSettings
+    analytics: AnalyticsSettings
+    campaigns: CampaignEvaluationSettings

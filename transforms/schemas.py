@@ -417,3 +417,264 @@ GOLD_TAG_QUALITY_SCHEMA = _fields(
     (C.PSI, T.DoubleType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
+
+
+# The co-purchase graph (transforms/graph/), one partition per snapshot (run) date.
+# gold.copurchase_edges: both directions of every kept item pair, per edge type (same_order: bought in one
+# order; same_user: by one user within graph.same_user_window_days). SUPPORT (orders or users with both
+# items) and LIFT are the pair's; CONFIDENCE is P(DST | SRC).
+GOLD_COPURCHASE_EDGES_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_COPURCHASE_EDGES_SCHEMA = _fields(
+    (C.SRC, T.StringType()),
+    (C.DST, T.StringType()),
+    (C.EDGE_TYPE, T.StringType()),
+    (C.SUPPORT, T.LongType()),
+    (C.CONFIDENCE, T.DoubleType()),
+    (C.LIFT, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+# gold.item_rank: PageRank of every item bought in the window (summing to 1), its position and degree.
+GOLD_ITEM_RANK_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_ITEM_RANK_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.PAGERANK, T.DoubleType()),
+    (C.RANK, T.IntegerType()),
+    (C.DEGREE, T.LongType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+# gold.item_communities: each item's connected component and label-propagation community, each named by
+# its smallest item id, with sizes; communities of 2..graph.max_bundle_size items are bundle candidates.
+GOLD_ITEM_COMMUNITIES_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_ITEM_COMMUNITIES_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.COMPONENT, T.StringType()),
+    (C.COMPONENT_SIZE, T.LongType()),
+    (C.COMMUNITY, T.StringType()),
+    (C.COMMUNITY_SIZE, T.LongType()),
+    (C.BUNDLE_CANDIDATE, T.BooleanType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+# gold.bought_together: per item its top graph.bought_together_top_n partners, strongest first.
+GOLD_BOUGHT_TOGETHER_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_BOUGHT_TOGETHER_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.RANK, T.IntegerType()),
+    (C.PARTNER_ID, T.StringType()),
+    (C.EDGE_TYPE, T.StringType()),
+    (C.SUPPORT, T.LongType()),
+    (C.CONFIDENCE, T.DoubleType()),
+    (C.LIFT, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+
+# gold.recommendation_metrics: one row per evaluated model and run date (jobs/evaluate_recommenders.py):
+# trained through SPLIT_DATE, tested on the TEST_DAYS after it, lists cut at K. PARAMS holds the model's
+# hyperparameters (empty for the baselines); TRAIN_SECONDS the fit's wall time (null for the baselines).
+GOLD_RECOMMENDATION_METRICS_PARTITIONS = [C.RUN_DATE]
+GOLD_RECOMMENDATION_METRICS_SCHEMA = _fields(
+    (C.MODEL, T.StringType()),
+    (C.PARAMS, T.MapType(T.StringType(), T.StringType())),
+    (C.EVALUATED_USERS, T.LongType()),
+    (C.PRECISION_AT_K, T.DoubleType()),
+    (C.RECALL_AT_K, T.DoubleType()),
+    (C.NDCG_AT_K, T.DoubleType()),
+    (C.MAP_AT_K, T.DoubleType()),
+    (C.HIT_RATE, T.DoubleType()),
+    (C.CATALOG_COVERAGE, T.DoubleType()),
+    (C.NOVELTY, T.DoubleType()),
+    (C.TRAIN_SECONDS, T.DoubleType()),
+    (C.SPLIT_DATE, T.DateType()),
+    (C.TEST_DAYS, T.IntegerType()),
+    (C.K, T.IntegerType()),
+    (C.RUN_DATE, T.DateType()),
+)
+
+# gold.als_recommendations: the registered ALS model's top-N items per user as of SNAPSHOT_DATE, the
+# candidates the hybrid blend draws on (already-bought items are not removed here).
+GOLD_ALS_RECOMMENDATIONS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_ALS_RECOMMENDATIONS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.RANK, T.IntegerType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.SCORE, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.item_similar_als: per item its top-N items by cosine similarity of the ALS item factors.
+GOLD_ITEM_SIMILAR_ALS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_ITEM_SIMILAR_ALS_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.RANK, T.IntegerType()),
+    (C.SIMILAR_ITEM_ID, T.StringType()),
+    (C.SIMILARITY, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.user_segments: the K-means segment of every user active on the snapshot date (transforms/segments);
+# DISTANCE_TO_CENTRE is Euclidean, in the model's standardized feature space.
+GOLD_USER_SEGMENTS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_USER_SEGMENTS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.SEGMENT_ID, T.IntegerType()),
+    (C.DISTANCE_TO_CENTRE, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.segment_profiles: per snapshot date and segment (transforms/segments/profiles.py, labels.py).
+GOLD_SEGMENT_PROFILES_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_SEGMENT_PROFILES_SCHEMA = _fields(
+    (C.SEGMENT_ID, T.IntegerType()),
+    (C.USERS, T.LongType()),
+    (C.SHARE, T.DoubleType()),
+    (C.FEATURE_MEANS, T.MapType(T.StringType(), T.DoubleType())),
+    (C.FEATURE_Z, T.MapType(T.StringType(), T.DoubleType())),
+    (C.DOMINANT_RFM_SEGMENT, T.StringType()),
+    (C.DOMINANT_LIFECYCLE_STAGE, T.StringType()),
+    (C.TOP_CATEGORIES, T.ArrayType(T.StringType())),
+    (C.CATEGORY_LIFT, T.MapType(T.StringType(), T.DoubleType())),
+    (C.LABEL, T.StringType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+
+# Behaviour analytics (transforms/analytics, jobs/build_behaviour_analytics.py).
+# gold.activity_daily: distinct users with a session on the day (DAU), in the 7 and 30 days through it (WAU,
+# MAU); new users are the day's active users registered that day, the others returning; STICKINESS = DAU / MAU.
+GOLD_ACTIVITY_DAILY_PARTITIONS = [C.ACTIVITY_DATE]
+GOLD_ACTIVITY_DAILY_SCHEMA = _fields(
+    (C.DAU, T.LongType()),
+    (C.WAU, T.LongType()),
+    (C.MAU, T.LongType()),
+    (C.NEW_USERS, T.LongType()),
+    (C.RETURNING_USERS, T.LongType()),
+    (C.STICKINESS, T.DoubleType()),
+    (C.ACTIVITY_DATE, T.DateType()),
+)
+# gold.funnel_daily: sessions of the day reaching each funnel step (page view, product view, add to cart,
+# order, pay; each step needs the ones before it), per channel, device, the user's K-means segment and
+# lifecycle stage as of the previous snapshot (null when unknown). STEP_CONVERSION = sessions at the step /
+# at the step before (all the cell's sessions before step 1); DROPPED_SESSIONS = the step before minus this.
+GOLD_FUNNEL_DAILY_PARTITIONS = [C.EVENT_DATE]
+GOLD_FUNNEL_DAILY_SCHEMA = _fields(
+    (C.CHANNEL, T.StringType()),
+    (C.DEVICE, T.StringType()),
+    (C.SEGMENT_ID, T.IntegerType()),
+    (C.LIFECYCLE_STAGE, T.StringType()),
+    (C.STEP_INDEX, T.IntegerType()),
+    (C.STEP, T.StringType()),
+    (C.SESSIONS, T.LongType()),
+    (C.STEP_CONVERSION, T.DoubleType()),
+    (C.CONVERSION_FROM_START, T.DoubleType()),
+    (C.DROPPED_SESSIONS, T.LongType()),
+    (C.EVENT_DATE, T.DateType()),
+)
+# gold.retention_cohorts: per run (as-of) date, weekly cohorts (COHORT_TYPE registration: retained = a
+# session in the week; first_order: an order in the week) and complete weeks WEEK_OFFSET 0..n after them.
+GOLD_RETENTION_COHORTS_PARTITIONS = [C.AS_OF_DATE]
+GOLD_RETENTION_COHORTS_SCHEMA = _fields(
+    (C.COHORT_TYPE, T.StringType()),
+    (C.COHORT_WEEK, T.DateType()),
+    (C.WEEK_OFFSET, T.IntegerType()),
+    (C.COHORT_USERS, T.LongType()),
+    (C.RETAINED_USERS, T.LongType()),
+    (C.RETENTION_RATE, T.DoubleType()),
+    (C.AS_OF_DATE, T.DateType()),
+)
+# gold.churn_monthly: per run (as-of) date, each month's churn and reactivation from the lifecycle stages:
+# users not churned / churned at the month's start, moves into churned and from churned to reactivated
+# between then and THROUGH_DATE (the month's last snapshot up to the as-of date), and their rates.
+GOLD_CHURN_MONTHLY_PARTITIONS = [C.AS_OF_DATE]
+GOLD_CHURN_MONTHLY_SCHEMA = _fields(
+    (C.MONTH, T.DateType()),
+    (C.THROUGH_DATE, T.DateType()),
+    (C.USERS_AT_START, T.LongType()),
+    (C.CHURNED_USERS, T.LongType()),
+    (C.CHURN_RATE, T.DoubleType()),
+    (C.CHURNED_AT_START, T.LongType()),
+    (C.REACTIVATED_USERS, T.LongType()),
+    (C.REACTIVATION_RATE, T.DoubleType()),
+    (C.AS_OF_DATE, T.DateType()),
+)
+# gold.session_paths: the commonest page-type paths (first analytics.path_steps steps, "home > search >
+# product") of the day's sessions, converted and not; SHARE is of the day's sessions with that outcome.
+GOLD_SESSION_PATHS_PARTITIONS = [C.EVENT_DATE]
+GOLD_SESSION_PATHS_SCHEMA = _fields(
+    (C.CONVERTED, T.BooleanType()),
+    (C.RANK, T.IntegerType()),
+    (C.PATH, T.StringType()),
+    (C.PATH_LENGTH, T.IntegerType()),
+    (C.SESSIONS, T.LongType()),
+    (C.SHARE, T.DoubleType()),
+    (C.EVENT_DATE, T.DateType()),
+)
+
+
+# Campaigns (transforms/campaigns, jobs/ingest_campaigns.py, jobs/evaluate_campaigns.py).
+# bronze.campaigns and bronze.campaign_assignments: the marketing tool's exports as last delivered;
+# bronze.campaigns_quarantine: their bad rows with reasons (BRONZE_CATALOG_QUARANTINE_SCHEMA).
+BRONZE_CAMPAIGNS_SCHEMA = _fields(
+    *[(f.name, f.dataType) for f in RAW_CAMPAIGNS_SCHEMA.fields], (C.INGESTED_AT, T.TimestampType())
+)
+BRONZE_CAMPAIGN_ASSIGNMENTS_SCHEMA = _fields(
+    *[(f.name, f.dataType) for f in RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA.fields], (C.INGESTED_AT, T.TimestampType())
+)
+BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS = BRONZE_CATALOG_QUARANTINE_PARTITIONS
+BRONZE_CAMPAIGNS_QUARANTINE_SCHEMA = BRONZE_CATALOG_QUARANTINE_SCHEMA
+# gold.campaign_results: per run date, campaign and METRIC (conversion: share of assigned users with an order
+# in the attribution window, two-proportion z-test; gmv_per_user: paid amount of those orders per user,
+# Welch's t-test): both groups, uplift with confidence intervals and p-value, CUPED (pre-period covariate of
+# the day before the start) and the sample-ratio-mismatch check. COMPLETE: the window ended by the run date.
+GOLD_CAMPAIGN_RESULTS_PARTITIONS = [C.RUN_DATE]
+GOLD_CAMPAIGN_RESULTS_SCHEMA = _fields(
+    (C.CAMPAIGN_ID, T.StringType()),
+    (C.CAMPAIGN_NAME, T.StringType()),
+    (C.START_DATE, T.DateType()),
+    (C.END_DATE, T.DateType()),
+    (C.ATTRIBUTION_END, T.DateType()),
+    (C.COMPLETE, T.BooleanType()),
+    (C.METRIC, T.StringType()),
+    (C.TREATMENT_USERS, T.LongType()),
+    (C.CONTROL_USERS, T.LongType()),
+    (C.TREATMENT_MEAN, T.DoubleType()),
+    (C.CONTROL_MEAN, T.DoubleType()),
+    (C.ABSOLUTE_UPLIFT, T.DoubleType()),
+    (C.ABSOLUTE_CI_LOW, T.DoubleType()),
+    (C.ABSOLUTE_CI_HIGH, T.DoubleType()),
+    (C.RELATIVE_UPLIFT, T.DoubleType()),
+    (C.RELATIVE_CI_LOW, T.DoubleType()),
+    (C.RELATIVE_CI_HIGH, T.DoubleType()),
+    (C.TEST, T.StringType()),
+    (C.STATISTIC, T.DoubleType()),
+    (C.P_VALUE, T.DoubleType()),
+    (C.CONFIDENCE_LEVEL, T.DoubleType()),
+    (C.CUPED_COVARIATE, T.StringType()),
+    (C.CUPED_THETA, T.DoubleType()),
+    (C.CUPED_UPLIFT, T.DoubleType()),
+    (C.CUPED_CI_LOW, T.DoubleType()),
+    (C.CUPED_CI_HIGH, T.DoubleType()),
+    (C.CUPED_P_VALUE, T.DoubleType()),
+    (C.VARIANCE_REDUCTION, T.DoubleType()),
+    (C.PLANNED_TREATMENT_SHARE, T.DoubleType()),
+    (C.SRM_CHI2, T.DoubleType()),
+    (C.SRM_P_VALUE, T.DoubleType()),
+    (C.SRM_DETECTED, T.BooleanType()),
+    (C.RUN_DATE, T.DateType()),
+)
+# gold.campaign_breakdown: per run date, campaign, DIMENSION (all, segment, audience) and its value as of the
+# day before the start: reach (assigned users per group) and response (conversion, paid GMV per user, uplift).
+GOLD_CAMPAIGN_BREAKDOWN_PARTITIONS = [C.RUN_DATE]
+GOLD_CAMPAIGN_BREAKDOWN_SCHEMA = _fields(
+    (C.CAMPAIGN_ID, T.StringType()),
+    (C.DIMENSION, T.StringType()),
+    (C.DIMENSION_VALUE, T.StringType()),
+    (C.TREATMENT_USERS, T.LongType()),
+    (C.CONTROL_USERS, T.LongType()),
+    (C.TREATMENT_CONVERSION, T.DoubleType()),
+    (C.CONTROL_CONVERSION, T.DoubleType()),
+    (C.CONVERSION_UPLIFT, T.DoubleType()),
+    (C.TREATMENT_GMV_PER_USER, T.DoubleType()),
+    (C.CONTROL_GMV_PER_USER, T.DoubleType()),
+    (C.GMV_UPLIFT, T.DoubleType()),
+    (C.RUN_DATE, T.DateType()),
+)
