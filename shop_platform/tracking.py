@@ -1,16 +1,37 @@
-"""MLflow tracking set-up: a SQLite store and artifacts under the lake root unless config says otherwise.
+"""MLflow tracking: a SQLite store and artifacts under the lake root unless config says otherwise, training
+runs that record what they read, and Spark models in the registry.
 
-Only jobs (through this module) talk to MLflow; transforms stay pure.
+Only jobs (through this module) talk to MLflow; transforms stay pure. A training run records its job, run
+date, parameters and the Delta version of every input table, so `LakeTable.read(version=...)` gives back
+exactly the data it saw. Models that are served downstream are registered, and scoring jobs load them by
+name and alias (`models:/<name>@<alias>`), never by path.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from shop_platform.settings import TrackingSettings
+from shop_platform.settings import Config, TrackingSettings
 from shop_platform.storage.paths import resolve_root
 
+if TYPE_CHECKING:
+    import mlflow
+    from mlflow.entities.model_registry import ModelVersion
+
+    from shop_platform.storage import LakeTable
+
 TRACKING_DIR = "mlflow"
+# Run tags (and model version tags) every training run carries.
+RUN_DATE_TAG = "run_date"
+JOB_TAG = "job"
+# Per input table: param `input_version.<layer.name>` (its Delta version), tag `input_path.<layer.name>`.
+INPUT_VERSION_PREFIX = "input_version."
+INPUT_PATH_PREFIX = "input_path."
+CHAMPION = "champion"
 
 
 def tracking_uri(settings: TrackingSettings, lake_root: str) -> str:
@@ -43,3 +64,104 @@ def configure_tracking(settings: TrackingSettings, lake_root: str) -> str:
         )
     mlflow.set_experiment(experiment_id=experiment_id)
     return experiment_id
+
+
+@contextmanager
+def training_run(
+    config: Config,
+    *,
+    job: str,
+    run_date: dt.date,
+    inputs: Mapping[str, LakeTable],
+    params: Mapping[str, object] | None = None,
+    run_name: str | None = None,
+    nested: bool = False,
+) -> Iterator[mlflow.ActiveRun]:
+    """An MLflow run that records what it was trained on; a failure inside marks the run FAILED.
+
+    Tags the run with `job` and `run_date`, logs `params`, and for every input table (keyed by its
+    `layer.name`) its current Delta version as param `input_version.<name>` and its path as tag
+    `input_path.<name>`. With `nested`, the run is a child of the active run (e.g. one candidate of a
+    search).
+    """
+    import mlflow
+
+    if mlflow.active_run() is None:
+        configure_tracking(config.tracking, config.lake.root)
+    tags = {JOB_TAG: job, RUN_DATE_TAG: run_date.isoformat()}
+    tags.update({f"{INPUT_PATH_PREFIX}{name}": table.path for name, table in inputs.items()})
+    logged = {f"{INPUT_VERSION_PREFIX}{name}": table.version() for name, table in inputs.items()}
+    logged.update(params or {})
+    with mlflow.start_run(run_name=run_name or f"{job} {run_date.isoformat()}", nested=nested) as run:
+        mlflow.set_tags(tags)
+        if logged:
+            mlflow.log_params(logged)
+        yield run
+
+
+def log_spark_model(model, name: str, dfs_tmpdir: str | None = None) -> str:
+    """Log a Spark MLlib model (a PipelineModel or any MLWritable model) to the active run; returns its URI.
+
+    The pip requirements are given (the pinned pyspark) rather than inferred: inference reloads the model in
+    a fresh Python process, which would start a second JVM. Spark first saves the model to `dfs_tmpdir`
+    (default: `$MLFLOW_DFS_TMP` or /tmp/mlflow), which must be on the cluster's file system on a cluster.
+    """
+    import mlflow
+    import mlflow.spark
+
+    info = mlflow.spark.log_model(
+        model,
+        artifact_path=name,
+        dfs_tmpdir=dfs_tmpdir,
+        pip_requirements=mlflow.spark.get_default_pip_requirements(),
+    )
+    return info.model_uri
+
+
+def register_model(
+    model_uri: str, name: str, alias: str | None = CHAMPION, tags: Mapping[str, str] | None = None
+) -> int:
+    """Register `model_uri` as a new version of model `name` (with `tags`) and point `alias` at it (no
+    alias when None); returns the version."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    version = mlflow.register_model(model_uri, name, tags=dict(tags) if tags else None)
+    if alias is not None:
+        MlflowClient().set_registered_model_alias(name, alias, version.version)
+    return int(version.version)
+
+
+def model_versions(config: Config, name: str) -> list[ModelVersion]:
+    """Every registered version of model `name` with its tags (none when the model does not exist)."""
+    from mlflow import MlflowClient
+
+    configure_tracking(config.tracking, config.lake.root)
+    escaped = name.replace("'", "\\'")
+    return list(MlflowClient().search_model_versions(f"name = '{escaped}'"))
+
+
+def registered_version(config: Config, name: str, alias: str = CHAMPION) -> ModelVersion | None:
+    """The model version `alias` points at (with its tags), or None when the model or alias does not
+    exist."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    configure_tracking(config.tracking, config.lake.root)
+    try:
+        return MlflowClient().get_model_version_by_alias(name, alias)
+    except MlflowException as exc:
+        if exc.error_code in ("RESOURCE_DOES_NOT_EXIST", "INVALID_PARAMETER_VALUE"):
+            return None
+        raise
+
+
+def load_registered_spark_model(config: Config, name: str, alias: str = CHAMPION, version: int | None = None):
+    """The Spark PipelineModel registered as `models:/<name>@<alias>`, or as `models:/<name>/<version>`
+    when a version is given."""
+    import mlflow.spark
+
+    configure_tracking(config.tracking, config.lake.root)
+    return mlflow.spark.load_model(
+        f"models:/{name}/{version}" if version is not None else f"models:/{name}@{alias}"
+    )

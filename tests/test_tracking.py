@@ -1,12 +1,32 @@
-"""MLflow runs land in a real SQLite store under the lake root."""
+"""MLflow runs land in a real SQLite store under the lake root; training runs record their inputs; Spark
+models go through the registry and load back by alias."""
 
 from __future__ import annotations
 
-import mlflow
-from mlflow.tracking import MlflowClient
+import datetime as dt
 
+import mlflow
+from chispa import assert_df_equality
+from mlflow.tracking import MlflowClient
+from pyspark.ml import Pipeline
+from pyspark.ml.clustering import KMeans
+from pyspark.ml.feature import VectorAssembler
+from pyspark.sql import types as T
+
+from shop_platform.config import load_config
 from shop_platform.settings import TrackingSettings
-from shop_platform.tracking import configure_tracking, tracking_uri
+from shop_platform.storage import open_lake
+from shop_platform.tracking import (
+    configure_tracking,
+    load_registered_spark_model,
+    log_spark_model,
+    register_model,
+    registered_version,
+    tracking_uri,
+    training_run,
+)
+
+RUN_DATE = dt.date(2026, 10, 30)
 
 
 def test_runs_are_stored_under_the_lake_root(lake_root):
@@ -21,3 +41,57 @@ def test_runs_are_stored_under_the_lake_root(lake_root):
     assert stored.info.experiment_id == experiment_id
     assert stored.data.params == {"k": "7"} and stored.data.metrics == {"silhouette": 0.42}
     assert stored.info.artifact_uri.startswith(f"{lake_root}/mlflow/artifacts")
+
+
+def test_a_training_run_records_its_job_date_params_and_input_versions(spark, lake_root):
+    config = load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded", "tracking.experiment=t"])
+    lake = open_lake(spark, config.lake)
+    table = lake.table("gold.tiny", T.StructType([T.StructField("x", T.DoubleType())]))
+    table.append(spark.createDataFrame([(1.0,)], "x double"))
+    table.append(spark.createDataFrame([(2.0,)], "x double"))
+    version = table.version()
+
+    with training_run(
+        config, job="tiny_job", run_date=RUN_DATE, inputs={"gold.tiny": table}, params={"k": 3}
+    ):
+        with training_run(config, job="tiny_job", run_date=RUN_DATE, inputs={}, params={"k": 4}, nested=True):
+            mlflow.log_metric("silhouette", 0.5)
+        parent = mlflow.active_run().info.run_id
+
+    stored = MlflowClient(tracking_uri=tracking_uri(config.tracking, lake_root)).get_run(parent)
+    assert stored.data.params == {"k": "3", "input_version.gold.tiny": str(version)}
+    assert stored.data.tags["run_date"] == "2026-10-30" and stored.data.tags["job"] == "tiny_job"
+    assert stored.data.tags["input_path.gold.tiny"] == table.path
+    # The logged version reads back exactly the rows the run saw.
+    table.append(spark.createDataFrame([(3.0,)], "x double"))
+    assert sorted(table.read(version=version).collect()) == [(1.0,), (2.0,)]
+    children = mlflow.search_runs(
+        experiment_ids=[stored.info.experiment_id],
+        filter_string=f"tags.mlflow.parentRunId = '{parent}'",
+        output_format="list",
+    )
+    assert [(c.data.params["k"], c.data.metrics["silhouette"]) for c in children] == [("4", 0.5)]
+
+
+def test_a_registered_spark_model_loads_back_by_alias_and_scores_the_same(spark, lake_root):
+    config = load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded", "tracking.experiment=t"])
+    points = spark.createDataFrame([(0.0, 0.0), (0.1, 0.2), (9.0, 9.0), (9.2, 8.9)], "a double, b double")
+    model = Pipeline(
+        stages=[VectorAssembler(inputCols=["a", "b"], outputCol="features"), KMeans(k=2, seed=1)]
+    ).fit(points)
+
+    with training_run(config, job="tiny_job", run_date=RUN_DATE, inputs={}):
+        uri = log_spark_model(model, "tiny_model")
+        version = register_model(uri, "tiny_model", tags={"run_date": RUN_DATE.isoformat()})
+    assert version == 1
+    champion = registered_version(config, "tiny_model")
+    assert int(champion.version) == 1 and champion.tags["run_date"] == "2026-10-30"
+    assert registered_version(config, "tiny_model", alias="nobody") is None
+    assert registered_version(config, "no_such_model") is None
+
+    loaded = load_registered_spark_model(config, "tiny_model")
+    assert_df_equality(
+        loaded.transform(points).select("a", "b", "prediction"),
+        model.transform(points).select("a", "b", "prediction"),
+        ignore_row_order=True,
+    )
