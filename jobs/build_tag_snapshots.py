@@ -48,6 +48,8 @@ USER_FEATURES = "gold.user_features"
 TAG_SNAPSHOTS = "gold.tag_snapshots"
 USER_PROFILE = "gold.user_profile"
 LIFECYCLE_TRANSITIONS = "gold.lifecycle_transitions"
+# Written by build_segments before this job; absent (no segments yet) leaves the segment tag null.
+USER_SEGMENTS = "gold.user_segments"
 TAG_QUALITY = "gold.tag_quality"
 # Builtin name in the catalog -> the column the builtins add to the features.
 BUILTIN_COLUMNS = {
@@ -56,16 +58,26 @@ BUILTIN_COLUMNS = {
     "f_score": C.F_SCORE,
     "m_score": C.M_SCORE,
     "lifecycle_stage": C.LIFECYCLE_STAGE,
+    "segment": C.SEGMENT,
 }
 
 
-def with_builtins(features: DataFrame, previous_stages: DataFrame, cfg: Config) -> DataFrame:
-    """The features plus every builtin column, one row per user."""
+def with_builtins(
+    features: DataFrame, previous_stages: DataFrame, cfg: Config, segments: DataFrame | None = None
+) -> DataFrame:
+    """The features plus every builtin column, one row per user; `segments` (gold.user_segments of the
+    date) gives C.SEGMENT, null without it or for users it does not hold."""
     rfm = rfm_scores(features, cfg.rfm.window_days, cfg.rfm.split).select(
         C.USER_ID, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT
     )
     stages = lifecycle_stages(features, previous_stages, cfg.lifecycle).select(C.USER_ID, C.LIFECYCLE_STAGE)
-    return features.join(rfm, on=[C.USER_ID], how="left").join(stages, on=[C.USER_ID], how="left")
+    joined = features.join(rfm, on=[C.USER_ID], how="left").join(stages, on=[C.USER_ID], how="left")
+    if segments is None:
+        return joined.select("*", F.lit(None).cast("int").alias(C.SEGMENT))
+    # One segment row per user and date: the left join keeps one row per user.
+    return joined.join(
+        segments.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=[C.USER_ID], how="left"
+    )
 
 
 def previous_date(snapshots: LakeTable, snapshot_date: dt.date) -> dt.date | None:
@@ -95,7 +107,13 @@ def write_snapshot(
         .select(C.USER_ID, F.col(C.VALUE).alias(C.LIFECYCLE_STAGE))
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    inputs = with_builtins(snapshot_date_rows(lake.table(USER_FEATURES), snapshot_date), previous, cfg)
+    segments = lake.table(USER_SEGMENTS)
+    inputs = with_builtins(
+        snapshot_date_rows(lake.table(USER_FEATURES), snapshot_date),
+        previous,
+        cfg,
+        snapshot_date_rows(segments, snapshot_date) if segments.exists() else None,
+    )
     profile = tag_profile(inputs, catalog, BUILTIN_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         stray = enum_violations(profile, catalog.tags).collect()

@@ -15,7 +15,9 @@ from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
 
-BUILTINS = {name: name for name in ("rfm_segment", "r_score", "f_score", "m_score", "lifecycle_stage")}
+BUILTINS = {
+    name: name for name in ("rfm_segment", "r_score", "f_score", "m_score", "lifecycle_stage", "segment")
+}
 S = dt.date(2026, 10, 30)
 
 
@@ -25,6 +27,7 @@ def with_builtins(features):
         F.lit("champions").alias("rfm_segment"),
         *[F.lit(5).alias(name) for name in ("r_score", "f_score", "m_score")],
         F.lit("active").alias("lifecycle_stage"),
+        F.lit(3).alias("segment"),
     )
 
 

@@ -1,0 +1,204 @@
+"""Segment the active users of each snapshot date with K-means: gold.user_segments.
+
+    shop-build-segments --env local --date 2026-10-30
+    shop-build-segments --env local --from-date 2026-10-01 --date 2026-10-30    # one partition per day
+    shop-build-segments --env local --date 2026-10-30 --retrain                 # train even if a model fits
+
+Reads gold.user_features of each snapshot date; users with `segments.active_feature` > 0 (active in the last
+90 days by default) are segmented, the others get no row. A date is scored with the registered model
+(`segments.model_name`) trained most recently on or within `segments.retrain_every_days` days before it,
+loaded from the registry; without one (or with --retrain) the job trains on that date: k from
+`segments.k_min..k_max` by silhouette, every candidate a child MLflow run with its silhouette and
+within-cluster cost, the chosen pipeline logged and registered, and the champion alias moved to it unless a
+model trained on a later date holds it. Re-running a date reuses the model trained for it, so it rewrites
+the same rows. Segment ids are stable while one model scores the dates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+from collections.abc import Sequence
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from pyspark import StorageLevel
+from pyspark.ml import PipelineModel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.logs import get_logger, timed
+from shop_platform.session import get_spark
+from shop_platform.settings import Config
+from shop_platform.storage import LakeTable, open_lake
+from shop_platform.tracking import (
+    CHAMPION,
+    RUN_DATE_TAG,
+    load_registered_spark_model,
+    log_spark_model,
+    model_versions,
+    register_model,
+    registered_version,
+    training_run,
+)
+from transforms import columns as C
+from transforms.schemas import GOLD_USER_SEGMENTS_PARTITIONS, GOLD_USER_SEGMENTS_SCHEMA
+from transforms.segments.features import feature_problems, segmentation_population
+from transforms.segments.kmeans import assign_segments, search_k
+
+log = get_logger("jobs.build_segments")
+
+JOB = "build_segments"
+USER_FEATURES = "gold.user_features"
+USER_SEGMENTS = "gold.user_segments"
+MODEL_ARTIFACT = "segments_model"
+
+
+def trained_on(version: ModelVersion) -> dt.date | None:
+    """The snapshot date a registered version was trained on (its `run_date` tag)."""
+    text = (version.tags or {}).get(RUN_DATE_TAG)
+    return dt.date.fromisoformat(text) if text else None
+
+
+def model_for(
+    versions: Sequence[ModelVersion], snapshot_date: dt.date, retrain_every_days: int
+) -> int | None:
+    """The version to score `snapshot_date` with: trained on it or fewer than `retrain_every_days` days
+    before it, the latest such (then the highest version); None when the date needs a new model."""
+    fitting = [
+        (day, int(v.version))
+        for v in versions
+        if (day := trained_on(v)) is not None and 0 <= (snapshot_date - day).days < retrain_every_days
+    ]
+    return max(fitting)[1] if fitting else None
+
+
+def train(
+    cfg: Config, features: LakeTable, population: DataFrame, users: int, snapshot_date: dt.date
+) -> tuple[PipelineModel, int] | None:
+    """Choose k, log every candidate, register the chosen model; None when there are too few users."""
+    s = cfg.segments
+    ks = [k for k in range(s.k_min, s.k_max + 1) if k < users]
+    if not ks:
+        log.warning("%s: %d active users, too few for k >= %d: no segments", snapshot_date, users, s.k_min)
+        return None
+    params = {
+        "features": ",".join(s.features),
+        "log1p_features": ",".join(s.log1p_features),
+        "active_feature": s.active_feature,
+        "k_min": s.k_min,
+        "k_max": s.k_max,
+        "seed": s.seed,
+        "max_iter": s.max_iter,
+    }
+    with training_run(cfg, job=JOB, run_date=snapshot_date, inputs={USER_FEATURES: features}, params=params):
+        with timed(log, f"k search {ks[0]}..{ks[-1]} on {users} users ({snapshot_date})"):
+            search = search_k(population, s.features, s.log1p_features, ks, s.seed, s.max_iter)
+        for candidate in search.candidates:
+            log.info(
+                "k=%d: silhouette %.4f, within-cluster cost %.1f",
+                candidate.k,
+                candidate.silhouette,
+                candidate.cost,
+            )
+            mlflow.log_metric("silhouette_by_k", candidate.silhouette, step=candidate.k)
+            mlflow.log_metric("training_cost_by_k", candidate.cost, step=candidate.k)
+            with training_run(
+                cfg, job=JOB, run_date=snapshot_date, inputs={}, params={"k": candidate.k},
+                run_name=f"k={candidate.k}", nested=True,
+            ):  # fmt: skip
+                mlflow.log_metrics({"silhouette": candidate.silhouette, "training_cost": candidate.cost})
+        chosen = next(c for c in search.candidates if c.k == search.k)
+        mlflow.log_metrics(
+            {"k": search.k, "silhouette": chosen.silhouette, "training_cost": chosen.cost, "users": users}
+        )
+        champion = registered_version(cfg, s.model_name)
+        # A model trained for an older date (a re-run) does not take the alias from a newer one.
+        newest = champion is None or (trained_on(champion) or dt.date.min) <= snapshot_date
+        version = register_model(
+            log_spark_model(search.model, MODEL_ARTIFACT),
+            s.model_name,
+            alias=CHAMPION if newest else None,
+            tags={RUN_DATE_TAG: snapshot_date.isoformat()},
+        )
+    log.info(
+        "%s: k=%d (silhouette %.4f), registered %s version %d%s",
+        snapshot_date, search.k, chosen.silhouette, s.model_name, version, " (champion)" if newest else "",
+    )  # fmt: skip
+    return search.model, version
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = job_parser("Segment active users with K-means into gold.user_segments.", date_range=True)
+    parser.add_argument(
+        "--retrain", action="store_true", help="train a new model for every date even if one fits"
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Write gold.user_segments for the run date (or every date of a back-fill)."""
+    ctx = parse_job_args(build_parser(), argv)
+    cfg = ctx.config
+    s = cfg.segments
+    spark = get_spark(cfg.spark, app_name=JOB)
+    lake = open_lake(spark, cfg.lake)
+    features = lake.table(USER_FEATURES)
+    if not features.exists():
+        log.error("%s does not exist at %s: run build_user_features first", USER_FEATURES, features.path)
+        return 1
+    problems = feature_problems(features.schema(), s.features, s.active_feature)
+    if problems:
+        log.error("segments.features / segments.active_feature (conf/base.yaml): %s", "; ".join(problems))
+        return 2
+    segments = lake.table(USER_SEGMENTS, GOLD_USER_SEGMENTS_SCHEMA, GOLD_USER_SEGMENTS_PARTITIONS).create()
+    loaded: dict[int, PipelineModel] = {}
+    for snapshot_date in ctx.dates:
+        rows = features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+        if rows.isEmpty():
+            log.error(
+                "%s has no rows for %s: run build_user_features for it first", USER_FEATURES, snapshot_date
+            )
+            return 1
+        population = segmentation_population(rows, s.active_feature).persist(StorageLevel.MEMORY_AND_DISK)
+        try:
+            users = population.count()
+            version = None if ctx.args.retrain else model_for(model_versions(cfg, s.model_name), snapshot_date,
+                                                                s.retrain_every_days)  # fmt: skip
+            if version is None:
+                trained = train(cfg, features, population, users, snapshot_date)
+                if trained is not None:
+                    loaded[trained[1]] = trained[0]
+                    version = trained[1]
+            elif version not in loaded:
+                log.info("%s: scoring with %s version %d", snapshot_date, s.model_name, version)
+                loaded[version] = load_registered_spark_model(cfg, s.model_name, version=version)
+            if version is None:
+                assigned = spark.createDataFrame([], GOLD_USER_SEGMENTS_SCHEMA)
+            else:
+                assigned = assign_segments(loaded[version], population, snapshot_date)
+            with timed(log, f"segments {snapshot_date}"):
+                segments.overwrite_partitions(assigned, {C.SNAPSHOT_DATE: [snapshot_date]})
+            sizes = (
+                segments.read()
+                .where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+                .groupBy(C.SEGMENT_ID)
+                .count()
+                .orderBy(C.SEGMENT_ID)
+                .collect()
+            )
+            log.info(
+                "%s: %d of %d users segmented with model version %s; sizes %s",
+                snapshot_date, sum(r["count"] for r in sizes), users, version,
+                {r[C.SEGMENT_ID]: r["count"] for r in sizes},
+            )  # fmt: skip
+        finally:
+            population.unpersist()
+    log.info("wrote %s for %s..%s", USER_SEGMENTS, ctx.first_date, ctx.run_date)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

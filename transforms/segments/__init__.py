@@ -1,0 +1,1 @@
+"""K-means user segments: features, the model search, assignment, profiles, labels, agreement with truth."""
