@@ -1,0 +1,101 @@
+"""Spark MLlib ALS with implicit preferences on the interaction strengths, and its per-user lists.
+
+ALS factorises the user-item matrix over the integer indexes gold.user_index and gold.item_index give
+every id (stable across runs, so a registered model's factors keep meaning the same users and items).
+With implicit preferences a strength is a confidence 1 + alpha * strength that the user likes the item,
+not a rating to reproduce.
+"""
+
+from __future__ import annotations
+
+from pyspark.ml.recommendation import ALS, ALSModel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+
+# ALS's output names for a recommendation's item and score inside recommendFor*'s arrays.
+_ALS_SCORE = "rating"
+_POSITION, _RECOMMENDATION, _RECOMMENDATIONS = "_position", "_recommendation", "recommendations"
+
+
+def als_estimator(*, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int) -> ALS:
+    """The ALS estimator on USER_IDX, ITEM_IDX and STRENGTH.
+
+    coldStartStrategy "drop": scoring a user or item the model never saw yields no row rather than NaN,
+    which would poison any metric averaged over predictions.
+    """
+    return ALS(
+        userCol=C.USER_IDX,
+        itemCol=C.ITEM_IDX,
+        ratingCol=C.STRENGTH,
+        implicitPrefs=True,
+        rank=rank,
+        regParam=reg_param,
+        alpha=alpha,
+        maxIter=max_iter,
+        seed=seed,
+        coldStartStrategy="drop",
+    )
+
+
+def fit_als(
+    train: DataFrame, *, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int
+) -> ALSModel:
+    """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH)."""
+    estimator = als_estimator(rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed)
+    return estimator.fit(train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH))
+
+
+def _ranked_lists(lists: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
+    """recommendFor* output (USER_IDX, recommendations) as USER_ID, RANK, ITEM_ID, SCORE rows."""
+    slots = lists.select(C.USER_IDX, F.posexplode(_RECOMMENDATIONS).alias(_POSITION, _RECOMMENDATION)).select(
+        C.USER_IDX,
+        (F.col(_POSITION) + F.lit(1)).cast("int").alias(C.RANK),
+        F.col(f"{_RECOMMENDATION}.{C.ITEM_IDX}").alias(C.ITEM_IDX),
+        F.col(f"{_RECOMMENDATION}.{_ALS_SCORE}").cast("double").alias(C.SCORE),
+    )
+    # The indexes hold one row per index, so these joins only swap indexes for ids.
+    return (
+        slots.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_IDX], how="inner")
+        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_IDX], how="inner")
+        .select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE)
+    )
+
+
+def als_recommendations(
+    model: ALSModel, users: DataFrame, user_index: DataFrame, item_index: DataFrame, *, k: int
+) -> DataFrame:
+    """The `k` best-scored items for each of `users` the model knows.
+
+    Args:
+        model: A fitted ALSModel over USER_IDX and ITEM_IDX.
+        users: USER_ID, the users to recommend to; users the model never saw get no list.
+        user_index: gold.user_index (USER_ID, USER_IDX).
+        item_index: gold.item_index (ITEM_ID, ITEM_IDX).
+        k: Items per user.
+
+    Returns:
+        USER_ID, RANK (1 = best), ITEM_ID, SCORE (the predicted preference).
+    """
+    subset = users.select(C.USER_ID).join(
+        user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner"
+    )
+    lists = model.recommendForUserSubset(subset.select(C.USER_IDX), k)
+    return _ranked_lists(lists, user_index, item_index)
+
+
+def all_als_recommendations(
+    model: ALSModel, user_index: DataFrame, item_index: DataFrame, *, k: int
+) -> DataFrame:
+    """`als_recommendations` for every user of the model: USER_ID, RANK, ITEM_ID, SCORE."""
+    return _ranked_lists(model.recommendForAllUsers(k), user_index, item_index)
+
+
+def item_factors(model: ALSModel, item_index: DataFrame) -> DataFrame:
+    """The model's item vectors by item id: ITEM_ID, FACTORS (array of float)."""
+    return (
+        model.itemFactors.select(F.col("id").alias(C.ITEM_IDX), F.col("features").alias(C.FACTORS))
+        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_IDX], how="inner")
+        .select(C.ITEM_ID, C.FACTORS)
+    )
