@@ -1,0 +1,202 @@
+"""Co-purchase edges, "bought together" and bundle recovery on hand-counted fixtures; the graph settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from chispa import assert_approx_df_equality, assert_df_equality
+
+from shop_platform.config import ConfigError, load_config
+from shop_platform.settings import COPURCHASE_EDGE_TYPES, ORDER_STATUSES
+from transforms import columns as C
+from transforms import orders
+from transforms.graph.bought_together import bought_together
+from transforms.graph.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
+from transforms.graph.copurchase import EDGE_TYPES, purchased_lines, same_order_edges, same_user_edges
+from transforms.schemas import SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDERS_SCHEMA
+
+D = dt.date(2026, 10, 20)
+EDGE_COLUMNS = (
+    f"{C.SRC} string, {C.DST} string, {C.EDGE_TYPE} string, {C.SUPPORT} long, {C.CONFIDENCE} double, "
+    f"{C.LIFT} double"
+)
+LINE_COLUMNS = f"{C.USER_ID} string, {C.ORDER_ID} string, {C.ITEM_ID} string, {C.ORDER_DATE} date"
+
+
+def order_row(order_id: str, user_id: str, day: dt.date, status: str) -> tuple:
+    row = {f.name: None for f in SILVER_ORDERS_SCHEMA.fields}
+    row.update(order_id=order_id, user_id=user_id, order_date=day, status=status)
+    return tuple(row[f.name] for f in SILVER_ORDERS_SCHEMA.fields)
+
+
+def item_row(order_id: str, user_id: str, item_id: str, day: dt.date) -> tuple:
+    row = {f.name: None for f in SILVER_ORDER_ITEMS_SCHEMA.fields}
+    row.update(order_id=order_id, user_id=user_id, item_id=item_id, order_date=day, quantity=1)
+    return tuple(row[f.name] for f in SILVER_ORDER_ITEMS_SCHEMA.fields)
+
+
+def test_purchased_lines_keep_counted_statuses_inside_the_window(spark):
+    orders_df = spark.createDataFrame(
+        [
+            order_row("o1", "u1", D, "paid"),
+            order_row("o2", "u2", D, "placed"),  # never paid: not counted
+            order_row("o3", "u3", D, "refunded"),  # paid, then refunded: still bought together
+            order_row("o4", "u4", D - dt.timedelta(days=10), "paid"),  # before the window
+        ],
+        SILVER_ORDERS_SCHEMA,
+    )
+    items = spark.createDataFrame(
+        [
+            item_row("o1", "u1", "a", D),
+            item_row("o1", "u1", "b", D),
+            item_row("o2", "u2", "a", D),
+            item_row("o3", "u3", "c", D),
+            item_row("o4", "u4", "a", D - dt.timedelta(days=10)),
+        ],
+        SILVER_ORDER_ITEMS_SCHEMA,
+    )
+    actual = purchased_lines(items, orders_df, ["paid", "refunded"], D - dt.timedelta(days=6), D)
+    expected = spark.createDataFrame(
+        [("u1", "o1", "a", D), ("u1", "o1", "b", D), ("u3", "o3", "c", D)], LINE_COLUMNS
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def basket_lines(spark):
+    """Five orders: {a, b, c}, {a, b}, {a, b}, {c, d}, {d}. n(a) = n(b) = 3, n(c) = n(d) = 2."""
+    baskets = {"o1": "abc", "o2": "ab", "o3": "ab", "o4": "cd", "o5": "d"}
+    rows = [(f"u{order[1]}", order, item, D) for order, items in baskets.items() for item in items]
+    return spark.createDataFrame(rows, LINE_COLUMNS)
+
+
+def test_same_order_edges_count_orders_and_go_both_ways(spark):
+    # ab: 3 orders, lift 3*5/(3*3); cd: 1 order, lift 1*5/(2*2); ac and bc: lift 5/6, below 1.
+    actual = same_order_edges(basket_lines(spark), min_support=1, min_lift=1.0)
+    expected = spark.createDataFrame(
+        [
+            ("a", "b", "same_order", 3, 1.0, 5 / 3),
+            ("b", "a", "same_order", 3, 1.0, 5 / 3),
+            ("c", "d", "same_order", 1, 0.5, 1.25),
+            ("d", "c", "same_order", 1, 0.5, 1.25),
+        ],
+        EDGE_COLUMNS,
+    )
+    assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_same_order_edges_are_pruned_by_support_and_lift(spark):
+    lines = basket_lines(spark)
+    kept = same_order_edges(lines, min_support=2, min_lift=1.0)
+    assert sorted((r[C.SRC], r[C.DST]) for r in kept.collect()) == [("a", "b"), ("b", "a")]
+    assert same_order_edges(lines, min_support=1, min_lift=1.7).isEmpty()
+
+
+def test_same_user_edges_pair_items_bought_within_the_window(spark):
+    day = dt.timedelta(days=1)
+    lines = spark.createDataFrame(
+        [
+            ("u1", "o1", "a", D),
+            ("u1", "o2", "b", D + 10 * day),
+            ("u1", "o3", "c", D + 20 * day),  # 20 days after a (too far), 10 after b
+            ("u2", "o4", "a", D),
+            ("u2", "o5", "b", D + 14 * day),  # exactly the window
+            ("u3", "o6", "a", D),
+            ("u3", "o7", "b", D + 15 * day),  # one day too far
+        ],
+        LINE_COLUMNS,
+    )
+    # Three users; n(a) = n(b) = 3, n(c) = 1. ab: u1 and u2; bc: u1.
+    actual = same_user_edges(lines, window_days=14, min_support=1, min_lift=0.0)
+    expected = spark.createDataFrame(
+        [
+            ("a", "b", "same_user", 2, 2 / 3, 2 * 3 / 9),
+            ("b", "a", "same_user", 2, 2 / 3, 2 * 3 / 9),
+            ("b", "c", "same_user", 1, 1 / 3, 1.0),
+            ("c", "b", "same_user", 1, 1.0, 1.0),
+        ],
+        EDGE_COLUMNS,
+    )
+    assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_bought_together_prefers_same_order_edges_and_ranks_by_confidence(spark):
+    edges = spark.createDataFrame(
+        [
+            ("a", "b", "same_order", 5, 0.5, 3.0),
+            ("a", "b", "same_user", 8, 0.8, 2.0),  # the same partner: the same_order edge stands
+            ("a", "c", "same_user", 6, 0.6, 4.0),
+            ("a", "d", "same_order", 6, 0.6, 5.0),
+            ("a", "e", "same_order", 1, 0.1, 9.0),  # fourth: beyond top 3
+            ("b", "a", "same_order", 5, 0.7, 3.0),
+        ],
+        EDGE_COLUMNS,
+    )
+    actual = bought_together(edges, top_n=3)
+    expected = spark.createDataFrame(
+        [
+            ("a", 1, "d", "same_order", 6, 0.6, 5.0),
+            ("a", 2, "c", "same_user", 6, 0.6, 4.0),
+            ("a", 3, "b", "same_order", 5, 0.5, 3.0),
+            ("b", 1, "a", "same_order", 5, 0.7, 3.0),
+        ],
+        f"{C.ITEM_ID} string, {C.RANK} int, {C.PARTNER_ID} string, {C.EDGE_TYPE} string, {C.SUPPORT} long, "
+        f"{C.CONFIDENCE} double, {C.LIFT} double",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark):
+    bundles = spark.createDataFrame(
+        [("b1", "a"), ("b1", "b"), ("b2", "c"), ("b2", "d"), ("b2", "e")],
+        f"{C.BUNDLE_ID} string, {C.ITEM_ID} string",
+    )
+    # Planted pairs ab, cd, ce, de. same_order ranks by lift: ab 1, cd 2, xy 3, ce 4; de is missing.
+    pairs = [("a", "b", 10.0), ("c", "d", 8.0), ("x", "y", 6.0), ("c", "e", 2.0)]
+    edges = spark.createDataFrame(
+        [(s, d, "same_order", 3, 0.5, lift) for a, b, lift in pairs for s, d in ((a, b), (b, a))],
+        EDGE_COLUMNS,
+    )
+    recovery = pair_recovery(planted_pairs(bundles), lift_ranked_pairs(edges), EDGE_TYPES)
+    by_type = {row[C.EDGE_TYPE]: row.asDict() for row in recovery.collect()}
+    assert by_type["same_order"] == {
+        C.EDGE_TYPE: "same_order",
+        C.TYPE_EDGES: 4,
+        C.PLANTED_PAIRS: 4,
+        C.FOUND_PAIRS: 3,
+        C.FOUND_SHARE: 0.75,
+        C.MEDIAN_LIFT_RANK: 2.0,
+        C.TOP_1PCT_SHARE: 0.25,  # the top 1% of 4 pairs is the first one
+        C.TOP_100_SHARE: 0.75,
+    }
+    assert by_type["same_user"][C.FOUND_PAIRS] == 0 and by_type["same_user"][C.TYPE_EDGES] == 0
+
+    communities = spark.createDataFrame(
+        [
+            ("a", "a", 2, "a", 2),
+            ("b", "a", 2, "a", 2),
+            ("c", "c", 3, "c", 2),
+            ("d", "c", 3, "c", 2),
+            ("e", "c", 3, "e", 1),  # label propagation split bundle b2
+            ("x", "x", 2, "x", 2),
+            ("y", "x", 2, "x", 2),
+        ],
+        f"{C.ITEM_ID} string, {C.COMPONENT} string, {C.COMPONENT_SIZE} long, {C.COMMUNITY} string, "
+        f"{C.COMMUNITY_SIZE} long",
+    )
+    actual = bundle_matches(bundles, communities, max_bundle_size=5)
+    expected = spark.createDataFrame(
+        [("component", 2, 2, 2, 3), ("community", 2, 1, 1, 3)],
+        f"{C.GROUPING} string, {C.BUNDLES} long, {C.BUNDLES_IN_ONE_GROUP} long, {C.BUNDLES_MATCHED} long, "
+        f"{C.CANDIDATES} long",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_graph_settings_mirror_the_transforms_and_reject_unknown_edge_types():
+    assert set(ORDER_STATUSES) == {orders.STATUS_PLACED, orders.STATUS_PAID, orders.STATUS_REFUNDED}
+    assert COPURCHASE_EDGE_TYPES == EDGE_TYPES
+    with pytest.raises(ConfigError, match="algorithm_edge_types"):
+        load_config("local", ["graph.algorithm_edge_types=[same_basket]"])
+    with pytest.raises(ConfigError, match="min_lift"):
+        load_config("local", ["graph.min_lift.same_basket=2.0"])

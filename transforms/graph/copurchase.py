@@ -1,0 +1,196 @@
+"""Co-purchase edges between items: association rules over orders (same_order) and over users (same_user).
+
+For an edge type, a transaction is an order (same_order) or a user (same_user). With N transactions, n(i)
+the transactions holding item i and n(i, j) those holding both (the SUPPORT):
+
+    confidence(i -> j) = n(i, j) / n(i)        lift(i, j) = n(i, j) * N / (n(i) * n(j))
+
+A user holds the pair (i, j) when they bought both at most `window_days` days apart (shop-local order
+dates; the same order counts). Pairs below the type's minimum support or lift are dropped. Every kept pair
+is written in both directions, src -> dst with confidence(src -> dst), as GraphFrames' directed edges:
+"what goes with item x" is then a filter on SRC, and PageRank on the edges treats the pair as undirected.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+
+SAME_ORDER = "same_order"
+SAME_USER = "same_user"
+EDGE_TYPES = (SAME_ORDER, SAME_USER)
+
+_COUNT_A = "_count_a"
+_COUNT_B = "_count_b"
+_DATE_A = "_date_a"
+_DATE_B = "_date_b"
+
+
+def purchased_lines(
+    order_items: DataFrame,
+    orders: DataFrame,
+    statuses: Sequence[str],
+    first_date: dt.date,
+    last_date: dt.date,
+) -> DataFrame:
+    """The distinct items of every counted order placed from `first_date` through `last_date`.
+
+    Args:
+        order_items: silver.order_items (ORDER_ID, USER_ID, ITEM_ID, ORDER_DATE).
+        orders: silver.orders (ORDER_ID, STATUS, ORDER_DATE); an order counts when its status is in `statuses`.
+
+    Returns:
+        USER_ID, ORDER_ID, ITEM_ID, ORDER_DATE: one row per (order, item).
+    """
+    in_window = F.col(C.ORDER_DATE).between(F.lit(first_date), F.lit(last_date))
+    counted = orders.where(in_window & F.col(C.STATUS).isin(list(statuses))).select(C.ORDER_ID)
+    # A semi join keeps each order line at most once, whatever the orders table holds.
+    return (
+        order_items.where(in_window & F.col(C.ITEM_ID).isNotNull())
+        .join(counted, on=[C.ORDER_ID], how="left_semi")
+        .select(C.USER_ID, C.ORDER_ID, C.ITEM_ID, C.ORDER_DATE)
+        .distinct()
+    )
+
+
+def _pair_edges(
+    pair_support: DataFrame,
+    item_transactions: DataFrame,
+    transactions: DataFrame,
+    edge_type: str,
+    min_support: int,
+    min_lift: float,
+) -> DataFrame:
+    """Directed edges from pair supports.
+
+    Args:
+        pair_support: ITEM_A < ITEM_B, SUPPORT.
+        item_transactions: ITEM_ID, SUPPORT (transactions holding the item), one row per item.
+        transactions: one row, TRANSACTIONS (all transactions of the type).
+    """
+    counts = item_transactions.select(C.ITEM_ID, F.col(C.SUPPORT).alias(_COUNT_A))
+    pairs = (
+        pair_support.where(F.col(C.SUPPORT) >= F.lit(min_support))
+        # One row per item on each side, so these joins keep one row per pair.
+        .join(counts.withColumnRenamed(C.ITEM_ID, C.ITEM_A), on=[C.ITEM_A], how="inner")
+        .join(
+            counts.select(F.col(C.ITEM_ID).alias(C.ITEM_B), F.col(_COUNT_A).alias(_COUNT_B)),
+            on=[C.ITEM_B],
+            how="inner",
+        )
+        .crossJoin(F.broadcast(transactions))
+        .withColumn(
+            C.LIFT,
+            F.col(C.SUPPORT).cast("double")
+            * F.col(C.TRANSACTIONS)
+            / (F.col(_COUNT_A).cast("double") * F.col(_COUNT_B)),
+        )
+        .where(F.col(C.LIFT) >= F.lit(min_lift))
+    )
+    both_ways = F.array(
+        F.struct(
+            F.col(C.ITEM_A).alias(C.SRC),
+            F.col(C.ITEM_B).alias(C.DST),
+            (F.col(C.SUPPORT) / F.col(_COUNT_A)).alias(C.CONFIDENCE),
+        ),
+        F.struct(
+            F.col(C.ITEM_B).alias(C.SRC),
+            F.col(C.ITEM_A).alias(C.DST),
+            (F.col(C.SUPPORT) / F.col(_COUNT_B)).alias(C.CONFIDENCE),
+        ),
+    )
+    return pairs.select(F.explode(both_ways).alias("_edge"), C.SUPPORT, C.LIFT).select(
+        F.col(f"_edge.{C.SRC}").alias(C.SRC),
+        F.col(f"_edge.{C.DST}").alias(C.DST),
+        F.lit(edge_type).alias(C.EDGE_TYPE),
+        F.col(C.SUPPORT).cast("long").alias(C.SUPPORT),
+        F.col(f"_edge.{C.CONFIDENCE}").cast("double").alias(C.CONFIDENCE),
+        F.col(C.LIFT).cast("double").alias(C.LIFT),
+    )
+
+
+def same_order_edges(lines: DataFrame, min_support: int, min_lift: float) -> DataFrame:
+    """Edges between items bought in one order; SUPPORT counts orders.
+
+    Args:
+        lines: `purchased_lines` output.
+
+    Returns:
+        SRC, DST, EDGE_TYPE ("same_order"), SUPPORT, CONFIDENCE, LIFT.
+    """
+    baskets = lines.select(C.ORDER_ID, C.ITEM_ID)
+    pairs = (
+        baskets.withColumnRenamed(C.ITEM_ID, C.ITEM_A)
+        .join(baskets.withColumnRenamed(C.ITEM_ID, C.ITEM_B), on=[C.ORDER_ID], how="inner")
+        .where(F.col(C.ITEM_A) < F.col(C.ITEM_B))
+        .groupBy(C.ITEM_A, C.ITEM_B)
+        .agg(F.count(F.lit(1)).alias(C.SUPPORT))
+    )
+    per_item = baskets.groupBy(C.ITEM_ID).agg(F.count(F.lit(1)).alias(C.SUPPORT))
+    orders = baskets.agg(F.countDistinct(C.ORDER_ID).alias(C.TRANSACTIONS))
+    return _pair_edges(pairs, per_item, orders, SAME_ORDER, min_support, min_lift)
+
+
+def same_user_edges(lines: DataFrame, window_days: int, min_support: int, min_lift: float) -> DataFrame:
+    """Edges between items one user bought at most `window_days` days apart; SUPPORT counts users.
+
+    Args:
+        lines: `purchased_lines` output.
+
+    Returns:
+        SRC, DST, EDGE_TYPE ("same_user"), SUPPORT, CONFIDENCE, LIFT.
+    """
+    bought = lines.select(C.USER_ID, C.ITEM_ID, C.ORDER_DATE).distinct()
+    pairs = (
+        bought.select(C.USER_ID, F.col(C.ITEM_ID).alias(C.ITEM_A), F.col(C.ORDER_DATE).alias(_DATE_A))
+        .join(
+            bought.select(C.USER_ID, F.col(C.ITEM_ID).alias(C.ITEM_B), F.col(C.ORDER_DATE).alias(_DATE_B)),
+            on=[C.USER_ID],
+            how="inner",
+        )
+        .where(
+            (F.col(C.ITEM_A) < F.col(C.ITEM_B))
+            & (F.abs(F.datediff(F.col(_DATE_A), F.col(_DATE_B))) <= F.lit(window_days))
+        )
+        .select(C.USER_ID, C.ITEM_A, C.ITEM_B)
+        .distinct()
+        .groupBy(C.ITEM_A, C.ITEM_B)
+        .agg(F.count(F.lit(1)).alias(C.SUPPORT))
+    )
+    per_item = bought.groupBy(C.ITEM_ID).agg(F.countDistinct(C.USER_ID).alias(C.SUPPORT))
+    users = bought.agg(F.countDistinct(C.USER_ID).alias(C.TRANSACTIONS))
+    return _pair_edges(pairs, per_item, users, SAME_USER, min_support, min_lift)
+
+
+def copurchase_edges(
+    lines: DataFrame,
+    window_days: int,
+    min_support: Mapping[str, int],
+    min_lift: Mapping[str, float],
+) -> DataFrame:
+    """Both edge types, pruned by their own minimum support and lift (keyed by edge type).
+
+    Returns:
+        SRC, DST, EDGE_TYPE, SUPPORT, CONFIDENCE, LIFT.
+    """
+    missing = [t for t in EDGE_TYPES if t not in min_support or t not in min_lift]
+    if missing:
+        raise ValueError(f"graph.min_support and graph.min_lift need a value for the edge types {missing}")
+    return same_order_edges(lines, min_support[SAME_ORDER], min_lift[SAME_ORDER]).unionByName(
+        same_user_edges(lines, window_days, min_support[SAME_USER], min_lift[SAME_USER])
+    )
+
+
+def graph_vertices(lines: DataFrame) -> DataFrame:
+    """VERTEX_ID: every item bought in the window, the graph's vertices."""
+    return lines.select(F.col(C.ITEM_ID).alias(C.VERTEX_ID)).distinct()
+
+
+def graph_edges(edges: DataFrame, edge_types: Sequence[str]) -> DataFrame:
+    """SRC, DST: the distinct directed edges of `edge_types`, what the graph algorithms run on."""
+    return edges.where(F.col(C.EDGE_TYPE).isin(list(edge_types))).select(C.SRC, C.DST).distinct()
