@@ -1,0 +1,1 @@
+"""Behaviour analytics: activity, funnel, retention, churn and session paths (gold tables, daily)."""
