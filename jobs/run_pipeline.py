@@ -38,15 +38,38 @@ class Task:
     date_range: bool = False
 
 
-# The daily DAG; later stages (tags, models, report) are appended as they land.
+# The daily DAG. Tasks marked date_range compute every date of a back-fill (their history is read later:
+# tag snapshots, segments, features, funnels); the others run once, as of the last date.
 PIPELINE: tuple[Task, ...] = (
     Task("ingest_catalog", "jobs.ingest_catalog"),
     Task("ingest_events", "jobs.ingest_events", date_range=True),
+    Task("ingest_campaigns", "jobs.ingest_campaigns"),
     Task("build_silver", "jobs.build_silver", ("ingest_catalog", "ingest_events"), date_range=True),
     Task("build_interactions", "jobs.build_interactions", ("build_silver",)),
     Task("build_user_features", "jobs.build_user_features", ("build_interactions",), date_range=True),
-    Task("build_tag_snapshots", "jobs.build_tag_snapshots", ("build_user_features",), date_range=True),
+    Task("build_segments", "jobs.build_segments", ("build_user_features",), date_range=True),
+    Task(
+        "build_tag_snapshots",
+        "jobs.build_tag_snapshots",
+        ("build_user_features", "build_segments"),
+        date_range=True,
+    ),
+    Task("build_segment_profiles", "jobs.build_segment_profiles", ("build_segments", "build_tag_snapshots")),
     Task("build_audiences", "jobs.build_audiences", ("build_tag_snapshots",)),
+    Task(
+        "build_behaviour_analytics",
+        "jobs.build_behaviour_analytics",
+        ("build_silver", "build_segments", "build_tag_snapshots"),
+        date_range=True,
+    ),
+    Task(
+        "evaluate_campaigns",
+        "jobs.evaluate_campaigns",
+        ("ingest_campaigns", "build_silver", "build_user_features", "build_segments", "build_audiences"),
+    ),
+    Task("evaluate_recommenders", "jobs.evaluate_recommenders", ("build_interactions",)),
+    Task("train_als", "jobs.train_als", ("evaluate_recommenders",)),
+    Task("build_copurchase_graph", "jobs.build_copurchase_graph", ("build_silver",)),
 )
 # Not part of the daily DAG: real shops deliver raw files; the demo makes them first and, having the
 # generator's ground truth, measures sessions, quarantine and tags against it at the end.
@@ -63,6 +86,12 @@ TRUTH_CHECKS: tuple[Task, ...] = (
         "jobs.measure_tag_truth",
         ("build_tag_snapshots", SAMPLE_DATA.name),
         date_range=True,
+    ),
+    Task("measure_segments_truth", "jobs.measure_segments_truth", ("build_segments", SAMPLE_DATA.name)),
+    Task(
+        "measure_bundle_recovery",
+        "jobs.measure_bundle_recovery",
+        ("build_copurchase_graph", SAMPLE_DATA.name),
     ),
 )
 
