@@ -24,6 +24,7 @@ JOBS = [
     "build_segments",
     "build_segment_profiles",
     "measure_segments_truth",
+    "measure_campaign_truth",
 ]
 
 setup(

@@ -6,26 +6,30 @@ Reads `truth/bundles` and the run date's gold.copurchase_edges and gold.item_com
 build_copurchase_graph) and logs, per edge type, the share of planted bundle pairs among the edges and
 their lift rank (median rank among the type's pairs by lift, shares in the top 1% and the top 100), and
 per grouping (connected components, label-propagation communities) how many bundles one group holds
-exactly. The numbers go to `reports/bundle_recovery/<date>/summary` (one JSON line) under the lake root.
+exactly. The numbers go to `reports/bundle_recovery/<date>_<date>/summary` (one JSON line) under the lake root.
 The job reports; it does not judge (exit 0 unless an input is missing or malformed).
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
 import sys
 from collections.abc import Sequence
-from typing import Any
 
 from pyspark.errors import AnalysisException
-from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.storage import Lake, open_lake
+from shop_platform.storage import open_lake
+from shop_platform.truth_reports import (
+    TruthSchemaError,
+    read_truth,
+    report_folder,
+    rows_as_dicts,
+    write_summary,
+)
 from transforms import columns as C
 from transforms.graph.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
 from transforms.graph.copurchase import EDGE_TYPES
@@ -34,28 +38,9 @@ from transforms.schemas import TRUTH_BUNDLES_SCHEMA
 log = get_logger("jobs.measure_bundle_recovery")
 
 TRUTH_BUNDLES = "truth/bundles"
-REPORT_DIR = "reports/bundle_recovery"
+REPORT_NAME = "bundle_recovery"
 EDGES = "gold.copurchase_edges"
 ITEM_COMMUNITIES = "gold.item_communities"
-
-
-def rows_as_dicts(df: DataFrame) -> list[dict[str, Any]]:
-    """A small result (one row per edge type or grouping) as plain dicts."""
-    return [row.asDict(recursive=True) for row in df.collect()]
-
-
-def read_bundles(lake: Lake) -> DataFrame | str:
-    """truth/bundles, or a sentence saying why it cannot be used."""
-    try:
-        bundles = lake.files.read_parquet(TRUTH_BUNDLES)
-    except AnalysisException:
-        return f"{lake.files.path(TRUTH_BUNDLES)} cannot be read: the lake has no generator truth"
-    if bundles.schema != TRUTH_BUNDLES_SCHEMA:
-        return (
-            f"{lake.files.path(TRUTH_BUNDLES)} has columns {bundles.schema.simpleString()}, expected "
-            f"{TRUTH_BUNDLES_SCHEMA.simpleString()}"
-        )
-    return bundles
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -65,9 +50,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     cfg = ctx.config
     spark = get_spark(cfg.spark, app_name="measure_bundle_recovery")
     lake = open_lake(spark, cfg.lake)
-    bundles = read_bundles(lake)
-    if isinstance(bundles, str):
-        log.error("%s", bundles)
+    try:
+        bundles = read_truth(lake, TRUTH_BUNDLES, TRUTH_BUNDLES_SCHEMA)
+    except (AnalysisException, TruthSchemaError) as exc:
+        log.error("%s cannot be used: %s", lake.files.path(TRUTH_BUNDLES), exc)
         return 1
     for name in (EDGES, ITEM_COMMUNITIES):
         if not lake.table(name).exists():
@@ -101,16 +87,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             row[C.GROUPING], row[C.BUNDLES_MATCHED], row[C.BUNDLES], row[C.BUNDLES_IN_ONE_GROUP],
             row[C.CANDIDATES], cfg.graph.max_bundle_size,
         )  # fmt: skip
-    folder = f"{REPORT_DIR}/{ctx.run_date.isoformat()}"
+    folder = report_folder(REPORT_NAME, (ctx.run_date, ctx.run_date))
     report = {
         "snapshot_date": ctx.run_date,
         "pairs": pairs,
         "groups": groups,
         "graph": dataclasses.asdict(cfg.graph),
     }
-    text = json.dumps(report, default=str)
-    lake.files.write_lines(spark.createDataFrame([(text,)], [C.VALUE]).coalesce(1), f"{folder}/summary")
-    log.info("wrote %s", lake.files.path(folder))
+    write_summary(lake, folder, report)
+    log.info("wrote %s", lake.files.path(f"{folder}/summary"))
     return 0
 
 

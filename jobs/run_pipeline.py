@@ -93,6 +93,7 @@ TRUTH_CHECKS: tuple[Task, ...] = (
         "jobs.measure_bundle_recovery",
         ("build_copurchase_graph", SAMPLE_DATA.name),
     ),
+    Task("measure_campaign_truth", "jobs.measure_campaign_truth", ("evaluate_campaigns", SAMPLE_DATA.name)),
 )
 
 

@@ -58,6 +58,9 @@ VALUE = "value"
 PERSONA = "persona"
 CHURN_DATE = "churn_date"
 PLANTED_UPLIFT = "planted_uplift"
+# measure_campaign_truth: does the planted uplift lie in the measured interval (plain, CUPED)?
+PLANTED_IN_CI = "planted_in_ci"
+PLANTED_IN_CUPED_CI = "planted_in_cuped_ci"
 
 # The single column of `spark.range`, the base every generator starts from.
 RANGE_ID = "id"
