@@ -33,6 +33,7 @@ from transforms.campaigns.deliveries import (
     check_campaigns,
 )
 from transforms.ingest.catalog import catalog_quarantine_rows, catalog_rows
+from transforms.ingest.conservation import over_quarantine_limit
 from transforms.schemas import (
     BRONZE_CAMPAIGN_ASSIGNMENTS_SCHEMA,
     BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS,
@@ -96,14 +97,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             schema=BRONZE_CAMPAIGNS_QUARANTINE_SCHEMA,
             partition_by=BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS,
         ).overwrite_partitions(quarantine_rows(campaigns, assignments, run_date), {C.INGEST_DATE: [run_date]})
-        too_dirty = [d for d, c in counts.items() if c.quarantine_rate > cfg.ingest.max_quarantine_rate]
+        too_dirty = over_quarantine_limit(counts, cfg.ingest.max_quarantine_rate)
         if too_dirty:
             log.error(
-                "%s: quarantine rate above ingest.max_quarantine_rate = %.2f%% (%s); the rows are in %s "
+                "quarantine rate above ingest.max_quarantine_rate = %.2f%%: %s; the rows are in %s "
                 "(ingest_date=%s); nothing was upserted",
-                ", ".join(too_dirty),
                 100 * cfg.ingest.max_quarantine_rate,
-                ", ".join(f"{d} {100 * counts[d].quarantine_rate:.2f}%" for d in too_dirty),
+                too_dirty,
                 QUARANTINE_TABLE,
                 run_date,
             )

@@ -33,7 +33,12 @@ from transforms import columns as C
 from transforms.ingest import items as item_rows
 from transforms.ingest import users as user_rows
 from transforms.ingest.catalog import catalog_quarantine_rows, catalog_rows, text_schema
-from transforms.ingest.conservation import IngestCounts, check_conservation, count_outcomes
+from transforms.ingest.conservation import (
+    IngestCounts,
+    check_conservation,
+    count_outcomes,
+    over_quarantine_limit,
+)
 from transforms.schemas import (
     BRONZE_CATALOG_QUARANTINE_PARTITIONS,
     BRONZE_CATALOG_QUARANTINE_SCHEMA,
@@ -152,14 +157,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             schema=BRONZE_CATALOG_QUARANTINE_SCHEMA,
             partition_by=BRONZE_CATALOG_QUARANTINE_PARTITIONS,
         ).overwrite_partitions(quarantine, {C.INGEST_DATE: [run_date]})
-        too_dirty = [d for d, c in counts.items() if c.quarantine_rate > cfg.ingest.max_quarantine_rate]
+        too_dirty = over_quarantine_limit(counts, cfg.ingest.max_quarantine_rate)
         if too_dirty:
             log.error(
-                "%s: quarantine rate above ingest.max_quarantine_rate = %.2f%% (%s); the rows are in %s "
+                "quarantine rate above ingest.max_quarantine_rate = %.2f%%: %s; the rows are in %s "
                 "(ingest_date=%s); nothing was upserted",
-                ", ".join(too_dirty),
                 100 * cfg.ingest.max_quarantine_rate,
-                ", ".join(f"{d} {100 * counts[d].quarantine_rate:.2f}%" for d in too_dirty),
+                too_dirty,
                 QUARANTINE_TABLE,
                 run_date,
             )

@@ -66,6 +66,14 @@ class IngestCounts:
         return {value: cls.from_rows(group) for value, group in sorted(grouped.items())}
 
 
+def over_quarantine_limit(counts: dict[str, IngestCounts], max_rate: float) -> str | None:
+    """ "users 3.10%, items 2.50%": the datasets quarantining more than `max_rate` of their lines, or None."""
+    too_dirty = [name for name, c in counts.items() if c.quarantine_rate > max_rate]
+    if not too_dirty:
+        return None
+    return ", ".join(f"{name} {100 * counts[name].quarantine_rate:.2f}%" for name in too_dirty)
+
+
 def count_outcomes(checked: DataFrame, by: Sequence[str] = ()) -> DataFrame:
     """Count lines, outcomes and reasons in one pass.
 
