@@ -53,6 +53,8 @@ setup(
     extras_require={
         "dev": [
             "pytest>=8",
+            # scripts/test.sh runs two test processes, one Spark session each.
+            "pytest-xdist>=3.5",
             "chispa>=0.10",
             "networkx>=3.2",
             "duckdb>=1.1",
