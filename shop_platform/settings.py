@@ -408,6 +408,62 @@ class AlsGrid:
                 yield name, f"must hold positive values, got {values}"
 
 
+# The hybrid recommendations' candidate sources (transforms.recommend.candidates), in tie-break order.
+BLEND_SOURCES = ("als", "copurchase", "segment_popular", "category_popular", "global_popular")
+
+
+@dataclass(frozen=True)
+class BlendSettings:
+    """The hybrid recommendations (transforms.recommend.blend, jobs build_recommendations and evaluate_recommenders)."""
+
+    # Items per user in gold.recommendations, and candidates each source offers per user before blending.
+    top_n: int
+    candidates_per_source: int
+    # Co-purchase seeds: what the user viewed, carted or bought in the recent_days days through the date.
+    recent_days: int
+    # Weight of each source's score (scaled to 0..1 per user and source); users with fewer than
+    # cold_start_interactions interacted items get cold_start_weights. A weight of 0 leaves the source out.
+    weights: dict[str, float]
+    cold_start_interactions: int
+    cold_start_weights: dict[str, float]
+    # A bought item is not recommended again unless its category is one of these (or under one: food covers
+    # food/snacks).
+    repeat_purchase_categories: list[str]
+    # Evaluation user groups by training items: new (fewer than new_user_interactions; 1: no training history),
+    # light, heavy (at least heavy_user_interactions).
+    new_user_interactions: int
+    heavy_user_interactions: int
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("top_n", "candidates_per_source", "recent_days"))
+        for name in ("weights", "cold_start_weights"):
+            weights = getattr(self, name)
+            if sorted(weights) != sorted(BLEND_SOURCES):
+                yield (
+                    name,
+                    f"needs a weight for exactly the sources {list(BLEND_SOURCES)}, got {sorted(weights)}",
+                )
+            elif any(w < 0 for w in weights.values()):
+                yield name, f"must hold weights >= 0, got {weights}"
+            elif not any(w > 0 for w in weights.values()):
+                yield name, f"needs at least one positive weight, got {weights}"
+        if self.cold_start_interactions < 0:
+            yield "cold_start_interactions", f"must be >= 0, got {self.cold_start_interactions}"
+        if self.new_user_interactions < 1:
+            yield "new_user_interactions", f"must be at least 1, got {self.new_user_interactions}"
+        if self.heavy_user_interactions <= self.new_user_interactions:
+            yield (
+                "heavy_user_interactions",
+                f"must be greater than recommend.blend.new_user_interactions ({self.new_user_interactions}), "
+                f"got {self.heavy_user_interactions}",
+            )
+        if any(not c.strip() for c in self.repeat_purchase_categories):
+            yield (
+                "repeat_purchase_categories",
+                f"must not hold empty names, got {self.repeat_purchase_categories}",
+            )
+
+
 @dataclass(frozen=True)
 class RecommendSettings:
     """ALS recommendations and their offline evaluation (transforms.recommend)."""
@@ -429,11 +485,19 @@ class RecommendSettings:
     model_name: str
     top_n: int
     similar_top_n: int
+    # The hybrid recommendations blended from ALS and the other sources.
+    blend: BlendSettings
 
     def problems(self) -> Problems:
         yield from _positive(
             self, ("test_days", "k", "cart_add_grade", "preferred_categories", "top_n", "similar_top_n")
         )
+        if self.blend.candidates_per_source > self.top_n:
+            yield (
+                "blend.candidates_per_source",
+                f"must be at most recommend.top_n ({self.top_n}, the ALS candidates train_als writes per user), "
+                f"got {self.blend.candidates_per_source}",
+            )
         if self.purchase_grade <= self.cart_add_grade:
             yield (
                 "purchase_grade",
@@ -555,6 +619,139 @@ class CampaignEvaluationSettings:
 
 
 @dataclass(frozen=True)
+class LogisticRegressionGrid:
+    """Logistic regression candidates (Spark MLlib regParam, elasticNetParam, maxIter): every combination."""
+
+    reg_param: list[float]
+    elastic_net_param: list[float]
+    max_iter: list[int]
+
+    def problems(self) -> Problems:
+        for name in ("reg_param", "elastic_net_param", "max_iter"):
+            if not getattr(self, name):
+                yield name, "must list at least one value"
+        if any(v < 0 for v in self.reg_param):
+            yield "reg_param", f"must hold values >= 0, got {self.reg_param}"
+        if any(not 0.0 <= v <= 1.0 for v in self.elastic_net_param):
+            yield (
+                "elastic_net_param",
+                f"must hold values between 0 (L2) and 1 (L1), got {self.elastic_net_param}",
+            )
+        if any(v <= 0 for v in self.max_iter):
+            yield "max_iter", f"must hold positive values, got {self.max_iter}"
+
+
+@dataclass(frozen=True)
+class GbtGrid:
+    """Gradient-boosted trees candidates (Spark MLlib maxDepth, maxIter, stepSize): every combination."""
+
+    max_depth: list[int]
+    max_iter: list[int]
+    step_size: list[float]
+
+    def problems(self) -> Problems:
+        for name in ("max_depth", "max_iter", "step_size"):
+            values = getattr(self, name)
+            if not values:
+                yield name, "must list at least one value"
+            elif any(v <= 0 for v in values):
+                yield name, f"must hold positive values, got {values}"
+        if any(v > 1 for v in self.step_size):
+            yield "step_size", f"must hold values in (0, 1], got {self.step_size}"
+
+
+@dataclass(frozen=True)
+class PropensityCandidates:
+    """The model families tried (null leaves one out) and their small parameter grids."""
+
+    logistic_regression: LogisticRegressionGrid | None = None
+    gbt: GbtGrid | None = None
+
+    def problems(self) -> Problems:
+        if self.logistic_regression is None and self.gbt is None:
+            yield "logistic_regression", "at least one of logistic_regression and gbt must be given"
+
+
+@dataclass(frozen=True)
+class ChurnRiskBands:
+    """Cut-offs of the churn risk (1 - purchase propensity) for the churn_risk tag's low / medium / high."""
+
+    medium: float
+    high: float
+
+    def problems(self) -> Problems:
+        if not 0.0 < self.medium < self.high < 1.0:
+            yield "medium", f"needs 0 < medium < high < 1, got medium {self.medium} and high {self.high}"
+
+
+@dataclass(frozen=True)
+class PropensitySettings:
+    """The purchase propensity model (transforms.propensity, jobs train_propensity and score_propensity)."""
+
+    # The label: a paid order placed in the horizon_days days after the snapshot date T.
+    horizon_days: int
+    # Time split of run date D: validation snapshot D - horizon_days; training snapshots D - 2 * horizon_days
+    # and then every snapshot_step_days earlier, train_snapshots of them.
+    train_snapshots: int
+    snapshot_step_days: int
+    # Numeric gold.user_features columns (log1p_features: log1p-transformed) and catalog expression tags
+    # (boolean, enum or number) of the snapshot date.
+    numeric_features: list[str]
+    log1p_features: list[str]
+    tag_features: list[str]
+    impute_strategy: Literal["median", "mean"]
+    candidates: PropensityCandidates
+    seed: int
+    # Registered model name; scoring loads models:/<model_name>@champion.
+    model_name: str
+    churn_risk_bands: ChurnRiskBands
+
+    def problems(self) -> Problems:
+        yield from _positive(self, ("horizon_days", "train_snapshots", "snapshot_step_days"))
+        if not self.numeric_features and not self.tag_features:
+            yield "numeric_features", "the model needs at least one numeric feature or tag feature"
+        for name in ("numeric_features", "tag_features"):
+            values = getattr(self, name)
+            duplicates = sorted({v for v in values if values.count(v) > 1})
+            if duplicates:
+                yield name, f"lists {duplicates} more than once"
+        stray = [f for f in self.log1p_features if f not in self.numeric_features]
+        if stray:
+            yield "log1p_features", f"{stray} are not in propensity.numeric_features"
+        own = [t for t in self.tag_features if t in ("churn_risk", "purchase_propensity")]
+        if own:
+            yield "tag_features", f"{own} hold the model's own scores and cannot be its inputs"
+        if not self.model_name.strip():
+            yield "model_name", "must not be empty"
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    """The daily HTML report (transforms.report, shop_platform.reporting, job build_report)."""
+
+    # The report goes to <output_root>/reports/<date>/report.html; null: under lake.root. A local path (or
+    # dbfs:/, through the /dbfs mount): set it when the lake is on object storage.
+    output_root: str | None
+    # Example users (one per RFM segment, largest segments first) and the items shown of each list.
+    example_users: int
+    items_per_user: int
+    # The largest audiences shown, the session paths per outcome, the days of the activity trend, the tags in
+    # the drift chart and the bins of the propensity histogram.
+    top_audiences: int
+    top_paths: int
+    activity_days: int
+    drift_tags: int
+    score_bins: int
+
+    def problems(self) -> Problems:
+        yield from _positive(
+            self,
+            ("example_users", "items_per_user", "top_audiences", "top_paths", "activity_days", "drift_tags",
+             "score_bins"),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Config:
     app: AppSettings
     lake: LakeSettings
@@ -575,3 +772,5 @@ class Config:
     segments: SegmentSettings
     analytics: AnalyticsSettings
     campaigns: CampaignEvaluationSettings
+    propensity: PropensitySettings
+    report: ReportSettings

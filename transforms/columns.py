@@ -341,6 +341,10 @@ HIT_RATE = "hit_rate"
 CATALOG_COVERAGE = "catalog_coverage"
 NOVELTY = "novelty"
 TRAIN_SECONDS = "train_seconds"
+# The hybrid blend (transforms.recommend.blend; its SOURCE is defined with the daily report's columns below):
+# a user's interacted items as of the date and the evaluation's user group.
+INTERACTED_ITEMS = "interacted_items"
+USER_GROUP = "user_group"
 
 # Co-purchase graph (transforms.graph): GraphFrames' names for vertices and edges and its algorithms'
 # output columns, association measures (LIFT and RANK above), communities and bundle recovery.
@@ -459,3 +463,40 @@ CONVERSION_UPLIFT = "conversion_uplift"
 TREATMENT_GMV_PER_USER = "treatment_gmv_per_user"
 CONTROL_GMV_PER_USER = "control_gmv_per_user"
 GMV_UPLIFT = "gmv_per_user_uplift"
+
+# Purchase propensity (transforms/propensity): gold.user_propensity, gold.propensity_metrics.
+PURCHASED = "purchased"
+PURCHASE_PROPENSITY = "purchase_propensity"
+CHURN_RISK = "churn_risk"
+CHURN_RISK_BAND = "churn_risk_band"
+MODEL_VERSION = "model_version"
+DECILE = "decile"
+POSITIVES = "positives"
+MEAN_PREDICTED = "mean_predicted"
+OBSERVED_RATE = "observed_rate"
+MIN_SCORE = "min_score"
+MAX_SCORE = "max_score"
+AUC = "auc"
+BASE_RATE = "base_rate"
+PRECISION_TOP_DECILE = "precision_top_decile"
+RECALL_TOP_DECILE = "recall_top_decile"
+LIFT_TOP_DECILE = "lift_top_decile"
+BRIER_SCORE = "brier_score"
+CALIBRATION = "calibration"
+CHOSEN = "chosen"
+TRAIN_ROWS = "train_rows"
+TRAIN_DATES = "train_dates"
+VALIDATION_DATE = "validation_date"
+HORIZON_DAYS = "horizon_days"
+
+# The daily report (transforms/report): SOURCE of gold.recommendations as the report reads it (its job owns
+# the table), and the report's own summaries.
+SOURCE = "source"
+FEATURE = "feature"
+MEAN = "mean"
+Z_SCORE = "z_score"
+BIN_LOW = "bin_low"
+BIN_HIGH = "bin_high"
+PREVIOUS_USERS = "previous_users"
+PREVIOUS_DATE = "previous_date"
+TABLE = "table"

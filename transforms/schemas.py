@@ -511,6 +511,41 @@ GOLD_ITEM_SIMILAR_ALS_SCHEMA = _fields(
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 
+# gold.recommendations: the hybrid blend's top-N items per user as of SNAPSHOT_DATE (jobs/build_recommendations.py,
+# transforms/recommend/blend.py): SCORE is the weighted sum of the sources' scaled scores, SOURCE the source
+# whose term was the largest (als, copurchase, segment_popular, category_popular, global_popular).
+GOLD_RECOMMENDATIONS_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_RECOMMENDATIONS_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.RANK, T.IntegerType()),
+    (C.ITEM_ID, T.StringType()),
+    (C.SCORE, T.DoubleType()),
+    (C.SOURCE, T.StringType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.recommendation_metrics_by_group: the metrics of the baselines, the chosen ALS and the blend per user
+# group (jobs/evaluate_recommenders.py): all (every test user, those without training data included), new
+# (fewer than recommend.blend.cold_start_interactions training items), light, heavy. gold.recommendation_metrics
+# holds the users with training data only, one row per model.
+GOLD_RECOMMENDATION_METRICS_BY_GROUP_PARTITIONS = [C.RUN_DATE]
+GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA = _fields(
+    (C.MODEL, T.StringType()),
+    (C.USER_GROUP, T.StringType()),
+    (C.EVALUATED_USERS, T.LongType()),
+    (C.PRECISION_AT_K, T.DoubleType()),
+    (C.RECALL_AT_K, T.DoubleType()),
+    (C.NDCG_AT_K, T.DoubleType()),
+    (C.MAP_AT_K, T.DoubleType()),
+    (C.HIT_RATE, T.DoubleType()),
+    (C.CATALOG_COVERAGE, T.DoubleType()),
+    (C.NOVELTY, T.DoubleType()),
+    (C.SPLIT_DATE, T.DateType()),
+    (C.TEST_DAYS, T.IntegerType()),
+    (C.K, T.IntegerType()),
+    (C.RUN_DATE, T.DateType()),
+)
+
 # gold.user_segments: the K-means segment of every user active on the snapshot date (transforms/segments);
 # DISTANCE_TO_CENTRE is Euclidean, in the model's standardized feature space.
 GOLD_USER_SEGMENTS_PARTITIONS = [C.SNAPSHOT_DATE]
@@ -677,4 +712,54 @@ GOLD_CAMPAIGN_BREAKDOWN_SCHEMA = _fields(
     (C.CONTROL_GMV_PER_USER, T.DoubleType()),
     (C.GMV_UPLIFT, T.DoubleType()),
     (C.RUN_DATE, T.DateType()),
+)
+
+# Purchase propensity (transforms/propensity, jobs train_propensity and score_propensity).
+# gold.propensity_metrics: per run date, one row per candidate model (MODEL: logistic_regression or gbt, its
+# PARAMS) trained on the TRAIN_DATES snapshots and evaluated on VALIDATION_DATE's users (labels: a paid order
+# placed in the HORIZON_DAYS days after it): AUC, precision / recall / lift of the top score decile, Brier score,
+# and the calibration table by score decile (1 = highest scores). CHOSEN marks the winner by AUC; MODEL_VERSION
+# is the registered version of the winner retrained on the training and validation snapshots.
+PROPENSITY_CALIBRATION_TYPE = T.ArrayType(
+    _fields(
+        (C.DECILE, T.IntegerType()),
+        (C.USERS, T.LongType()),
+        (C.POSITIVES, T.LongType()),
+        (C.MEAN_PREDICTED, T.DoubleType()),
+        (C.OBSERVED_RATE, T.DoubleType()),
+        (C.MIN_SCORE, T.DoubleType()),
+        (C.MAX_SCORE, T.DoubleType()),
+    )
+)
+GOLD_PROPENSITY_METRICS_PARTITIONS = [C.RUN_DATE]
+GOLD_PROPENSITY_METRICS_SCHEMA = _fields(
+    (C.MODEL, T.StringType()),
+    (C.PARAMS, T.MapType(T.StringType(), T.StringType())),
+    (C.CHOSEN, T.BooleanType()),
+    (C.EVALUATED_USERS, T.LongType()),
+    (C.POSITIVES, T.LongType()),
+    (C.BASE_RATE, T.DoubleType()),
+    (C.AUC, T.DoubleType()),
+    (C.PRECISION_TOP_DECILE, T.DoubleType()),
+    (C.RECALL_TOP_DECILE, T.DoubleType()),
+    (C.LIFT_TOP_DECILE, T.DoubleType()),
+    (C.BRIER_SCORE, T.DoubleType()),
+    (C.CALIBRATION, PROPENSITY_CALIBRATION_TYPE),
+    (C.TRAIN_ROWS, T.LongType()),
+    (C.TRAIN_SECONDS, T.DoubleType()),
+    (C.TRAIN_DATES, T.ArrayType(T.DateType())),
+    (C.VALIDATION_DATE, T.DateType()),
+    (C.HORIZON_DAYS, T.IntegerType()),
+    (C.MODEL_VERSION, T.IntegerType()),
+    (C.RUN_DATE, T.DateType()),
+)
+# gold.user_propensity: per snapshot date, every user of gold.user_features scored by the registered model:
+# P(a paid order placed in the horizon after the date) and its complement, the churn risk.
+GOLD_USER_PROPENSITY_PARTITIONS = [C.SNAPSHOT_DATE]
+GOLD_USER_PROPENSITY_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.PURCHASE_PROPENSITY, T.DoubleType()),
+    (C.CHURN_RISK, T.DoubleType()),
+    (C.MODEL_VERSION, T.IntegerType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
 )
