@@ -5,8 +5,9 @@
 
 The catalog (conf/tags.yaml) is checked before Spark starts and its expressions against the features'
 schema before any row is read; a bad tag stops the job (exit 2) naming it. For each snapshot date the job
-reads gold.user_features of that date, adds the builtins (RFM scores and segment; the lifecycle stage,
-which needs the previous snapshot's stages), and rewrites that date's partition of gold.tag_snapshots,
+reads gold.user_features of that date, adds the builtins (RFM scores, segment, and purchase propensity
+and churn risk band from gold.user_propensity; the lifecycle stage, which needs the previous snapshot's
+stages), and rewrites that date's partition of gold.tag_snapshots,
 gold.lifecycle_transitions and gold.tag_quality (coverage, distribution and drift of every tag).
 gold.user_profile holds the latest snapshot's wide rows. An enum tag that yields a value outside its
 declared set fails the run (exit 1) before anything of that date is written.
@@ -29,6 +30,7 @@ from shop_platform.session import get_spark
 from shop_platform.settings import Config
 from shop_platform.storage import Lake, LakeTable, open_lake
 from transforms import columns as C
+from transforms.propensity.scoring import propensity_tag_values
 from transforms.schemas import (
     GOLD_LIFECYCLE_TRANSITIONS_PARTITIONS,
     GOLD_LIFECYCLE_TRANSITIONS_SCHEMA,
@@ -50,6 +52,9 @@ USER_PROFILE = "gold.user_profile"
 LIFECYCLE_TRANSITIONS = "gold.lifecycle_transitions"
 # Written by build_segments before this job; absent (no segments yet) leaves the segment tag null.
 USER_SEGMENTS = "gold.user_segments"
+# Written by score_propensity before this job; without the date's scores (no model registered yet) the
+# purchase_propensity and churn_risk tags are left empty for that date, with a warning.
+USER_PROPENSITY = "gold.user_propensity"
 TAG_QUALITY = "gold.tag_quality"
 # Builtin name in the catalog -> the column the builtins add to the features.
 BUILTIN_COLUMNS = {
@@ -59,24 +64,44 @@ BUILTIN_COLUMNS = {
     "m_score": C.M_SCORE,
     "lifecycle_stage": C.LIFECYCLE_STAGE,
     "segment": C.SEGMENT,
+    "purchase_propensity": C.PURCHASE_PROPENSITY,
+    "churn_risk": C.CHURN_RISK_BAND,
 }
 
 
 def with_builtins(
-    features: DataFrame, previous_stages: DataFrame, cfg: Config, segments: DataFrame | None = None
+    features: DataFrame,
+    previous_stages: DataFrame,
+    cfg: Config,
+    segments: DataFrame | None = None,
+    propensity: DataFrame | None = None,
 ) -> DataFrame:
     """The features plus every builtin column, one row per user; `segments` (gold.user_segments of the
-    date) gives C.SEGMENT, null without it or for users it does not hold."""
+    date) gives C.SEGMENT, null without it or for users it does not hold; `propensity` (gold.user_propensity
+    of the date) gives C.PURCHASE_PROPENSITY and C.CHURN_RISK_BAND (propensity.churn_risk_bands), null
+    without it or for users it does not hold."""
     rfm = rfm_scores(features, cfg.rfm.window_days, cfg.rfm.split).select(
         C.USER_ID, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT
     )
     stages = lifecycle_stages(features, previous_stages, cfg.lifecycle).select(C.USER_ID, C.LIFECYCLE_STAGE)
     joined = features.join(rfm, on=[C.USER_ID], how="left").join(stages, on=[C.USER_ID], how="left")
     if segments is None:
-        return joined.select("*", F.lit(None).cast("int").alias(C.SEGMENT))
-    # One segment row per user and date: the left join keeps one row per user.
+        joined = joined.select("*", F.lit(None).cast("int").alias(C.SEGMENT))
+    else:
+        # One segment row per user and date: the left join keeps one row per user.
+        joined = joined.join(
+            segments.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=[C.USER_ID], how="left"
+        )
+    if propensity is None:
+        return joined.select(
+            "*",
+            F.lit(None).cast("double").alias(C.PURCHASE_PROPENSITY),
+            F.lit(None).cast("string").alias(C.CHURN_RISK_BAND),
+        )
+    bands = cfg.propensity.churn_risk_bands
+    # One score per user and date: the left join keeps one row per user.
     return joined.join(
-        segments.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=[C.USER_ID], how="left"
+        propensity_tag_values(propensity, bands.medium, bands.high), on=[C.USER_ID], how="left"
     )
 
 
@@ -93,6 +118,19 @@ def snapshot_of(snapshots: LakeTable, snapshot_date: dt.date | None) -> DataFram
 
 def snapshot_date_rows(features: LakeTable, snapshot_date: dt.date) -> DataFrame:
     return features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+
+
+def propensity_of(propensity: LakeTable, snapshot_date: dt.date) -> DataFrame | None:
+    """gold.user_propensity rows of the date, or None (with a warning) when the date has no scores."""
+    rows = snapshot_date_rows(propensity, snapshot_date) if propensity.exists() else None
+    if rows is None or rows.isEmpty():
+        log.warning(
+            "%s has no scores for %s (no propensity model registered yet, or score_propensity has not run for "
+            "it): the purchase_propensity and churn_risk tags are left empty for that date",
+            USER_PROPENSITY, snapshot_date,
+        )  # fmt: skip
+        return None
+    return rows
 
 
 def write_snapshot(
@@ -113,6 +151,7 @@ def write_snapshot(
         previous,
         cfg,
         snapshot_date_rows(segments, snapshot_date) if segments.exists() else None,
+        propensity_of(lake.table(USER_PROPENSITY), snapshot_date),
     )
     profile = tag_profile(inputs, catalog, BUILTIN_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
     try:

@@ -16,7 +16,17 @@ from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
 
 BUILTINS = {
-    name: name for name in ("rfm_segment", "r_score", "f_score", "m_score", "lifecycle_stage", "segment")
+    name: name
+    for name in (
+        "rfm_segment",
+        "r_score",
+        "f_score",
+        "m_score",
+        "lifecycle_stage",
+        "segment",
+        "purchase_propensity",
+        "churn_risk",
+    )
 }
 S = dt.date(2026, 10, 30)
 
@@ -28,6 +38,8 @@ def with_builtins(features):
         *[F.lit(5).alias(name) for name in ("r_score", "f_score", "m_score")],
         F.lit("active").alias("lifecycle_stage"),
         F.lit(3).alias("segment"),
+        F.lit(0.3).alias("purchase_propensity"),
+        F.lit("low").alias("churn_risk"),
     )
 
 

@@ -1,0 +1,346 @@
+"""Train the purchase propensity model on a time split, choose the family by validation AUC, register it.
+
+    shop-train-propensity --env local --date 2026-10-30
+    python -m jobs.train_propensity --env local --date 2026-10-30 --set propensity.horizon_days=14
+
+The label of a user on snapshot date T: a paid order placed in (T, T + horizon_days] (silver.orders). The
+inputs: the user's gold.user_features row of T and catalog tags evaluated over it (transforms.propensity). For
+run date D the validation snapshot is D - horizon_days (labels through D) and the training snapshots
+D - 2 * horizon_days and every snapshot_step_days before it (propensity.train_snapshots of them), so every
+label window ends by D and the training windows end by the validation snapshot.
+
+Every candidate of propensity.candidates (logistic regression and gradient-boosted trees, each a small grid)
+is fitted on the training snapshots and scored on the validation snapshot, as an MLflow child run: params,
+AUC, precision / recall / lift of the top decile, Brier score, the calibration table (calibration.json and
+per-decile metrics). The parent run records the input tables' Delta versions. The best AUC wins (ties: the
+first listed); it is refitted on the training and validation snapshots together (the registered model has
+seen the newest labels; its reported metrics are those of the candidate fitted without them), registered as
+propensity.model_name with its feature spec as a version tag, and becomes the champion unless a model
+trained for a later run date holds that alias. Writes the run date's partition of gold.propensity_metrics.
+
+Too little history is not a failure: when gold.user_features starts after the first snapshot the split needs
+(a young lake), the job logs which snapshot is missing and the first run date that can train, and exits 0
+with the champion unchanged. A snapshot missing inside the lake's history, or silver.orders ending before the
+run date, is an error (exit 1) naming the snapshot or table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+import time
+from collections.abc import Sequence
+
+import mlflow
+from mlflow.entities.model_registry import ModelVersion
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.build_tag_snapshots import BUILTIN_COLUMNS
+from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
+from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.logs import get_logger, timed
+from shop_platform.session import get_spark
+from shop_platform.settings import Config, PropensitySettings
+from shop_platform.storage import Lake, open_lake
+from shop_platform.tracking import (
+    CHAMPION,
+    RUN_DATE_TAG,
+    log_spark_model,
+    register_model,
+    registered_version,
+    training_run,
+)
+from transforms import columns as C
+from transforms.propensity.dataset import FeatureSpec, feature_spec, model_inputs, spec_problems
+from transforms.propensity.labels import TimeSplit, time_split, with_purchase_label
+from transforms.propensity.model import propensity_pipeline
+from transforms.propensity.search import Candidate, Evaluation, best, candidates, validation_metrics
+from transforms.schemas import GOLD_PROPENSITY_METRICS_PARTITIONS, GOLD_PROPENSITY_METRICS_SCHEMA
+
+log = get_logger("jobs.train_propensity")
+
+JOB = "train_propensity"
+USER_FEATURES = "gold.user_features"
+ORDERS = "silver.orders"
+METRICS = "gold.propensity_metrics"
+MODEL_ARTIFACT = "propensity_model"
+# Model version tags: the inputs the model reads (FeatureSpec JSON), its family and parameters.
+FEATURE_SPEC_TAG = "feature_spec"
+FAMILY_TAG = "model_family"
+PARAMS_TAG = "model_params"
+
+
+def trained_on(version: ModelVersion) -> dt.date | None:
+    """The run date a registered version was trained for (its `run_date` tag)."""
+    text = (version.tags or {}).get(RUN_DATE_TAG)
+    return dt.date.fromisoformat(text) if text else None
+
+
+def history_problem(
+    available: Sequence[dt.date], split: TimeSplit, run_date: dt.date, p: PropensitySettings
+) -> tuple[bool, str] | None:
+    """Why the lake cannot give this split: (young, message), young when the history merely starts too late
+    (nothing is broken; later run dates will train); None when every snapshot is there."""
+    missing = [day for day in split.dates if day not in set(available)]
+    if not missing:
+        return None
+    needed = ", ".join(d.isoformat() for d in split.dates)
+    settings = (
+        f"propensity.horizon_days={p.horizon_days}, train_snapshots={p.train_snapshots}, "
+        f"snapshot_step_days={p.snapshot_step_days}"
+    )
+    if not available:
+        return True, f"{USER_FEATURES} has no snapshots yet; run date {run_date} needs {needed} ({settings})"
+    first = min(available)
+    if all(day < first for day in missing):
+        ready = run_date + (first - min(split.dates))
+        return True, (
+            f"{USER_FEATURES} starts on {first}; run date {run_date} needs the snapshots {needed} ({settings}), "
+            f"missing {', '.join(d.isoformat() for d in missing)}: the first run date with enough history is "
+            f"{ready}"
+        )
+    return False, (
+        f"{USER_FEATURES} has no snapshot for {', '.join(d.isoformat() for d in missing)}, which run date "
+        f"{run_date} needs ({settings}; the table holds {first}..{max(available)}): run build_user_features "
+        f"for it"
+    )
+
+
+def class_counts(data: DataFrame, split: TimeSplit, horizon_days: int) -> dict[str, tuple[int, int]]:
+    """Users and purchasers of the training and of the validation snapshots (one row per date collected)."""
+    per_date = {
+        r[C.SNAPSHOT_DATE]: (r["users"], int(r["positives"]))
+        for r in data.groupBy(C.SNAPSHOT_DATE)
+        .agg(F.count(F.lit(1)).alias("users"), F.sum(C.PURCHASED).alias("positives"))
+        .collect()
+    }
+    for day in split.dates:
+        users, positives = per_date.get(day, (0, 0))
+        role = "validation" if day == split.validation_date else "training"
+        log.info("%s snapshot %s: %d users, %d purchased within %d days", role, day, users, positives,
+                 horizon_days)  # fmt: skip
+    train = [per_date.get(d, (0, 0)) for d in split.train_dates]
+    return {
+        "training": (sum(u for u, _ in train), sum(n for _, n in train)),
+        "validation": per_date.get(split.validation_date, (0, 0)),
+    }
+
+
+def nonnull_inputs(train: DataFrame, spec: FeatureSpec) -> list[str]:
+    """The numeric inputs that are null for every training row (an imputer has nothing to learn from)."""
+    counts = train.agg(*[F.count(F.col(name)).alias(name) for name in spec.numeric_inputs]).first()
+    return [name for name in spec.numeric_inputs if counts[name] == 0]
+
+
+def evaluate(
+    cfg: Config,
+    candidate: Candidate,
+    train: DataFrame,
+    valid: DataFrame,
+    spec: FeatureSpec,
+    run_date: dt.date,
+) -> Evaluation:
+    """Fit the candidate on `train` and measure it on `valid`, as an MLflow child run of the active run:
+    params, metrics, per-decile calibration metrics and calibration.json."""
+    p = cfg.propensity
+    params = {"family": candidate.family, **candidate.params}
+    with training_run(cfg, job=JOB, run_date=run_date, inputs={}, params=params, run_name=candidate.name,
+                      nested=True):  # fmt: skip
+        started = time.perf_counter()
+        model = propensity_pipeline(candidate.family, candidate.params, spec, p.impute_strategy, p.seed)
+        fitted = model.fit(train)
+        seconds = time.perf_counter() - started
+        metrics, calibration = validation_metrics(fitted, valid)
+        mlflow.log_metrics(
+            {**{k: float(v) for k, v in metrics.items() if v is not None}, C.TRAIN_SECONDS: seconds}
+        )
+        for row in calibration:
+            mlflow.log_metric("calibration_mean_predicted", row[C.MEAN_PREDICTED], step=row[C.DECILE])
+            mlflow.log_metric("calibration_observed_rate", row[C.OBSERVED_RATE], step=row[C.DECILE])
+        mlflow.log_dict({C.CALIBRATION: calibration}, "calibration.json")
+    log.info(
+        "%s: AUC %.4f, top decile precision %.3f recall %.3f lift %.2f, Brier %.4f (fitted in %.1fs)",
+        candidate.name, metrics[C.AUC], metrics[C.PRECISION_TOP_DECILE], metrics[C.RECALL_TOP_DECILE],
+        metrics[C.LIFT_TOP_DECILE], metrics[C.BRIER_SCORE], seconds,
+    )  # fmt: skip
+    return Evaluation(candidate, metrics, calibration, seconds)
+
+
+def register_winner(
+    cfg: Config, chosen: Evaluation, data: DataFrame, spec: FeatureSpec, run_date: dt.date
+) -> tuple[int, bool]:
+    """Refit the winner on every snapshot of the split and register it (in the active run); returns the
+    version and whether it became the champion."""
+    p = cfg.propensity
+    with timed(log, f"refit {chosen.candidate.name} on the training and validation snapshots"):
+        model = propensity_pipeline(
+            chosen.candidate.family, chosen.candidate.params, spec, p.impute_strategy, p.seed
+        ).fit(data)
+    champion = registered_version(cfg, p.model_name)
+    # A re-run of an older date does not take the alias from a model trained for a later one.
+    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
+    with timed(log, "log and register the model"):
+        version = register_model(
+            log_spark_model(model, MODEL_ARTIFACT),
+            p.model_name,
+            alias=CHAMPION if newest else None,
+            tags={
+                RUN_DATE_TAG: run_date.isoformat(),
+                FEATURE_SPEC_TAG: spec.to_json(),
+                FAMILY_TAG: chosen.candidate.family,
+                PARAMS_TAG: json.dumps(chosen.candidate.params),
+            },
+        )
+    return version, newest
+
+
+def metrics_rows(
+    spark: SparkSession,
+    evaluations: Sequence[Evaluation],
+    chosen: Evaluation,
+    version: int,
+    train_rows: int,
+    split: TimeSplit,
+    p: PropensitySettings,
+    run_date: dt.date,
+) -> DataFrame:
+    """The evaluations as gold.propensity_metrics rows (one per candidate)."""
+    calibration_fields = GOLD_PROPENSITY_METRICS_SCHEMA[C.CALIBRATION].dataType.elementType.fieldNames()
+    rows = [
+        {
+            C.MODEL: e.candidate.family,
+            C.PARAMS: {k: str(v) for k, v in e.candidate.params.items()},
+            C.CHOSEN: e is chosen,
+            **e.metrics,
+            C.CALIBRATION: [tuple(c[f] for f in calibration_fields) for c in e.calibration],
+            C.TRAIN_ROWS: train_rows,
+            C.TRAIN_SECONDS: e.train_seconds,
+            C.TRAIN_DATES: list(split.train_dates),
+            C.VALIDATION_DATE: split.validation_date,
+            C.HORIZON_DAYS: p.horizon_days,
+            C.MODEL_VERSION: version if e is chosen else None,
+            C.RUN_DATE: run_date,
+        }
+        for e in evaluations
+    ]
+    names = GOLD_PROPENSITY_METRICS_SCHEMA.fieldNames()
+    return spark.createDataFrame(
+        [tuple(row[n] for n in names) for row in rows], GOLD_PROPENSITY_METRICS_SCHEMA
+    )
+
+
+def train(
+    lake: Lake, cfg: Config, data: DataFrame, spec: FeatureSpec, split: TimeSplit, run_date: dt.date
+) -> int:
+    """Compare the candidates, register the winner and write the metrics; `data` holds the labelled inputs of
+    every snapshot of the split."""
+    p = cfg.propensity
+    counts = class_counts(data, split, p.horizon_days)
+    for role, (users, positives) in counts.items():
+        if positives == 0 or positives == users:
+            log.error("the %s snapshots have %d users of whom %d purchased: a model needs both purchasers and "
+                      "others", role, users, positives)  # fmt: skip
+            return 1
+    train_rows = data.where(F.col(C.SNAPSHOT_DATE) != F.lit(split.validation_date))
+    valid_rows = data.where(F.col(C.SNAPSHOT_DATE) == F.lit(split.validation_date))
+    empty = nonnull_inputs(train_rows, spec)
+    if empty:
+        log.warning("inputs null for every training user, left out of this model: %s", ", ".join(empty))
+        spec = spec.without(empty)
+    run_params = {
+        "horizon_days": p.horizon_days,
+        "train_dates": ",".join(d.isoformat() for d in split.train_dates),
+        "validation_date": split.validation_date.isoformat(),
+        "numeric_features": ",".join(spec.numeric),
+        "tag_features": ",".join(t.id for t in spec.tags),
+        "impute_strategy": p.impute_strategy,
+        "seed": p.seed,
+    }
+    inputs = {USER_FEATURES: lake.table(USER_FEATURES), ORDERS: lake.table(ORDERS)}
+    with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params):
+        evaluations = [
+            evaluate(cfg, c, train_rows, valid_rows, spec, run_date) for c in candidates(p.candidates)
+        ]
+        chosen = best(evaluations)
+        mlflow.log_params({"chosen": chosen.candidate.name, "chosen_family": chosen.candidate.family})
+        mlflow.log_metrics(
+            {
+                **{k: float(v) for k, v in chosen.metrics.items() if v is not None},
+                "training_rows": float(counts["training"][0]),
+                "refit_rows": float(counts["training"][0] + counts["validation"][0]),
+            }
+        )
+        version, newest = register_winner(cfg, chosen, data, spec, run_date)
+    lake.table(
+        METRICS, GOLD_PROPENSITY_METRICS_SCHEMA, GOLD_PROPENSITY_METRICS_PARTITIONS
+    ).overwrite_partitions(
+        metrics_rows(lake.spark, evaluations, chosen, version, counts["training"][0], split, p, run_date),
+        {C.RUN_DATE: [run_date]},
+    )
+    log.info(
+        "chose %s (validation AUC %.4f on %s); registered %s version %d%s; wrote %d rows of %s for %s",
+        chosen.candidate.name, chosen.metrics[C.AUC], split.validation_date, p.model_name, version,
+        f" as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)",
+        len(evaluations), METRICS, run_date,
+    )  # fmt: skip
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, compare and register the propensity model as of the run date; returns the exit status."""
+    ctx = parse_job_args(
+        job_parser("Train the purchase propensity model; write gold.propensity_metrics."), argv
+    )
+    cfg = ctx.config
+    p = cfg.propensity
+    run_date = ctx.run_date
+    try:
+        catalog = load_tag_catalog(BUILTIN_COLUMNS, cfg.tags.catalog or TAGS_FILE)
+    except CatalogError as exc:
+        log.error("%s", exc)
+        return 2
+    split = time_split(run_date, p.horizon_days, p.train_snapshots, p.snapshot_step_days)
+    spark = get_spark(cfg.spark, app_name=JOB)
+    lake = open_lake(spark, cfg.lake)
+    features, orders = lake.table(USER_FEATURES), lake.table(ORDERS)
+    for table, job in ((features, "build_user_features"), (orders, "build_silver")):
+        if not table.exists():
+            log.error("%s does not exist at %s: run %s first", table.name, table.path, job)
+            return 1
+    problems = spec_problems(features.schema(), p.numeric_features, p.log1p_features, p.tag_features, catalog)
+    if problems:
+        log.error("propensity.numeric_features / tag_features (conf/base.yaml):\n  %s", "\n  ".join(problems))
+        return 2
+    spec = feature_spec(p.numeric_features, p.log1p_features, p.tag_features, catalog)
+    available = [
+        r[0]
+        for r in features.read().where(F.col(C.SNAPSHOT_DATE) <= F.lit(run_date))
+        .select(C.SNAPSHOT_DATE).distinct().collect()
+    ]  # fmt: skip
+    problem = history_problem(available, split, run_date, p)
+    if problem is not None:
+        young, message = problem
+        if young:
+            log.warning("not enough history to train yet, the champion stays as it is: %s", message)
+            return 0
+        log.error("%s", message)
+        return 1
+    last_order = orders.read().agg(F.max(C.ORDER_DATE)).first()[0]
+    if last_order is None or last_order < run_date:
+        log.error("%s ends on %s, before the run date %s: the labels through it would be incomplete; run "
+                  "build_silver for it", ORDERS, last_order, run_date)  # fmt: skip
+        return 1
+    data = with_purchase_label(
+        model_inputs(features.read(), spec, split.dates), orders.read(), p.horizon_days
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        return train(lake, cfg, data, spec, split, run_date)
+    finally:
+        data.unpersist()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
