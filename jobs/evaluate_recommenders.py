@@ -8,10 +8,21 @@ was on T, rebuilt from gold.user_item_daily) and tests on the purchases and cart
 through the run date, graded (transforms/recommend/split.py). Scored on the test users with training data:
 global popularity, popularity within the user's preferred categories (item categories from silver.events)
 and ALS for every combination of recommend.grid, each an MLflow child run of one parent run that records
-the input tables' Delta versions. Writes the run date's partition of gold.recommendation_metrics: the
+the input tables' Delta versions; then the hybrid blend (transforms/recommend/blend.py, the function
+build_recommendations runs) on the same split: the chosen ALS configuration's lists from the model fitted on
+the training part, co-purchase partners rebuilt from the silver orders placed through T only, the latest
+gold.user_segments snapshot on or before T, preferences and exclusions from the training interactions. Without
+silver orders or a segment snapshot by T that source is left out, with a warning.
+
+Writes the run date's partition of gold.recommendation_metrics (the test users with training data): the
 baselines, the best ALS configuration by NDCG@k (model `als`, which train_als then trains on all data and
-registers) and the other configurations (`als_candidate`). Works on any lake build_interactions has run
-on, sample data or an ingested public log.
+registers), the blend (`blend`, its settings as params) and the other configurations (`als_candidate`);
+and of gold.recommendation_metrics_by_group: the baselines, `als` and `blend` per user group, over every
+test user: all, new (fewer than recommend.blend.new_user_interactions training items, by default users
+without any: first seen after T), light, heavy (at least recommend.blend.heavy_user_interactions). A
+separate table keeps gold.recommendation_metrics one row per model over one population, which train_als
+and the report read.
+Works on any lake build_interactions has run on, sample data or an ingested public log.
 """
 
 from __future__ import annotations
@@ -21,13 +32,15 @@ import itertools
 import sys
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field, replace
 
 import mlflow
 from pyspark import StorageLevel
+from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from jobs.build_recommendations import PARTNER_COLUMNS, SEGMENT_COLUMNS, empty_frame, snapshot_on_or_before
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
@@ -35,6 +48,8 @@ from shop_platform.settings import AlsParams, Config
 from shop_platform.storage import Lake, LakeTable, open_lake
 from shop_platform.tracking import training_run
 from transforms import columns as C
+from transforms.graph.bought_together import bought_together
+from transforms.graph.copurchase import copurchase_edges, purchased_lines
 from transforms.recommend.als import als_recommendations, fit_als
 from transforms.recommend.baselines import (
     category_popular_items,
@@ -43,9 +58,26 @@ from transforms.recommend.baselines import (
     popular_items,
     preferred_categories,
 )
-from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, recommender_metrics
+from transforms.recommend.blend import (
+    HEAVY,
+    LIGHT,
+    NEW,
+    BlendInputs,
+    hybrid_recommendations,
+    interacted_items,
+    user_groups,
+)
+from transforms.recommend.candidates import SOURCES
+from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
-from transforms.schemas import GOLD_RECOMMENDATION_METRICS_PARTITIONS, GOLD_RECOMMENDATION_METRICS_SCHEMA
+from transforms.schemas import (
+    GOLD_BOUGHT_TOGETHER_SCHEMA,
+    GOLD_RECOMMENDATION_METRICS_BY_GROUP_PARTITIONS,
+    GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA,
+    GOLD_RECOMMENDATION_METRICS_PARTITIONS,
+    GOLD_RECOMMENDATION_METRICS_SCHEMA,
+    GOLD_USER_SEGMENTS_SCHEMA,
+)
 
 log = get_logger("jobs.evaluate_recommenders")
 
@@ -54,30 +86,54 @@ USER_INDEX = "gold.user_index"
 ITEM_INDEX = "gold.item_index"
 SILVER_EVENTS = "silver.events"
 METRICS = "gold.recommendation_metrics"
+METRICS_BY_GROUP = "gold.recommendation_metrics_by_group"
 INPUTS = (USER_ITEM_DAILY, USER_INDEX, ITEM_INDEX, SILVER_EVENTS)
+# The blend's sources that are left out (with a warning) when these are missing.
+SILVER_ORDERS = "silver.orders"
+SILVER_ORDER_ITEMS = "silver.order_items"
+USER_SEGMENTS = "gold.user_segments"
+OPTIONAL_INPUTS = (SILVER_ORDERS, SILVER_ORDER_ITEMS, USER_SEGMENTS)
 
 POPULARITY = "popularity"
 CATEGORY_POPULARITY = "category_popularity"
 ALS = "als"
 ALS_CANDIDATE = "als_candidate"
+BLEND = "blend"
 METRIC_COLUMNS = (C.EVALUATED_USERS, *ACCURACY_METRICS, *LIST_METRICS)
+# User groups of gold.recommendation_metrics_by_group, in print order; WARM (the test users with training
+# data) is the population of gold.recommendation_metrics and is only used to compute its rows.
+ALL_USERS = "all"
+WARM = "warm"
+GROUPS = (ALL_USERS, NEW, LIGHT, HEAVY)
 
 
 @dataclass(frozen=True)
 class Split:
     """The evaluation data, persisted: training pairs, graded labels of the evaluated users, and what the
-    baselines need."""
+    baselines and the blend need.
+
+    relevance and users are the test users with training data (gold.recommendation_metrics); labels and
+    test_users every test user, groups their user groups (USER_ID, USER_GROUP: each user's own group, all,
+    and warm for those with training data).
+    """
 
     train: DataFrame
     relevance: DataFrame
     users: DataFrame
+    labels: DataFrame
+    test_users: DataFrame
+    groups: DataFrame
+    daily: DataFrame
     popularity: DataFrame
     categories: DataFrame
     user_index: DataFrame
     item_index: DataFrame
 
     def unpersist(self) -> None:
-        for frame in (self.train, self.relevance, self.users, self.popularity, self.categories):
+        for frame in (
+            self.train, self.relevance, self.users, self.labels, self.test_users, self.groups, self.popularity,
+            self.categories,
+        ):  # fmt: skip
             frame.unpersist()
 
 
@@ -89,6 +145,8 @@ class Evaluation:
     params: dict[str, str]
     metrics: dict[str, float]
     train_seconds: float | None
+    # User group -> the metrics over every test user of the group (gold.recommendation_metrics_by_group).
+    groups: dict[str, dict[str, float]] = field(default_factory=dict)
 
 
 def grid_params(cfg: Config) -> list[AlsParams]:
@@ -143,7 +201,7 @@ def build_split(lake: Lake, cfg: Config, split_date: dt.date, run_date: dt.date)
             half_life_days=cfg.interactions.half_life_days,
             timezone=cfg.app.timezone,
         )
-        .select(C.USER_ID, C.ITEM_ID, C.USER_IDX, C.ITEM_IDX, C.STRENGTH)
+        .select(C.USER_ID, C.ITEM_ID, C.USER_IDX, C.ITEM_IDX, C.STRENGTH, C.ORDERS)
         .persist(keep)
     )
     labels = holdout_relevance(
@@ -155,17 +213,37 @@ def build_split(lake: Lake, cfg: Config, split_date: dt.date, run_date: dt.date)
     ).persist(keep)
     relevance = warm_relevance(labels, train).persist(keep)
     users = relevance.select(C.USER_ID).distinct().persist(keep)
-    test_users, warm_users = labels.select(C.USER_ID).distinct().count(), users.count()
+    test_users = labels.select(C.USER_ID).distinct().persist(keep)
+    blend = rec.blend
+    own_groups = user_groups(
+        test_users,
+        interacted_items(train.join(test_users, on=[C.USER_ID], how="left_semi")),
+        new_user_interactions=blend.new_user_interactions,
+        heavy_user_interactions=blend.heavy_user_interactions,
+    ).select(C.USER_ID, C.USER_GROUP)
+    groups = (
+        own_groups.unionByName(test_users.select(C.USER_ID, F.lit(ALL_USERS).alias(C.USER_GROUP)))
+        .unionByName(users.select(C.USER_ID, F.lit(WARM).alias(C.USER_GROUP)))
+        .persist(keep)
+    )
+    sizes = {row[C.USER_GROUP]: row["count"] for row in groups.groupBy(C.USER_GROUP).count().collect()}
     log.info(
-        "split at %s: %d training pairs; %d test pairs of %d users, %d of them with training data (evaluated)",
-        split_date, train.count(), labels.count(), test_users, warm_users,
+        "split at %s: %d training pairs; %d test pairs of %d users, %d of them with training data (evaluated); "
+        "test users by group %s",
+        split_date, train.count(), labels.count(), sizes.get(ALL_USERS, 0), sizes.get(WARM, 0),
+        {group: sizes.get(group, 0) for group in GROUPS[1:]},
     )  # fmt: skip
-    labels.unpersist()
     events = lake.table(SILVER_EVENTS).read().where(F.col(C.EVENT_DATE) <= F.lit(run_date))
     return Split(
         train=train,
         relevance=relevance,
         users=users,
+        labels=labels,
+        test_users=test_users,
+        groups=groups,
+        daily=daily.where(F.col(C.EVENT_DATE) <= F.lit(split_date)).select(
+            C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE
+        ),
         popularity=item_popularity(train).persist(keep),
         categories=item_categories(events).persist(keep),
         user_index=user_index,
@@ -180,6 +258,23 @@ def measure(model: str, lists: DataFrame, split: Split, k: int) -> dict[str, flo
     return {name: row[name] for name in METRIC_COLUMNS}
 
 
+def measure_groups(model: str, lists: DataFrame, split: Split, k: int) -> dict[str, dict[str, float]]:
+    """The model's metrics per user group, WARM included: a handful of rows collected."""
+    with timed(log, f"metrics of {model} per user group"):
+        rows = grouped_metrics(lists, split.labels, split.popularity, split.groups, k=k).collect()
+    return {row[C.USER_GROUP]: {name: row[name] for name in METRIC_COLUMNS} for row in rows}
+
+
+def grouped_evaluation(
+    model: str, params: dict[str, str], lists: DataFrame, split: Split, k: int
+) -> Evaluation:
+    """A model scored per group; its gold.recommendation_metrics row is the WARM group's."""
+    groups = measure_groups(model, lists, split, k)
+    if WARM not in groups:
+        raise ValueError(f"{model}: no test user with training data was scored")
+    return Evaluation(model, params, groups[WARM], None, groups)
+
+
 def mlflow_metrics(metrics: Mapping[str, float], k: int, prefix: str = "") -> dict[str, float]:
     """Metric names as MLflow shows them: ndcg_at_k -> ndcg_at_10; null metrics are left out."""
     return {
@@ -190,18 +285,99 @@ def mlflow_metrics(metrics: Mapping[str, float], k: int, prefix: str = "") -> di
 
 
 def evaluate_baselines(split: Split, cfg: Config) -> list[Evaluation]:
+    """Both baselines, for every test user (those without training data get no category list)."""
     k = cfg.recommend.k
     preferences = preferred_categories(split.train, split.categories, top=cfg.recommend.preferred_categories)
     lists = {
-        POPULARITY: popular_items(split.popularity, split.users, k=k),
+        POPULARITY: popular_items(split.popularity, split.test_users, k=k),
         CATEGORY_POPULARITY: category_popular_items(
-            split.popularity, split.categories, preferences, split.users, k=k
+            split.popularity, split.categories, preferences, split.test_users, k=k
         ),
     }
-    return [Evaluation(name, {}, measure(name, frame, split, k), None) for name, frame in lists.items()]
+    return [grouped_evaluation(name, {}, frame, split, k) for name, frame in lists.items()]
 
 
-def evaluate_als(split: Split, cfg: Config, params: AlsParams, run_date: dt.date, inputs) -> Evaluation:
+def training_partners(lake: Lake, cfg: Config, split_date: dt.date) -> DataFrame:
+    """gold.bought_together as build_copurchase_graph would have written it on the split day: from the
+    silver orders placed through it only (their status is today's: a later refund still counts, as in the
+    graph job). ITEM_ID, PARTNER_ID, CONFIDENCE; no rows, with a warning, without the silver order tables."""
+    graph = cfg.graph
+    order_items, orders = lake.table(SILVER_ORDER_ITEMS), lake.table(SILVER_ORDERS)
+    if not (order_items.exists() and orders.exists()):
+        log.warning(
+            "%s or %s missing: the blend is evaluated without its copurchase source",
+            order_items.name,
+            orders.name,
+        )
+        return empty_frame(lake.spark, GOLD_BOUGHT_TOGETHER_SCHEMA, PARTNER_COLUMNS)
+    first_date = split_date - dt.timedelta(days=graph.lookback_days - 1)
+    lines = purchased_lines(order_items.read(), orders.read(), graph.order_statuses, first_date, split_date)
+    edges = copurchase_edges(lines, graph.same_user_window_days, graph.min_support, graph.min_lift)
+    return bought_together(edges, graph.bought_together_top_n).select(*PARTNER_COLUMNS)
+
+
+def blend_params(cfg: Config, segments_date: dt.date | None) -> dict[str, str]:
+    """The blend's settings as the params of its metrics row."""
+    blend = cfg.recommend.blend
+    params = {f"weight.{s}": str(blend.weights[s]) for s in SOURCES}
+    params.update({f"cold_start_weight.{s}": str(blend.cold_start_weights[s]) for s in SOURCES})
+    params.update(
+        {
+            "cold_start_interactions": str(blend.cold_start_interactions),
+            "candidates_per_source": str(blend.candidates_per_source),
+            "recent_days": str(blend.recent_days),
+            "repeat_purchase_categories": ",".join(blend.repeat_purchase_categories),
+            "segments_date": str(segments_date),
+        }
+    )
+    return params
+
+
+def evaluate_blend(
+    lake: Lake, cfg: Config, split: Split, als_lists: DataFrame, split_date: dt.date
+) -> Evaluation:
+    """The hybrid blend as of the split day for every test user, from the training data only.
+
+    Args:
+        als_lists: The chosen ALS model's lists (fitted on the training part) for the test users, at least
+            recommend.blend.candidates_per_source deep.
+    """
+    rec = cfg.recommend
+    segments, segments_date = snapshot_on_or_before(
+        lake.spark, lake.table(USER_SEGMENTS), GOLD_USER_SEGMENTS_SCHEMA, SEGMENT_COLUMNS, split_date,
+        "the blend's segment_popular source",
+    )  # fmt: skip
+    inputs = BlendInputs(
+        users=split.test_users,
+        interactions=split.train,
+        daily=split.daily,
+        als=als_lists,
+        partners=training_partners(lake, cfg, split_date),
+        segments=segments,
+        categories=split.categories,
+    )
+    # Lists (and each source's offer) at least k long, so a smaller configured top_n does not cut what is scored.
+    blend = rec.blend
+    settings = replace(
+        blend, top_n=max(blend.top_n, rec.k), candidates_per_source=max(blend.candidates_per_source, rec.k)
+    )
+    lists = hybrid_recommendations(
+        inputs, settings, as_of=split_date, preferred_categories_per_user=rec.preferred_categories
+    ).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        evaluation = grouped_evaluation(BLEND, blend_params(cfg, segments_date), lists, split, rec.k)
+        top = lists.where(F.col(C.RANK) <= F.lit(rec.k)).groupBy(C.SOURCE).count().collect()
+        log.info(
+            "blend: slots of the top %d by source %s", rec.k, {row[C.SOURCE]: row["count"] for row in top}
+        )
+    finally:
+        lists.unpersist()
+    return evaluation
+
+
+def evaluate_als(
+    split: Split, cfg: Config, params: AlsParams, run_date: dt.date, inputs
+) -> tuple[Evaluation, ALSModel]:
     """Fit one configuration on the training data and score it, as a child run of the active run."""
     rec = cfg.recommend
     name = f"als rank={params.rank} reg={params.reg_param} alpha={params.alpha} iter={params.max_iter}"
@@ -221,7 +397,7 @@ def evaluate_als(split: Split, cfg: Config, params: AlsParams, run_date: dt.date
         lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)
         metrics = measure(name, lists, split, rec.k)
         mlflow.log_metrics({**mlflow_metrics(metrics, rec.k), C.TRAIN_SECONDS: seconds})
-    return Evaluation(ALS_CANDIDATE, params_map(params), metrics, seconds)
+    return Evaluation(ALS_CANDIDATE, params_map(params), metrics, seconds), model
 
 
 def metrics_rows(
@@ -248,25 +424,98 @@ def metrics_rows(
     )
 
 
+def group_rows(
+    spark: SparkSession,
+    evaluations: Sequence[Evaluation],
+    split_date: dt.date,
+    run_date: dt.date,
+    cfg: Config,
+) -> DataFrame:
+    """The evaluations' per-group metrics as rows of gold.recommendation_metrics_by_group."""
+    shared = {
+        C.SPLIT_DATE: split_date,
+        C.TEST_DAYS: cfg.recommend.test_days,
+        C.K: cfg.recommend.k,
+        C.RUN_DATE: run_date,
+    }
+    rows = [
+        {C.MODEL: e.model, C.USER_GROUP: group, **e.groups[group], **shared}
+        for e in evaluations
+        for group in GROUPS
+        if group in e.groups
+    ]
+    names = GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA.fieldNames()
+    return spark.createDataFrame(
+        [tuple(row[name] for name in names) for row in rows], GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA
+    )
+
+
+def _values(metrics: Mapping[str, float | None]) -> str:
+    return " ".join(
+        f"{metrics[name]:>12.4f}" if metrics[name] is not None else f"{'-':>12}"
+        for name in METRIC_COLUMNS[1:]
+    )
+
+
 def format_table(evaluations: Sequence[Evaluation], k: int) -> str:
-    """The metrics as a text table, one model per line."""
+    """The metrics as a text table, one model per line (the blend's settings are printed apart)."""
     names = [name.replace("_at_k", f"@{k}") for name in METRIC_COLUMNS[1:]]
     header = f"{'model':<20} {'params':<44} {'users':>6} " + " ".join(f"{n:>12}" for n in names) + " train_s"
     lines = [header, "-" * len(header)]
     for e in evaluations:
-        params = " ".join(f"{key}={value}" for key, value in e.params.items())
-        values = " ".join(
-            f"{e.metrics[name]:>12.4f}" if e.metrics[name] is not None else f"{'-':>12}"
-            for name in METRIC_COLUMNS[1:]
-        )
+        shown = e.params if e.model in (ALS, ALS_CANDIDATE) else {}
+        params = " ".join(f"{key}={value}" for key, value in shown.items())
         seconds = f"{e.train_seconds:7.1f}" if e.train_seconds is not None else f"{'-':>7}"
-        lines.append(f"{e.model:<20} {params:<44} {e.metrics[C.EVALUATED_USERS]:>6} {values} {seconds}")
+        lines.append(
+            f"{e.model:<20} {params:<44} {e.metrics[C.EVALUATED_USERS]:>6} {_values(e.metrics)} {seconds}"
+        )
     return "\n".join(lines)
 
 
+def format_groups(evaluations: Sequence[Evaluation], k: int) -> str:
+    """The per-group metrics as a text table, grouped by user group."""
+    names = [name.replace("_at_k", f"@{k}") for name in METRIC_COLUMNS[1:]]
+    header = f"{'group':<6} {'model':<20} {'users':>6} " + " ".join(f"{n:>12}" for n in names)
+    lines = [header, "-" * len(header)]
+    for group in GROUPS:
+        for e in evaluations:
+            if group in e.groups:
+                metrics = e.groups[group]
+                lines.append(f"{group:<6} {e.model:<20} {metrics[C.EVALUATED_USERS]:>6} {_values(metrics)}")
+    return "\n".join(lines)
+
+
+def verdict(blend: Evaluation, als: Evaluation, k: int) -> str:
+    """Whether the blend beats ALS on NDCG@k, for the warm users and for each group."""
+    groups = {"warm": (blend.metrics, als.metrics)}
+    groups.update(
+        {g: (blend.groups[g], als.groups[g]) for g in GROUPS if g in blend.groups and g in als.groups}
+    )
+    parts = []
+    for group, (mine, theirs) in groups.items():
+        ours, base = mine[C.NDCG_AT_K] or 0.0, theirs[C.NDCG_AT_K] or 0.0
+        change = f"{(ours - base) / base:+.1%}" if base > 0 else "n/a"
+        parts.append(
+            f"{group} {ours:.4f} vs {base:.4f} ({change}, {'beats' if ours > base else 'does not beat'})"
+        )
+    return f"blend vs als, NDCG@{k}: " + "; ".join(parts)
+
+
+def log_to_mlflow(evaluations: Sequence[Evaluation], k: int) -> None:
+    """Each model's metrics (prefixed by the model) and per-group metrics (by model and group), in the active run."""
+    for e in evaluations:
+        mlflow.log_metrics(mlflow_metrics(e.metrics, k, prefix=f"{e.model}."))
+        for group, metrics in e.groups.items():
+            if group in GROUPS:
+                mlflow.log_metrics(mlflow_metrics(metrics, k, prefix=f"{e.model}.{group}."))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Evaluate the baselines and the ALS grid on the split ending at the run date; returns the exit status."""
-    parser = job_parser("Evaluate the recommenders on a time split and write gold.recommendation_metrics.")
+    """Evaluate the baselines, the ALS grid and the blend on the split ending at the run date; returns the exit
+    status."""
+    parser = job_parser(
+        "Evaluate the recommenders on a time split and write gold.recommendation_metrics(_by_group)."
+    )
     ctx = parse_job_args(parser, argv)
     cfg = ctx.config
     rec = cfg.recommend
@@ -285,6 +534,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if problem:
         log.error("%s", problem)
         return 1
+    inputs.update({name: lake.table(name) for name in OPTIONAL_INPUTS if lake.table(name).exists()})
 
     split = build_split(lake, cfg, split_date, run_date)
     try:
@@ -297,16 +547,29 @@ def main(argv: Sequence[str] | None = None) -> int:
             cfg, job="evaluate_recommenders", run_date=run_date, inputs=inputs, params=run_params
         ):
             baselines = evaluate_baselines(split, cfg)
-            for baseline in baselines:
-                mlflow.log_metrics(mlflow_metrics(baseline.metrics, rec.k, prefix=f"{baseline.model}."))
-            candidates = [evaluate_als(split, cfg, params, run_date, inputs) for params in search]
+            fitted = [evaluate_als(split, cfg, params, run_date, inputs) for params in search]
+            candidates = [evaluation for evaluation, _ in fitted]
             # The first of equal scores wins, so the choice does not depend on float noise in sorting.
-            best = max(candidates, key=lambda e: e.metrics[C.NDCG_AT_K] or 0.0)
-            chosen = Evaluation(ALS, best.params, best.metrics, best.train_seconds)
+            best_at = max(range(len(candidates)), key=lambda i: candidates[i].metrics[C.NDCG_AT_K] or 0.0)
+            best, best_model = fitted[best_at]
+            # The chosen model's lists for every test user, deep enough to be the blend's ALS candidates.
+            depth = max(rec.k, rec.blend.candidates_per_source)
+            als_lists = als_recommendations(
+                best_model, split.test_users, split.user_index, split.item_index, k=depth
+            ).persist(StorageLevel.MEMORY_AND_DISK)
+            # Its gold.recommendation_metrics row stays the one the choice was made on.
+            chosen = replace(
+                grouped_evaluation(ALS, best.params, als_lists, split, rec.k),
+                metrics=best.metrics,
+                train_seconds=best.train_seconds,
+            )
+            blend = evaluate_blend(lake, cfg, split, als_lists, split_date)
+            als_lists.unpersist()
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})
-            mlflow.log_metrics(mlflow_metrics(best.metrics, rec.k, prefix=f"{ALS}."))
+            mlflow.log_params({f"{BLEND}.{name}": value for name, value in blend.params.items()})
+            log_to_mlflow([*baselines, chosen, blend], rec.k)
         others = [c for c in candidates if c is not best]
-        evaluations = [*baselines, chosen, *others]
+        evaluations = [*baselines, chosen, blend, *others]
         table = lake.table(
             METRICS, GOLD_RECOMMENDATION_METRICS_SCHEMA, partition_by=GOLD_RECOMMENDATION_METRICS_PARTITIONS
         )
@@ -314,11 +577,36 @@ def main(argv: Sequence[str] | None = None) -> int:
         table.overwrite_partitions(
             metrics_rows(spark, evaluations, split_date, run_date, cfg), {C.RUN_DATE: [run_date]}
         )
+        by_group = lake.table(
+            METRICS_BY_GROUP,
+            GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA,
+            partition_by=GOLD_RECOMMENDATION_METRICS_BY_GROUP_PARTITIONS,
+        )
+        by_group.create()
+        grouped = [*baselines, chosen, blend]
+        by_group.overwrite_partitions(
+            group_rows(spark, grouped, split_date, run_date, cfg), {C.RUN_DATE: [run_date]}
+        )
     finally:
         split.unpersist()
-    sys.stdout.write(f"split {split_date} (train through) / test {rec.test_days} days through {run_date}\n")
-    sys.stdout.write(format_table(evaluations, rec.k) + "\n")
-    log.info("wrote %s for %s: %d models", METRICS, run_date, len(evaluations))
+    settings = rec.blend
+    out = sys.stdout
+    out.write(f"split {split_date} (train through) / test {rec.test_days} days through {run_date}\n")
+    out.write("test users with training data:\n" + format_table(evaluations, rec.k) + "\n")
+    out.write(
+        f"blend: weights {settings.weights}; cold start (< {settings.cold_start_interactions} training items) "
+        f"{settings.cold_start_weights}; repeat-purchase categories {settings.repeat_purchase_categories}; "
+        f"segments of {blend.params['segments_date']}\n"
+    )
+    out.write(
+        f"every test user by group (new: < {settings.new_user_interactions} training items, heavy: >= "
+        f"{settings.heavy_user_interactions}):\n" + format_groups(grouped, rec.k) + "\n"
+    )
+    out.write(verdict(blend, chosen, rec.k) + "\n")
+    log.info(
+        "wrote %s for %s: %d models; %s: %d rows", METRICS, run_date, len(evaluations), METRICS_BY_GROUP,
+        sum(len([g for g in e.groups if g in GROUPS]) for e in grouped),
+    )  # fmt: skip
     return 0
 
 

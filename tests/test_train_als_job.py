@@ -1,5 +1,5 @@
-"""evaluate_recommenders and train_als end to end on a tiny lake: metrics table, MLflow runs, registered
-model, ALS candidates and similar items."""
+"""evaluate_recommenders, train_als and build_recommendations end to end on a tiny lake: metrics tables (per
+model and per user group), MLflow runs, registered model, ALS candidates, similar items and the blend."""
 
 from __future__ import annotations
 
@@ -9,14 +9,28 @@ import pytest
 from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
-from jobs import build_interactions, evaluate_recommenders, train_als
+from jobs import build_interactions, build_recommendations, evaluate_recommenders, train_als
+from shop_platform.config import load_config
 from shop_platform.settings import LakeSettings, TrackingSettings
 from shop_platform.storage import open_lake
 from shop_platform.tracking import tracking_uri
 from tests.test_interactions import silver_event
 from transforms import columns as C
 from transforms import vocabulary as V
-from transforms.schemas import SILVER_EVENTS_PARTITIONS, SILVER_EVENTS_SCHEMA
+from transforms.schemas import (
+    GOLD_BOUGHT_TOGETHER_PARTITIONS,
+    GOLD_BOUGHT_TOGETHER_SCHEMA,
+    GOLD_USER_FEATURES_PARTITIONS,
+    GOLD_USER_FEATURES_SCHEMA,
+    GOLD_USER_SEGMENTS_PARTITIONS,
+    GOLD_USER_SEGMENTS_SCHEMA,
+    SILVER_EVENTS_PARTITIONS,
+    SILVER_EVENTS_SCHEMA,
+    SILVER_ORDER_ITEMS_PARTITIONS,
+    SILVER_ORDER_ITEMS_SCHEMA,
+    SILVER_ORDERS_PARTITIONS,
+    SILVER_ORDERS_SCHEMA,
+)
 
 START = dt.date(2031, 4, 1)
 LAST = START + dt.timedelta(days=9)
@@ -33,6 +47,12 @@ SETTINGS = [
     "recommend.top_n=3",
     "recommend.similar_top_n=2",
     "recommend.model_name=test-als",
+    "recommend.blend.top_n=3",
+    "recommend.blend.candidates_per_source=3",
+    "recommend.blend.cold_start_interactions=2",
+    "recommend.blend.heavy_user_interactions=4",
+    "graph.min_support={same_order: 1, same_user: 1}",
+    "graph.min_lift={same_order: 0.0, same_user: 0.0}",
     "spark.shuffle_partitions=2",
     "tracking.experiment=recommend-tests",
 ]
@@ -52,10 +72,18 @@ def event(user, event_type, day, hour, item):
     return tuple(values.values())
 
 
+SPLIT = LAST - dt.timedelta(days=TEST_DAYS)
+SEGMENTS_DATE = SPLIT - dt.timedelta(days=1)
+
+
 def silver_rows():
     """Two taste groups: each user views three of the group's four items and buys the fourth after the split;
-    everyone also views p1, the most popular item, which nobody buys."""
-    rows = []
+    everyone also views p1, the most popular item, which nobody buys. n0 is new: first seen after the split,
+    it views and buys a1."""
+    rows = [
+        event("n0", V.PAGE_VIEW, START + dt.timedelta(days=8), 10, "a1"),
+        event("n0", V.ORDER, START + dt.timedelta(days=9), 11, "a1"),
+    ]
     for group, items in GROUP_ITEMS.items():
         for n in range(6):
             user = f"{group}{n}"
@@ -78,16 +106,88 @@ def lake_args(root):
     ]
 
 
+def row_of(schema, **values):
+    return tuple(values.get(name) for name in schema.fieldNames())
+
+
+def order(order_id, user, day, items):
+    """silver.orders and silver.order_items rows of a paid order of `items` (x items, in no event)."""
+    header = row_of(
+        SILVER_ORDERS_SCHEMA,
+        order_id=order_id,
+        user_id=user,
+        order_date=day,
+        status="paid",
+        item_count=len(items),
+    )
+    lines = [
+        row_of(SILVER_ORDER_ITEMS_SCHEMA, order_id=order_id, user_id=user, item_id=i, order_date=day)
+        for i in items
+    ]
+    return header, lines
+
+
+# x1 and x2 are bought together before the split, x1 and x3 only after it.
+ORDERS = [
+    order("o1", "a0", SPLIT - dt.timedelta(days=2), ["x1", "x2"]),
+    order("o2", "b0", SPLIT + dt.timedelta(days=1), ["x1", "x3"]),
+]
+
+
+def write(lake, spark, name, schema, partitions, rows):
+    table = lake.table(name, schema, partition_by=partitions)
+    table.create()
+    table.overwrite(spark.createDataFrame(rows, schema))
+
+
 @pytest.fixture(scope="module")
 def lake(spark, tmp_path_factory):
+    """The tiny lake after the recommendation jobs. Besides the events: silver orders of x items for the
+    co-purchase graph, segments of SEGMENTS_DATE (one per taste group; r0, registered without any event, is in
+    a's), r0's user features on LAST, and gold.bought_together saying a3 goes with a1."""
     root = str(tmp_path_factory.mktemp("recommend") / "lake")
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 0))
-    events = lake.table("silver.events", SILVER_EVENTS_SCHEMA, partition_by=SILVER_EVENTS_PARTITIONS)
-    events.create()
-    events.overwrite(spark.createDataFrame(silver_rows(), SILVER_EVENTS_SCHEMA))
+    write(lake, spark, "silver.events", SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS, silver_rows())
+    write(
+        lake, spark, "silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, [h for h, _ in ORDERS]
+    )
+    write(
+        lake, spark, "silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS,
+        [line for _, lines in ORDERS for line in lines],
+    )  # fmt: skip
+    segments = [
+        row_of(GOLD_USER_SEGMENTS_SCHEMA, user_id=f"{g}{n}", segment_id=i, snapshot_date=SEGMENTS_DATE)
+        for i, g in enumerate(GROUP_ITEMS)
+        for n in range(6)
+    ]
+    segments.append(
+        row_of(GOLD_USER_SEGMENTS_SCHEMA, user_id="r0", segment_id=0, snapshot_date=SEGMENTS_DATE)
+    )
+    write(
+        lake, spark, "gold.user_segments", GOLD_USER_SEGMENTS_SCHEMA, GOLD_USER_SEGMENTS_PARTITIONS, segments
+    )
+    features = [row_of(GOLD_USER_FEATURES_SCHEMA, user_id="r0", snapshot_date=LAST)]
+    write(
+        lake, spark, "gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS, features
+    )
+    partners = [
+        row_of(
+            GOLD_BOUGHT_TOGETHER_SCHEMA, item_id="a1", rank=1, partner_id="a3", edge_type="same_order", support=3,
+            confidence=0.5, lift=2.0, snapshot_date=SEGMENTS_DATE,
+        )
+    ]  # fmt: skip
+    write(
+        lake,
+        spark,
+        "gold.bought_together",
+        GOLD_BOUGHT_TOGETHER_SCHEMA,
+        GOLD_BOUGHT_TOGETHER_PARTITIONS,
+        partners,
+    )
     assert build_interactions.main([*lake_args(root), "--rebuild"]) == 0
     assert evaluate_recommenders.main(lake_args(root)) == 0
     assert train_als.main(lake_args(root)) == 0
+    assert build_recommendations.main(lake_args(root)) == 0
     return root, lake
 
 
@@ -102,7 +202,7 @@ def test_the_metrics_table_holds_the_baselines_and_every_als_configuration(lake)
     for row in rows:
         by_model.setdefault(row[C.MODEL], []).append(row)
     assert sorted((m, len(r)) for m, r in by_model.items()) == [
-        ("als", 1), ("als_candidate", 1), ("category_popularity", 1), ("popularity", 1)
+        ("als", 1), ("als_candidate", 1), ("blend", 1), ("category_popularity", 1), ("popularity", 1)
     ]  # fmt: skip
     for row in rows:
         assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (
@@ -121,6 +221,40 @@ def test_the_metrics_table_holds_the_baselines_and_every_als_configuration(lake)
     assert chosen[C.TRAIN_SECONDS] > 0 and by_model["popularity"][0][C.TRAIN_SECONDS] is None
     # Every user's held-out item is one of its group's, none is p1: popularity ranks p1 first for all.
     assert by_model["popularity"][0][C.PRECISION_AT_K] <= 0.2 + 1e-9
+    (blend,) = by_model["blend"]
+    assert blend[C.PARAMS]["weight.als"] == "1.0"
+    assert blend[C.PARAMS]["segments_date"] == SEGMENTS_DATE.isoformat()
+    assert blend[C.TRAIN_SECONDS] is None
+
+
+def test_the_group_table_scores_every_test_user_new_ones_included(lake):
+    _, lake = lake
+    rows = lake.table("gold.recommendation_metrics_by_group").read().collect()
+    metrics = {(row[C.MODEL], row[C.USER_GROUP]): row for row in rows}
+    # n0 is the one new user; the twelve others have 4 training items each: heavy at 4, none light.
+    assert sorted(metrics) == sorted(
+        (model, group)
+        for model in ("popularity", "category_popularity", "als", "blend")
+        for group in ("all", "new", "heavy")
+    )
+    for (model, group), row in metrics.items():
+        assert row[C.EVALUATED_USERS] == {"all": 13, "new": 1, "heavy": 12}[group], (model, group)
+        assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (LAST, SPLIT, 5)
+    # ALS knows nothing of n0; the blend falls back on global popularity, as the popularity baseline does.
+    assert metrics["als", "new"][C.NDCG_AT_K] == 0.0
+    assert metrics["als", "new"][C.CATALOG_COVERAGE] == 0.0
+    assert metrics["blend", "new"][C.NDCG_AT_K] == pytest.approx(metrics["popularity", "new"][C.NDCG_AT_K])
+    assert metrics["blend", "new"][C.HIT_RATE] == metrics["popularity", "new"][C.HIT_RATE]
+    # The heavy group is the users gold.recommendation_metrics scores.
+    main = lake.table("gold.recommendation_metrics").read().where(F.col(C.MODEL) == "blend").first()
+    assert metrics["blend", "heavy"][C.NDCG_AT_K] == pytest.approx(main[C.NDCG_AT_K], rel=1e-12)
+
+
+def test_the_evaluation_rebuilds_co_purchase_partners_from_orders_through_the_split_day_only(lake):
+    root, lake = lake
+    cfg = load_config("local", [f"lake.root={root}", *SETTINGS])
+    partners = evaluate_recommenders.training_partners(lake, cfg, SPLIT).collect()
+    assert sorted((r[C.ITEM_ID], r[C.PARTNER_ID]) for r in partners) == [("x1", "x2"), ("x2", "x1")]
 
 
 def test_the_search_is_one_parent_run_with_a_child_run_per_configuration(lake):
@@ -136,9 +270,16 @@ def test_the_search_is_one_parent_run_with_a_child_run_per_configuration(lake):
             child.data.params
         )
         assert {"ndcg_at_5", "precision_at_5", "train_seconds"} <= set(child.data.metrics)
-    assert {"popularity.ndcg_at_5", "category_popularity.ndcg_at_5", "als.ndcg_at_5"} <= set(
+    assert {
+        "popularity.ndcg_at_5",
+        "category_popularity.ndcg_at_5",
+        "als.ndcg_at_5",
+        "blend.ndcg_at_5",
+    } <= set(parents[0].data.metrics)
+    assert {"blend.new.ndcg_at_5", "als.heavy.ndcg_at_5", "popularity.all.hit_rate"} <= set(
         parents[0].data.metrics
     )
+    assert parents[0].data.params["blend.weight.als"] == "1.0"
 
 
 def test_train_als_registers_the_chosen_configuration_with_its_input_versions(lake):
@@ -158,7 +299,7 @@ def test_train_als_registers_the_chosen_configuration_with_its_input_versions(la
 def test_train_als_writes_top_n_candidates_per_user_and_similar_items_per_item(lake):
     _, lake = lake
     candidates = lake.table("gold.als_recommendations").read()
-    assert candidates.count() == 12 * 3
+    assert candidates.count() == 13 * 3
     assert candidates.where(F.col(C.SNAPSHOT_DATE) != F.lit(LAST)).isEmpty()
     ranks = candidates.groupBy(C.USER_ID).agg(F.sort_array(F.collect_list(C.RANK)).alias("ranks"))
     assert {tuple(r["ranks"]) for r in ranks.collect()} == {(1, 2, 3)}
@@ -168,3 +309,33 @@ def test_train_als_writes_top_n_candidates_per_user_and_similar_items_per_item(l
     # The two taste groups separate in factor space: an a-item's nearest item is another a-item.
     nearest = similar.where((F.col(C.RANK) == 1) & F.col(C.ITEM_ID).startswith("a")).collect()
     assert all(row[C.SIMILAR_ITEM_ID].startswith("a") for row in nearest)
+
+
+def test_build_recommendations_lists_every_known_user_without_what_they_bought(lake):
+    _, lake = lake
+    lists = lake.table("gold.recommendations").read()
+    assert lists.where(F.col(C.SNAPSHOT_DATE) != F.lit(LAST)).isEmpty()
+    assert lists.where(F.col(C.SOURCE).isNull() | F.col(C.SCORE).isNull()).isEmpty()
+    rows = lists.collect()
+    by_user = {}
+    for row in rows:
+        by_user.setdefault(row[C.USER_ID], []).append(row)
+    # The 13 users with interactions and r0, known only from its features.
+    assert sorted(by_user) == sorted([*(f"{g}{n}" for g in GROUP_ITEMS for n in range(6)), "n0", "r0"])
+    for user, slots in by_user.items():
+        assert sorted(r[C.RANK] for r in slots) == [1, 2, 3], user
+        scores = [r[C.SCORE] for r in sorted(slots, key=lambda r: r[C.RANK])]
+        if all(r[C.SOURCE] != "global_popular" for r in slots):
+            assert scores == sorted(scores, reverse=True), user
+    # Each user bought one item by LAST (home/kitchen, sports/outdoor: not repeat-purchase categories).
+    bought = {(f"{g}{n}", items[n % 4]) for g, items in GROUP_ITEMS.items() for n in range(6)} | {
+        ("n0", "a1")
+    }
+    assert not bought & {(r[C.USER_ID], r[C.ITEM_ID]) for r in rows}
+    # r0 has no interactions: cold start, served from its segment (the a users') and global popularity.
+    r0 = sorted(by_user["r0"], key=lambda r: r[C.RANK])
+    assert r0[0][C.SOURCE] == "segment_popular"
+    assert {r[C.SOURCE] for r in r0} <= {"segment_popular", "global_popular"}
+    assert {r[C.ITEM_ID] for r in r0 if r[C.SOURCE] == "segment_popular"} <= {*GROUP_ITEMS["a"], "p1"}
+    # Users with training history are warm (5 items, cold start below 2): ALS fills their lists.
+    assert {r[C.SOURCE] for r in rows if r[C.USER_ID].startswith(("a", "b"))} >= {"als"}

@@ -141,3 +141,59 @@ def recommender_metrics(
         .crossJoin(list_metrics(recommendations, popularity, k=k))
         .select(C.EVALUATED_USERS, *ACCURACY_METRICS, *LIST_METRICS)
     )
+
+
+def grouped_metrics(
+    recommendations: DataFrame, relevance: DataFrame, popularity: DataFrame, groups: DataFrame, *, k: int
+) -> DataFrame:
+    """Every metric of one model's lists per user group: `recommender_metrics` of each group's users.
+
+    Args:
+        recommendations: USER_ID, RANK, ITEM_ID.
+        relevance: USER_ID, ITEM_ID, GRADE: the labels of every evaluated user.
+        popularity: ITEM_ID, POPULARITY_RANK (see `list_metrics`).
+        groups: USER_ID, USER_GROUP; a user may belong to several groups (its own and "all", say). A group
+            is scored on its users that have labels; coverage and novelty look at those users' lists.
+
+    Returns:
+        USER_GROUP, EVALUATED_USERS, PRECISION_AT_K, RECALL_AT_K, NDCG_AT_K, MAP_AT_K, HIT_RATE,
+        CATALOG_COVERAGE (0 for a group without lists), NOVELTY (null then): one row per group with an
+        evaluated user.
+    """
+    members = groups.select(C.USER_ID, C.USER_GROUP).join(
+        relevance.select(C.USER_ID).distinct(), on=[C.USER_ID], how="left_semi"
+    )
+    # per_user_metrics has one row per user; the join repeats it once per group of the user, on purpose.
+    accuracy = (
+        per_user_metrics(recommendations, relevance, k=k)
+        .join(members, on=[C.USER_ID], how="inner")
+        .groupBy(C.USER_GROUP)
+        .agg(
+            F.count(F.lit(1)).alias(C.EVALUATED_USERS),
+            *[F.coalesce(F.avg(name), F.lit(0.0)).alias(name) for name in ACCURACY_METRICS],
+        )
+    )
+    # One slot per recommended item, repeated per group of its user; popularity holds one row per item.
+    slots = (
+        recommendations.where(F.col(C.RANK) <= F.lit(k))
+        .select(C.USER_ID, C.ITEM_ID)
+        .join(members, on=[C.USER_ID], how="inner")
+        .join(popularity.select(C.ITEM_ID, C.POPULARITY_RANK), on=[C.ITEM_ID], how="left")
+        .groupBy(C.USER_GROUP)
+        .agg(
+            F.count_distinct(C.ITEM_ID).alias(_HITS),
+            F.avg(F.col(C.POPULARITY_RANK).cast("double")).alias(C.NOVELTY),
+        )
+    )
+    catalogue = popularity.agg(F.count(F.lit(1)).alias(_RELEVANT))
+    return (
+        accuracy.join(slots, on=[C.USER_GROUP], how="left")
+        .crossJoin(catalogue)
+        .select(
+            C.USER_GROUP,
+            C.EVALUATED_USERS,
+            *ACCURACY_METRICS,
+            F.coalesce(F.col(_HITS) / F.col(_RELEVANT), F.lit(0.0)).alias(C.CATALOG_COVERAGE),
+            C.NOVELTY,
+        )
+    )
