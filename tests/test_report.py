@@ -1,0 +1,179 @@
+"""build_report end to end on the hand-built gold lake: the page in headless Chromium (every chart drew, no
+script error, no network), its numbers, missing optional tables, the ALS fallback and broken input."""
+
+from __future__ import annotations
+
+import logging
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from jobs import build_report
+from shop_platform.reporting import SECTION_IDS
+from shop_platform.reporting.browser import check_page
+from tests.gold_lake import RUN, gold_lake  # noqa: F401  (the fixture)
+
+# Every chart the full lake draws (data-chart names), in page order.
+ALL_CHARTS = [
+    "activity",
+    "funnel",
+    "retention-registration",
+    "retention-first_order",
+    "rfm-segments",
+    "lifecycle-stages",
+    "segment-features",
+    "tag-coverage",
+    "tag-drift",
+    "audiences",
+    "campaign-conversion",
+    "campaign-gmv_per_user",
+    "recommendation-metrics",
+    "recommendation-sources",
+    "propensity-scores",
+    "propensity-calibration",
+]
+
+
+class Records(logging.Handler):
+    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture()
+def job_log() -> Iterator[Records]:
+    records = Records()
+    logger = logging.getLogger("jobs.build_report")
+    logger.addHandler(records)
+    yield records
+    logger.removeHandler(records)
+
+
+def run_report(lake_root: str, out: Path, *extra: str) -> int:
+    return build_report.main(
+        ["--date", RUN.isoformat(), "--set", f"lake.root={lake_root}", "--set", f"report.output_root={out}",
+         "--set", "spark.shuffle_partitions=2", *extra]
+    )  # fmt: skip
+
+
+def copied_lake(source: str, target: Path, tables: dict[str, str]) -> str:
+    """A lake of copies of some of `source`'s tables (name -> the table of `source` copied to it)."""
+    for name, copied in tables.items():
+        shutil.copytree(Path(source, *copied.split(".")), Path(target, *name.split(".")))
+    return str(target)
+
+
+def section(html: str, section_id: str) -> str:
+    """The text of one <section> (tags removed, whitespace collapsed)."""
+    match = re.search(rf'<section id="{section_id}">(.*?)</section>', html, re.S)
+    assert match, f"no section {section_id}"
+    body = re.sub(r"<script.*?</script>", " ", match.group(1), flags=re.S)
+    return " ".join(re.sub(r"<[^>]+>", " ", body).split())
+
+
+@pytest.fixture(scope="module")
+def full_report(gold_lake, tmp_path_factory) -> Path:  # noqa: F811
+    out = tmp_path_factory.mktemp("report")
+    assert run_report(gold_lake, out) == 0
+    return out / "reports" / RUN.isoformat() / "report.html"
+
+
+def test_report_draws_every_chart_in_chromium_without_errors_or_network(full_report):
+    check = check_page(full_report)
+
+    assert check.charts == ALL_CHARTS
+    assert check.undrawn == []
+    assert check.errors == []
+    assert check.external_requests == []
+    assert [section_id for section_id, _ in check.headings] == list(SECTION_IDS)
+
+
+def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_report):
+    html = full_report.read_text(encoding="utf-8")
+
+    assert html.count("<script>") == 1 + len(ALL_CHARTS), "plotly.js is inlined exactly once"
+    funnel = section(html, "funnel")
+    # Two cells summed, the day before left out: 15 page views of 16 sessions, 2 paid.
+    assert "15 sessions with a page view" in funnel
+    assert "Pay 2 66.7% 12.5%" in funnel
+    segments = section(html, "segments")
+    assert "gold.segment_profiles as of 2031-03-11 (1 day before the run date)" in segments
+    tags = section(html, "tags")
+    assert "Tags with PSI ≥ 0.1 tag PSI coverage distinct values lifecycle_stage 0.3" in tags
+    audiences = section(html, "audiences")
+    assert "a_big 50 45 2031-03-11 +5" in audiences and "a_small 10 – – –" in audiences
+    campaigns = section(html, "campaigns")
+    assert "cmp1 conversion yes 500 490 0.18 0.15 0.03 [0.01, 0.05]" in campaigns
+    assert "cmp2 conversion no, running" in campaigns
+    assert "cmp1 audience a_big 40 41" in campaigns and "cmp1 segment 0 120 118" in campaigns
+    assert "cmp1 all all" not in campaigns
+    recommendations = section(html, "recommendations")
+    assert "From gold.recommendations as of 2031-03-12" in recommendations
+    # One user from each RFM segment with lists, largest first (ties by name); each item with its source.
+    assert re.findall(r"RFM segment (\w+)", recommendations) == ["champions", "no_purchase", "lost"]
+    assert "u3, RFM segment lost, lifecycle stage at_risk, prefers food" in recommendations
+    assert "1 i4 food snacks Oreo 0.6 copurchase" in recommendations
+    assert "stale" not in recommendations
+    propensity = section(html, "propensity")
+    assert "logistic_regression – yes 3 30 30.0% 0.8" in propensity
+
+
+def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_lake, tmp_path, job_log):  # noqa: F811
+    lake = copied_lake(gold_lake, tmp_path / "lake", {
+        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality",
+        "gold.als_recommendations": "gold.als_recommendations"})  # fmt: skip
+
+    assert run_report(lake, tmp_path / "out") == 0
+
+    path = tmp_path / "out" / "reports" / RUN.isoformat() / "report.html"
+    assert job_log.messages[-1].endswith(f": {path}")
+    html = path.read_text(encoding="utf-8")
+    assert re.findall(r'data-chart="([^"]+)"', html) == ["rfm-segments", "lifecycle-stages", "tag-coverage",
+                                                          "tag-drift"]  # fmt: skip
+    for section_id, table, writer in (
+        ("activity", "gold.activity_daily", "build_behaviour_analytics"),
+        ("funnel", "gold.funnel_daily", "build_behaviour_analytics"),
+        ("segments", "gold.segment_profiles", "build_segment_profiles"),
+        ("campaigns", "gold.campaign_results", "evaluate_campaigns"),
+        ("propensity", "gold.user_propensity", "score_propensity"),
+    ):
+        assert f"{table} does not exist at {lake}/{table.replace('.', '/')} ({writer} writes it)" in section(
+            html, section_id
+        )
+    recommendations = section(html, "recommendations")
+    assert "gold.recommendations is not available, so these lists are the ALS candidates" in recommendations
+    assert "Every list entry comes from one source: als." in recommendations
+    assert "1 i1 – – – 1 als" in recommendations  # no bronze.items: no categories
+    assert "bronze.items does not exist" in recommendations
+
+
+def test_report_refuses_a_table_without_the_columns_it_reads(gold_lake, tmp_path, job_log):  # noqa: F811
+    lake = copied_lake(gold_lake, tmp_path / "lake", {
+        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality",
+        "gold.funnel_daily": "gold.session_paths"})  # fmt: skip
+
+    assert run_report(lake, tmp_path / "out") == 1
+
+    assert not (tmp_path / "out" / "reports").exists()
+    assert any(
+        "gold.funnel_daily does not have the columns the report reads (missing columns: channel (string)" in m
+        for m in job_log.messages
+    ), job_log.messages
+
+
+def test_report_needs_the_tag_snapshots(tmp_path, job_log):
+    (tmp_path / "lake").mkdir()
+
+    assert run_report(str(tmp_path / "lake"), tmp_path / "out") == 1
+
+    assert any(
+        "gold.tag_snapshots does not exist" in m and "the report needs it" in m for m in job_log.messages
+    )

@@ -1,0 +1,87 @@
+"""The report's Spark summaries (transforms/report) on the hand-built gold lake: only the day's rows, rates
+recomputed from sums, the latest snapshot on or before a date, score bins; the column contract. The other
+summaries are checked through the report's HTML (tests/test_report.py)."""
+
+from __future__ import annotations
+
+import pytest
+from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import types as T
+
+from shop_platform.settings import LakeSettings
+from shop_platform.storage import open_lake
+from tests.gold_lake import PREV, RUN, gold_lake  # noqa: F401  (the fixture)
+from transforms import columns as C
+from transforms import schemas as S
+from transforms.report.behaviour import funnel_steps
+from transforms.report.inputs import FUNNEL_DAILY, ReportInputError, check_columns, latest_dates
+from transforms.report.propensity import score_histogram
+
+
+@pytest.fixture(scope="module")
+def lake(spark, gold_lake):  # noqa: F811
+    return open_lake(spark, LakeSettings(root=gold_lake, engine="embedded", vacuum_retention_hours=0,
+                                         staging_retention_hours=0))  # fmt: skip
+
+
+def test_funnel_steps_recompute_rates_from_the_day_summed_cells(spark, lake):
+    funnel = lake.table("gold.funnel_daily").read()
+
+    actual = funnel_steps(funnel, RUN)
+
+    # Cells (10 then 5 of 6 sessions with a page view) summed; the day before's 100 sessions left out.
+    expected = spark.createDataFrame(
+        [(1, "page_view", 15, 15 / 16, 15 / 16), (2, "product_view", 13, 13 / 15, 13 / 16),
+         (3, "add_to_cart", 6, 6 / 13, 6 / 16), (4, "order", 3, 3 / 6, 3 / 16), (5, "pay", 2, 2 / 3, 2 / 16)],
+        f"{C.STEP_INDEX} int, {C.STEP} string, {C.SESSIONS} long, {C.STEP_CONVERSION} double, "
+        f"{C.CONVERSION_FROM_START} double",
+    )  # fmt: skip
+    assert_approx_df_equality(actual, expected, precision=1e-9, ignore_nullable=True)
+
+
+def test_latest_dates_is_the_last_snapshot_on_or_before_the_date(spark, lake):
+    tables = {
+        "gold.funnel_daily": (lake.table("gold.funnel_daily").read(), C.EVENT_DATE),
+        "gold.segment_profiles": (lake.table("gold.segment_profiles").read(), C.SNAPSHOT_DATE),
+        "gold.churn_monthly": (lake.table("gold.churn_monthly").read(), C.AS_OF_DATE),
+    }
+
+    actual = latest_dates(tables, PREV)
+
+    expected = spark.createDataFrame(
+        [("gold.funnel_daily", PREV), ("gold.segment_profiles", PREV), ("gold.churn_monthly", None)],
+        f"{C.TABLE} string, {C.DATE} date",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_score_histogram_counts_users_per_bin_with_a_score_of_one_in_the_last(spark, lake):
+    actual = score_histogram(lake.table("gold.user_propensity").read(), RUN, C.PURCHASE_PROPENSITY, 4)
+
+    # Scores 0.0, 0.05 | 0.5, 0.51 | 0.95, 1.0; the second bin is empty and left out.
+    expected = spark.createDataFrame(
+        [(0.0, 0.25, 2), (0.5, 0.75, 2), (0.75, 1.0, 2)],
+        f"{C.BIN_LOW} double, {C.BIN_HIGH} double, {C.USERS} long",
+    )
+    assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_check_columns_names_the_table_and_every_missing_or_mistyped_column():
+    schema = T.StructType(
+        [
+            T.StructField(f.name, T.IntegerType() if f.name == C.SESSIONS else f.dataType)
+            for f in S.GOLD_FUNNEL_DAILY_SCHEMA.fields
+            if f.name not in (C.CHANNEL, C.DEVICE)
+        ]
+        + [T.StructField("extra", T.StringType())]
+    )
+
+    with pytest.raises(ReportInputError) as error:
+        check_columns(FUNNEL_DAILY, schema)
+
+    assert str(error.value) == (
+        "gold.funnel_daily does not have the columns the report reads (missing columns: channel (string), "
+        "device (string); wrong types: sessions (expected bigint, found int)); "
+        "it is written by build_behaviour_analytics"
+    )
+    check_columns(FUNNEL_DAILY, S.GOLD_FUNNEL_DAILY_SCHEMA)  # the table's own schema passes

@@ -1,0 +1,83 @@
+"""Report summaries of the K-means segments: who each segment is and how its features differ from the
+segmented population (gold.segment_profiles), and its RFM mix (gold.user_segments with gold.tag_snapshots)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import DataFrame, Window
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+
+RFM_SEGMENT_TAG = "rfm_segment"
+
+
+def segment_summary(profiles: DataFrame, snapshot_date: dt.date) -> DataFrame:
+    """One row per segment of a snapshot.
+
+    Returns:
+        SEGMENT_ID, LABEL, USERS, SHARE, DOMINANT_RFM_SEGMENT, DOMINANT_LIFECYCLE_STAGE, TOP_CATEGORIES,
+        largest segment first.
+    """
+    return (
+        profiles.where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+        .select(
+            C.SEGMENT_ID,
+            C.LABEL,
+            C.USERS,
+            C.SHARE,
+            C.DOMINANT_RFM_SEGMENT,
+            C.DOMINANT_LIFECYCLE_STAGE,
+            C.TOP_CATEGORIES,
+        )
+        .orderBy(F.col(C.USERS).desc(), C.SEGMENT_ID)
+    )
+
+
+def segment_features(profiles: DataFrame, snapshot_date: dt.date) -> DataFrame:
+    """Each segment's feature means and z-scores in long form, for a segments x features heatmap.
+
+    Returns:
+        SEGMENT_ID, LABEL, FEATURE, MEAN, Z_SCORE (the segment mean's distance from the population mean in
+        population standard deviations; null when the profile has no z for the feature).
+    """
+    return (
+        profiles.where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+        .select(C.SEGMENT_ID, C.LABEL, C.FEATURE_Z, F.explode(C.FEATURE_MEANS).alias(C.FEATURE, C.MEAN))
+        .select(
+            C.SEGMENT_ID,
+            C.LABEL,
+            C.FEATURE,
+            C.MEAN,
+            F.element_at(F.col(C.FEATURE_Z), F.col(C.FEATURE)).alias(C.Z_SCORE),
+        )
+        .orderBy(C.SEGMENT_ID, C.FEATURE)
+    )
+
+
+def segment_rfm_mix(segments: DataFrame, snapshots: DataFrame, snapshot_date: dt.date) -> DataFrame:
+    """How each segment's users split over the RFM segments on a snapshot date.
+
+    Args:
+        segments: gold.user_segments rows (USER_ID, SEGMENT_ID, SNAPSHOT_DATE).
+        snapshots: gold.tag_snapshots rows.
+        snapshot_date: The date of both.
+
+    Returns:
+        SEGMENT_ID, VALUE (the RFM segment; null for a user without one), USERS, SHARE of the segment.
+    """
+    rfm = snapshots.where(
+        (F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date)) & (F.col(C.TAG_ID) == F.lit(RFM_SEGMENT_TAG))
+    ).select(C.USER_ID, C.VALUE)
+    # One rfm_segment row per user and date: the left join keeps one row per segmented user.
+    counts = (
+        segments.where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+        .join(rfm, on=[C.USER_ID], how="left")
+        .groupBy(C.SEGMENT_ID, C.VALUE)
+        .agg(F.count(F.lit(1)).alias(C.USERS))
+    )
+    share = F.col(C.USERS) / F.sum(C.USERS).over(Window.partitionBy(C.SEGMENT_ID))
+    return counts.select(C.SEGMENT_ID, C.VALUE, C.USERS, share.alias(C.SHARE)).orderBy(
+        C.SEGMENT_ID, F.col(C.USERS).desc(), C.VALUE
+    )
