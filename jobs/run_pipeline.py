@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger
+from shop_platform.reporting.output import report_path
 from shop_platform.storage.journal import WRITE_JOURNAL, rows_by_table
 
 log = get_logger("jobs.run_pipeline")
@@ -48,10 +49,13 @@ PIPELINE: tuple[Task, ...] = (
     Task("build_interactions", "jobs.build_interactions", ("build_silver",)),
     Task("build_user_features", "jobs.build_user_features", ("build_interactions",), date_range=True),
     Task("build_segments", "jobs.build_segments", ("build_user_features",), date_range=True),
+    # The tag snapshot carries the registered propensity model's scores (churn_risk, purchase_propensity).
+    Task("train_propensity", "jobs.train_propensity", ("build_silver", "build_user_features")),
+    Task("score_propensity", "jobs.score_propensity", ("build_user_features", "train_propensity")),
     Task(
         "build_tag_snapshots",
         "jobs.build_tag_snapshots",
-        ("build_user_features", "build_segments"),
+        ("build_user_features", "build_segments", "score_propensity"),
         date_range=True,
     ),
     Task("build_segment_profiles", "jobs.build_segment_profiles", ("build_segments", "build_tag_snapshots")),
@@ -70,7 +74,25 @@ PIPELINE: tuple[Task, ...] = (
     Task("evaluate_recommenders", "jobs.evaluate_recommenders", ("build_interactions",)),
     Task("train_als", "jobs.train_als", ("evaluate_recommenders",)),
     Task("build_copurchase_graph", "jobs.build_copurchase_graph", ("build_silver",)),
+    Task(
+        "build_recommendations",
+        "jobs.build_recommendations",
+        ("train_als", "build_copurchase_graph", "build_segments", "build_tag_snapshots"),
+    ),
+    Task(
+        "build_report",
+        "jobs.build_report",
+        (
+            "build_behaviour_analytics",
+            "build_segment_profiles",
+            "build_audiences",
+            "evaluate_campaigns",
+            "build_recommendations",
+            "score_propensity",
+        ),
+    ),
 )
+REPORT_TASK = "build_report"
 # Not part of the daily DAG: real shops deliver raw files; the demo makes them first and, having the
 # generator's ground truth, measures sessions, quarantine and tags against it at the end.
 SAMPLE_DATA = Task("generate_sample_data", "jobs.generate_sample_data")
@@ -191,6 +213,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         len(tasks),
         time.perf_counter() - started,
     )
+    if REPORT_TASK in {task.name for task in tasks}:
+        cfg = ctx.config
+        path = report_path(cfg.report.output_root or cfg.lake.root, ctx.run_date)
+        log.info("report: %s", path)
+        print(f"report: {path}")
     return 0
 
 
