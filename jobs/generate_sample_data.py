@@ -16,8 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
-from pyspark.sql import DataFrame, Observation, SparkSession
-from pyspark.sql import functions as F
+from pyspark.sql import DataFrame, SparkSession
 
 from shop_platform.cli import JobContext, job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
@@ -73,10 +72,11 @@ class LocalCheckpoints:
 
     def __call__(self, frame: DataFrame, name: str) -> DataFrame:
         started = time.perf_counter()
-        # Counted while it is stored: no second pass over the rows.
-        stored = Observation(name)
-        kept = frame.observe(stored, F.count(F.lit(1)).alias("rows")).localCheckpoint(eager=True)
-        self.rows[name] = stored.get["rows"]
+        kept = frame.localCheckpoint(eager=True)
+        # Counting the stored blocks is cheap. Not `Observation`: in Spark 4 it leaves the session
+        # unserializable, and later jobs of the same process whose tasks capture the session then fail
+        # (MLlib's evaluators, ALS).
+        self.rows[name] = kept.count()
         self.seconds[name] = time.perf_counter() - started
         log.info("generated %s: %d rows in %.2fs", name, self.rows[name], self.seconds[name])
         return kept
@@ -110,11 +110,11 @@ def write_sample_data(data: SampleData, files: LakeFiles, partitions: int) -> di
 
 
 def _write(folder: str, frame: DataFrame, writer: Callable[[DataFrame, str], None]) -> int:
-    # Rows are counted while they are written, so the count and the files come from one computation.
-    written = Observation(folder)
+    # A count needs no columns, so it costs a fraction of the write (see `LocalCheckpoints` for why not
+    # `Observation`).
     with timed(log, f"write {folder}"):
-        writer(frame.observe(written, F.count(F.lit(1)).alias("rows")), folder)
-    rows = written.get["rows"]
+        rows = frame.count()
+        writer(frame, folder)
     log.info("%s: %d rows", folder, rows)
     return rows
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 from chispa import assert_df_equality
+from pyspark.ml.classification import LogisticRegression
+from pyspark.ml.linalg import Vectors
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
@@ -37,6 +39,15 @@ def sample(spark):
     data.raw_events.cache()
     yield data, settings
     data.raw_events.unpersist()
+
+
+def test_the_session_stays_usable_for_mllib_after_generating(spark, sample):
+    """Spark 4's `Observation` left the session unserializable, so a model that keeps its training summary
+    (which holds the session) failed to score later in the same process, as the daily pipeline does."""
+    rows = [(Vectors.dense([x]), float(x > 0.5)) for x in (0.1, 0.3, 0.7, 0.9)]
+    labelled = spark.createDataFrame(rows, ["features", "label"])
+    model = LogisticRegression(maxIter=5).fit(labelled)
+    assert model.transform(labelled).filter("prediction = label").count() == 4
 
 
 def fingerprint(df):
