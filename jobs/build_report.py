@@ -90,6 +90,8 @@ def open_inputs(lake: Lake, contracts: Sequence[inputs.TableContract], run_date:
             problem = (
                 f"{contract.name} has no rows on or before {run_date.isoformat()} (run {contract.writer})."
             )
+            if contract.required:
+                raise inputs.ReportInputError(f"{problem[:-1]}: the report needs it")
             log.warning("%s", problem)
             opened[contract.name] = Input(None, Source(contract.name, problem=problem))
         else:

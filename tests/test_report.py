@@ -111,8 +111,8 @@ def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_repor
     audiences = section(html, "audiences")
     assert "a_big 50 45 2031-03-11 +5" in audiences and "a_small 10 – – –" in audiences
     campaigns = section(html, "campaigns")
-    assert "cmp1 conversion yes 500 490 0.18 0.15 0.03 [0.01, 0.05]" in campaigns
-    assert "cmp2 conversion no, running" in campaigns
+    assert "cmp1 conversion ended 500 / 490 0.18 0.15 0.03 [0.01, 0.05]" in campaigns
+    assert "cmp2 conversion running" in campaigns
     assert "cmp1 audience a_big 40 41" in campaigns and "cmp1 segment 0 120 118" in campaigns
     assert "cmp1 all all" not in campaigns
     recommendations = section(html, "recommendations")
@@ -123,7 +123,7 @@ def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_repor
     assert "1 i4 food snacks Oreo 0.6 copurchase" in recommendations
     assert "stale" not in recommendations
     propensity = section(html, "propensity")
-    assert "logistic_regression – yes 3 30 30.0% 0.8" in propensity
+    assert "logistic_regression yes 3 30 30.0% 0.8 60.0% 2 0.2 2031-02-10 –" in propensity
 
 
 def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_lake, tmp_path, job_log):  # noqa: F811
@@ -169,11 +169,16 @@ def test_report_refuses_a_table_without_the_columns_it_reads(gold_lake, tmp_path
     ), job_log.messages
 
 
-def test_report_needs_the_tag_snapshots(tmp_path, job_log):
-    (tmp_path / "lake").mkdir()
+def test_report_needs_the_tag_snapshots(gold_lake, tmp_path, job_log):  # noqa: F811
+    (tmp_path / "empty").mkdir()
+    tags_only = copied_lake(gold_lake, tmp_path / "lake", {
+        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality"})  # fmt: skip
 
-    assert run_report(str(tmp_path / "lake"), tmp_path / "out") == 1
+    assert run_report(str(tmp_path / "empty"), tmp_path / "out") == 1
+    assert build_report.main(["--date", "2031-01-01", "--set", f"lake.root={tags_only}",
+                              "--set", f"report.output_root={tmp_path / 'out'}"]) == 1  # fmt: skip
 
-    assert any(
-        "gold.tag_snapshots does not exist" in m and "the report needs it" in m for m in job_log.messages
-    )
+    assert not (tmp_path / "out").exists()
+    needs = [m for m in job_log.messages if "the report needs it" in m]
+    assert "gold.tag_snapshots does not exist" in needs[0]
+    assert "gold.tag_snapshots has no rows on or before 2031-01-01 (run build_tag_snapshots)" in needs[1]

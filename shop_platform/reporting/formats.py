@@ -89,10 +89,12 @@ def signed(value: object) -> str:
 
 
 def table(caption: str, frame: pd.DataFrame, columns: Mapping[str, tuple[str, Formatter]]) -> Table:
-    """A table of `frame`'s columns: column -> (heading, formatter); numbers are right-aligned."""
+    """A table of `frame`'s columns: column -> (heading, formatter); numbers are right-aligned and settings
+    (long parameter lists) wrap."""
     rows = [[fmt(row[column]) for column, (_, fmt) in columns.items()] for _, row in frame.iterrows()]
     numeric = [heading for heading, fmt in columns.values() if fmt in NUMERIC]
-    return Table(caption, [heading for heading, _ in columns.values()], rows, numeric)
+    wrap = [heading for heading, fmt in columns.values() if fmt is settings]
+    return Table(caption, [heading for heading, _ in columns.values()], rows, numeric, wrap)
 
 
 NUMERIC = (count, percent, number, signed)

@@ -48,19 +48,21 @@ def campaigns_section(
                 blocks.append(
                     Chart(f"campaign-{metric}", charts.uplift_forest(rows, title, axis, tick_format))
                 )
-        with_intervals = results.assign(
-            uplift=_intervals(results, "absolute"), cuped=_intervals(results, "cuped")
+        groups = zip(results["treatment_users"], results["control_users"], strict=True)
+        readable = results.assign(
+            users=[f"{count(t)} / {count(c)}" for t, c in groups],
+            uplift=_intervals(results, "absolute"),
+            cuped=_intervals(results, "cuped"),
         )
         blocks.append(
             table(
                 "Results: treatment against control, uplift [confidence interval]",
-                with_intervals,
+                readable,
                 {
                     "campaign_id": ("campaign", str),
                     "metric": ("metric", str),
-                    "complete": ("window ended", lambda v: "yes" if v else "no, running"),
-                    "treatment_users": ("treatment users", count),
-                    "control_users": ("control users", count),
+                    "complete": ("window", lambda v: "ended" if v else "running"),
+                    "users": ("users (T / C)", str),
                     "treatment_mean": ("treatment", number),
                     "control_mean": ("control", number),
                     "uplift": ("uplift", str),
@@ -123,12 +125,12 @@ def recommendations_section(
                 labelled,
                 {
                     "label": ("model", str),
-                    "params": ("parameters", settings),
                     "evaluated_users": ("users", count),
                     "k": ("k", count),
                     **{column: (label, number) for column, label in RECOMMENDATION_METRICS.items()},
                     "catalog_coverage": ("catalog coverage", percent),
                     "split_date": ("trained through", day),
+                    "params": ("parameters", settings),
                 },
             )
         )
@@ -197,7 +199,6 @@ def propensity_section(
                 models,
                 {
                     "model": ("model", str),
-                    "params": ("parameters", settings),
                     "chosen": ("chosen", lambda v: "yes" if v else ""),
                     "model_version": ("version", count),
                     "evaluated_users": ("users", count),
@@ -207,6 +208,7 @@ def propensity_section(
                     "lift_top_decile": ("lift, top decile", number),
                     "brier_score": ("Brier score", number),
                     "validation_date": ("validated on", day),
+                    "params": ("parameters", settings),
                 },
             )
         )

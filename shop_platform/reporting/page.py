@@ -65,8 +65,9 @@ class Table:
     caption: str
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
-    # Columns whose cells are right-aligned numbers.
+    # Columns whose cells are right-aligned numbers, and columns of long text that may wrap.
     numeric: Sequence[str] = ()
+    wrap: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -184,12 +185,13 @@ _PAGE = """<!DOCTYPE html>
   .figure .label { font-size: 12px; color: #52606d; }
   .report-chart { margin: 8px 0; }
   .table-wrap { overflow-x: auto; }
-  table { border-collapse: collapse; margin: 8px 0 16px; font-size: 13px; }
+  table { border-collapse: collapse; margin: 8px 0 16px; font-size: 12.5px; }
   caption { text-align: left; font-weight: 600; padding: 4px 0; }
-  th, td { white-space: nowrap; padding: 4px 10px; border-bottom: 1px solid #e4e7eb; text-align: left;
+  th, td { white-space: nowrap; padding: 4px 8px; border-bottom: 1px solid #e4e7eb; text-align: left;
            vertical-align: top; }
   th { background: #f0f4f8; }
   td.num { text-align: right; font-variant-numeric: tabular-nums; }
+  td.wrap { white-space: normal; min-width: 220px; max-width: 460px; }
   footer { color: #7b8794; font-size: 12px; text-align: center; padding: 16px; }
 </style>
 <script>{{ plotly_js }}</script>
@@ -218,7 +220,10 @@ _PAGE = """<!DOCTYPE html>
     <tbody>
     {% for row in b.table.rows %}<tr>
       {%- for cell in row -%}
-      <td{% if b.table.columns[loop.index0] in b.table.numeric %} class="num"{% endif %}>{{ cell }}</td>
+      {%- set column = b.table.columns[loop.index0] -%}
+      <td{% if column in b.table.numeric %} class="num"{% elif column in b.table.wrap %} class="wrap"{% endif %}>
+        {{- cell -}}
+      </td>
       {%- endfor -%}
     </tr>
     {% endfor %}

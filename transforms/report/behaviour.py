@@ -11,6 +11,7 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.ordering import in_order
 
 _ALL_SESSIONS = "_all_sessions"
 
@@ -53,7 +54,7 @@ def funnel_steps(funnel: DataFrame, event_date: dt.date, by: Sequence[str] = ())
         C.SESSIONS,
         _ratio(F.col(C.SESSIONS), reaching_previous).alias(C.STEP_CONVERSION),
         _ratio(F.col(C.SESSIONS), F.col(_ALL_SESSIONS)).alias(C.CONVERSION_FROM_START),
-    ).orderBy(*by, C.STEP_INDEX)
+    ).transform(in_order, *by, C.STEP_INDEX)
 
 
 def retention_cells(cohorts: DataFrame, as_of: dt.date) -> DataFrame:
@@ -67,7 +68,7 @@ def retention_cells(cohorts: DataFrame, as_of: dt.date) -> DataFrame:
         .select(
             C.COHORT_TYPE, C.COHORT_WEEK, C.WEEK_OFFSET, C.COHORT_USERS, C.RETAINED_USERS, C.RETENTION_RATE
         )
-        .orderBy(C.COHORT_TYPE, C.COHORT_WEEK, C.WEEK_OFFSET)
+        .transform(in_order, C.COHORT_TYPE, C.COHORT_WEEK, C.WEEK_OFFSET)
     )
 
 
@@ -82,7 +83,7 @@ def activity_trend(activity: DataFrame, as_of: dt.date, days: int) -> DataFrame:
             F.col(C.ACTIVITY_DATE).between(F.lit(as_of - dt.timedelta(days=days - 1)), F.lit(as_of))
         )
         .select(C.ACTIVITY_DATE, C.DAU, C.WAU, C.MAU, C.NEW_USERS, C.RETURNING_USERS, C.STICKINESS)
-        .orderBy(C.ACTIVITY_DATE)
+        .transform(in_order, C.ACTIVITY_DATE)
     )
 
 
@@ -105,7 +106,7 @@ def churn_months(churn: DataFrame, as_of: dt.date) -> DataFrame:
             C.REACTIVATED_USERS,
             C.REACTIVATION_RATE,
         )
-        .orderBy(C.MONTH)
+        .transform(in_order, C.MONTH)
     )
 
 
@@ -118,7 +119,7 @@ def top_paths(paths: DataFrame, event_date: dt.date, n: int) -> DataFrame:
     return (
         paths.where((F.col(C.EVENT_DATE) == F.lit(event_date)) & (F.col(C.RANK) <= n))
         .select(C.CONVERTED, C.RANK, C.PATH, C.SESSIONS, C.SHARE)
-        .orderBy(F.col(C.CONVERTED).desc(), C.RANK)
+        .transform(in_order, F.col(C.CONVERTED).desc(), C.RANK)
     )
 
 

@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.ordering import in_order
 
 ALL_DIMENSION = "all"
 
@@ -50,7 +51,7 @@ def campaign_intervals(results: DataFrame, run_date: dt.date) -> DataFrame:
             C.SRM_P_VALUE,
             C.SRM_DETECTED,
         )
-        .orderBy(C.START_DATE, C.CAMPAIGN_ID, C.METRIC)
+        .transform(in_order, C.START_DATE, C.CAMPAIGN_ID, C.METRIC)
     )
 
 
@@ -74,7 +75,8 @@ def campaign_response(breakdown: DataFrame, run_date: dt.date) -> DataFrame:
             C.CONVERSION_UPLIFT,
             C.GMV_UPLIFT,
         )
-        .orderBy(
+        .transform(
+            in_order,
             C.CAMPAIGN_ID,
             C.DIMENSION,
             (F.col(C.TREATMENT_USERS) + F.col(C.CONTROL_USERS)).desc(),

@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.ordering import in_order
 
 _TOTAL = "_total"
 
@@ -34,7 +35,7 @@ def value_distribution(snapshots: DataFrame, snapshot_date: dt.date, tag_id: str
     return (
         counts.crossJoin(total)
         .select(C.VALUE, C.USERS, (F.col(C.USERS) / F.col(_TOTAL)).alias(C.SHARE))
-        .orderBy(F.col(C.USERS).desc(), C.VALUE)
+        .transform(in_order, F.col(C.USERS).desc(), C.VALUE)
     )
 
 
@@ -47,7 +48,7 @@ def tag_health(quality: DataFrame, snapshot_date: dt.date) -> DataFrame:
     return (
         quality.where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
         .select(C.TAG_ID, C.USERS_WITH_VALUE, C.COVERAGE, C.DISTINCT_VALUES, C.PSI)
-        .orderBy(F.col(C.PSI).desc_nulls_last(), C.TAG_ID)
+        .transform(in_order, F.col(C.PSI).desc_nulls_last(), C.TAG_ID)
     )
 
 

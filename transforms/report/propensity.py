@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.ordering import in_order
 
 
 def score_histogram(propensity: DataFrame, snapshot_date: dt.date, column: str, bins: int) -> DataFrame:
@@ -34,7 +35,7 @@ def score_histogram(propensity: DataFrame, snapshot_date: dt.date, column: str, 
             ((F.col("_bin") + 1) / F.lit(bins)).alias(C.BIN_HIGH),
             C.USERS,
         )
-        .orderBy(C.BIN_LOW)
+        .transform(in_order, C.BIN_LOW)
     )
 
 
@@ -62,7 +63,7 @@ def propensity_models(metrics: DataFrame, run_date: dt.date) -> DataFrame:
             C.VALIDATION_DATE,
             C.HORIZON_DAYS,
         )
-        .orderBy(F.col(C.CHOSEN).desc_nulls_last(), F.col(C.AUC).desc_nulls_last(), C.MODEL)
+        .transform(in_order, F.col(C.CHOSEN).desc_nulls_last(), F.col(C.AUC).desc_nulls_last(), C.MODEL)
     )
 
 
@@ -82,5 +83,5 @@ def calibration(metrics: DataFrame, run_date: dt.date) -> DataFrame:
             F.col("_decile")[C.MEAN_PREDICTED].alias(C.MEAN_PREDICTED),
             F.col("_decile")[C.OBSERVED_RATE].alias(C.OBSERVED_RATE),
         )
-        .orderBy(C.MODEL, C.DECILE)
+        .transform(in_order, C.MODEL, C.DECILE)
     )

@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.report.inputs import ALS_SOURCE
+from transforms.report.ordering import in_order
 
 RFM_SEGMENT_TAG = "rfm_segment"
 LIFECYCLE_STAGE_TAG = "lifecycle_stage"
@@ -120,7 +121,7 @@ def example_lists(
         )
     return described.select(
         C.USER_ID, C.RANK, C.ITEM_ID, C.CATEGORY_L1, C.CATEGORY_L2, C.BRAND, C.SCORE, C.SOURCE
-    ).orderBy(C.USER_ID, C.RANK)
+    ).transform(in_order, C.USER_ID, C.RANK)
 
 
 def source_mix(recommendations: DataFrame, snapshot_date: dt.date) -> DataFrame:
@@ -139,7 +140,7 @@ def source_mix(recommendations: DataFrame, snapshot_date: dt.date) -> DataFrame:
     return (
         counts.crossJoin(total)
         .select(C.SOURCE, C.ITEM_COUNT, C.USERS, (F.col(C.ITEM_COUNT) / F.col(_TOTAL)).alias(C.SHARE))
-        .orderBy(F.col(C.ITEM_COUNT).desc(), C.SOURCE)
+        .transform(in_order, F.col(C.ITEM_COUNT).desc(), C.SOURCE)
     )
 
 
@@ -167,5 +168,5 @@ def model_metrics(metrics: DataFrame, run_date: dt.date) -> DataFrame:
             C.SPLIT_DATE,
             C.TEST_DAYS,
         )
-        .orderBy(F.col(C.NDCG_AT_K).desc_nulls_last(), C.MODEL)
+        .transform(in_order, F.col(C.NDCG_AT_K).desc_nulls_last(), C.MODEL)
     )

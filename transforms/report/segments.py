@@ -9,6 +9,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.ordering import in_order
 
 RFM_SEGMENT_TAG = "rfm_segment"
 
@@ -31,7 +32,7 @@ def segment_summary(profiles: DataFrame, snapshot_date: dt.date) -> DataFrame:
             C.DOMINANT_LIFECYCLE_STAGE,
             C.TOP_CATEGORIES,
         )
-        .orderBy(F.col(C.USERS).desc(), C.SEGMENT_ID)
+        .transform(in_order, F.col(C.USERS).desc(), C.SEGMENT_ID)
     )
 
 
@@ -52,7 +53,7 @@ def segment_features(profiles: DataFrame, snapshot_date: dt.date) -> DataFrame:
             C.MEAN,
             F.element_at(F.col(C.FEATURE_Z), F.col(C.FEATURE)).alias(C.Z_SCORE),
         )
-        .orderBy(C.SEGMENT_ID, C.FEATURE)
+        .transform(in_order, C.SEGMENT_ID, C.FEATURE)
     )
 
 
@@ -78,6 +79,6 @@ def segment_rfm_mix(segments: DataFrame, snapshots: DataFrame, snapshot_date: dt
         .agg(F.count(F.lit(1)).alias(C.USERS))
     )
     share = F.col(C.USERS) / F.sum(C.USERS).over(Window.partitionBy(C.SEGMENT_ID))
-    return counts.select(C.SEGMENT_ID, C.VALUE, C.USERS, share.alias(C.SHARE)).orderBy(
-        C.SEGMENT_ID, F.col(C.USERS).desc(), C.VALUE
+    return counts.select(C.SEGMENT_ID, C.VALUE, C.USERS, share.alias(C.SHARE)).transform(
+        in_order, C.SEGMENT_ID, F.col(C.USERS).desc(), C.VALUE
     )
