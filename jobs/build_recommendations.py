@@ -39,6 +39,7 @@ from shop_platform.storage import LakeTable, open_lake
 from transforms import columns as C
 from transforms.recommend.baselines import item_categories
 from transforms.recommend.blend import BlendInputs, hybrid_recommendations
+from transforms.recommend.candidates import SOURCES
 from transforms.schemas import (
     GOLD_BOUGHT_TOGETHER_SCHEMA,
     GOLD_RECOMMENDATIONS_PARTITIONS,
@@ -100,6 +101,11 @@ def known_users(user_index: DataFrame, features: LakeTable, run_date: dt.date) -
         log.warning("%s does not exist: only users with interactions get recommendations", features.name)
         return indexed
     registered = features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(run_date)).select(C.USER_ID)
+    if registered.isEmpty():
+        log.warning(
+            "%s has no rows for %s: only users with interactions get recommendations", features.name, run_date
+        )
+        return indexed
     return indexed.unionByName(registered).distinct()
 
 
@@ -164,13 +170,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             recommendations.select("*", F.lit(run_date).alias(C.SNAPSHOT_DATE)), {C.SNAPSHOT_DATE: [run_date]}
         )
     users = inputs.users.count()
-    by_source = {row[C.SOURCE]: row["count"] for row in recommendations.groupBy(C.SOURCE).count().collect()}
-    listed = recommendations.select(C.USER_ID).distinct().count()
+    counts = recommendations.agg(
+        F.count_distinct(C.USER_ID).alias(C.USERS),
+        *[F.count(F.when(F.col(C.SOURCE) == F.lit(s), 1)).alias(s) for s in SOURCES],
+    ).first()
+    by_source = {source: counts[source] for source in SOURCES}
     for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories):
         frame.unpersist()
     log.info(
         "wrote %s for %s: %d rows for %d of %d known users; rows by source %s",
-        RECOMMENDATIONS, run_date, sum(by_source.values()), listed, users, dict(sorted(by_source.items())),
+        RECOMMENDATIONS, run_date, sum(by_source.values()), counts[C.USERS], users, by_source,
     )  # fmt: skip
     return 0
 

@@ -33,6 +33,7 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
+from functools import reduce
 
 import mlflow
 from pyspark import StorageLevel
@@ -258,21 +259,27 @@ def measure(model: str, lists: DataFrame, split: Split, k: int) -> dict[str, flo
     return {name: row[name] for name in METRIC_COLUMNS}
 
 
-def measure_groups(model: str, lists: DataFrame, split: Split, k: int) -> dict[str, dict[str, float]]:
-    """The model's metrics per user group, WARM included: a handful of rows collected."""
-    with timed(log, f"metrics of {model} per user group"):
-        rows = grouped_metrics(lists, split.labels, split.popularity, split.groups, k=k).collect()
-    return {row[C.USER_GROUP]: {name: row[name] for name in METRIC_COLUMNS} for row in rows}
-
-
-def grouped_evaluation(
-    model: str, params: dict[str, str], lists: DataFrame, split: Split, k: int
-) -> Evaluation:
-    """A model scored per group; its gold.recommendation_metrics row is the WARM group's."""
-    groups = measure_groups(model, lists, split, k)
-    if WARM not in groups:
-        raise ValueError(f"{model}: no test user with training data was scored")
-    return Evaluation(model, params, groups[WARM], None, groups)
+def measure_groups(
+    lists: Mapping[str, DataFrame], split: Split, k: int
+) -> dict[str, dict[str, dict[str, float]]]:
+    """Each model's metrics per user group, WARM included, in one pass: model -> group -> metrics (a few rows
+    collected)."""
+    models = [
+        frame.select(F.lit(model).alias(C.MODEL), C.USER_ID, C.RANK, C.ITEM_ID)
+        for model, frame in lists.items()
+    ]
+    union = reduce(DataFrame.unionByName, models)
+    with timed(log, f"metrics of {', '.join(lists)} per user group"):
+        rows = grouped_metrics(
+            union, split.labels, split.popularity, split.groups, k=k, by=[C.MODEL]
+        ).collect()
+    measured: dict[str, dict[str, dict[str, float]]] = {model: {} for model in lists}
+    for row in rows:
+        measured[row[C.MODEL]][row[C.USER_GROUP]] = {name: row[name] for name in METRIC_COLUMNS}
+    unscored = [model for model, groups in measured.items() if WARM not in groups]
+    if unscored:
+        raise ValueError(f"{unscored}: no test user with training data was scored")
+    return measured
 
 
 def mlflow_metrics(metrics: Mapping[str, float], k: int, prefix: str = "") -> dict[str, float]:
@@ -284,17 +291,16 @@ def mlflow_metrics(metrics: Mapping[str, float], k: int, prefix: str = "") -> di
     }
 
 
-def evaluate_baselines(split: Split, cfg: Config) -> list[Evaluation]:
-    """Both baselines, for every test user (those without training data get no category list)."""
+def baseline_lists(split: Split, cfg: Config) -> dict[str, DataFrame]:
+    """Both baselines' lists for every test user (those without training data get no category list)."""
     k = cfg.recommend.k
     preferences = preferred_categories(split.train, split.categories, top=cfg.recommend.preferred_categories)
-    lists = {
+    return {
         POPULARITY: popular_items(split.popularity, split.test_users, k=k),
         CATEGORY_POPULARITY: category_popular_items(
             split.popularity, split.categories, preferences, split.test_users, k=k
         ),
     }
-    return [grouped_evaluation(name, {}, frame, split, k) for name, frame in lists.items()]
 
 
 def training_partners(lake: Lake, cfg: Config, split_date: dt.date) -> DataFrame:
@@ -333,10 +339,11 @@ def blend_params(cfg: Config, segments_date: dt.date | None) -> dict[str, str]:
     return params
 
 
-def evaluate_blend(
+def blend_lists(
     lake: Lake, cfg: Config, split: Split, als_lists: DataFrame, split_date: dt.date
-) -> Evaluation:
-    """The hybrid blend as of the split day for every test user, from the training data only.
+) -> tuple[DataFrame, dict[str, str]]:
+    """The hybrid blend's lists as of the split day for every test user, from the training data only
+    (persisted: unpersist them), and the blend's params.
 
     Args:
         als_lists: The chosen ALS model's lists (fitted on the training part) for the test users, at least
@@ -364,15 +371,7 @@ def evaluate_blend(
     lists = hybrid_recommendations(
         inputs, settings, as_of=split_date, preferred_categories_per_user=rec.preferred_categories
     ).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        evaluation = grouped_evaluation(BLEND, blend_params(cfg, segments_date), lists, split, rec.k)
-        top = lists.where(F.col(C.RANK) <= F.lit(rec.k)).groupBy(C.SOURCE).count().collect()
-        log.info(
-            "blend: slots of the top %d by source %s", rec.k, {row[C.SOURCE]: row["count"] for row in top}
-        )
-    finally:
-        lists.unpersist()
-    return evaluation
+    return lists, blend_params(cfg, segments_date)
 
 
 def evaluate_als(
@@ -546,7 +545,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         with training_run(
             cfg, job="evaluate_recommenders", run_date=run_date, inputs=inputs, params=run_params
         ):
-            baselines = evaluate_baselines(split, cfg)
             fitted = [evaluate_als(split, cfg, params, run_date, inputs) for params in search]
             candidates = [evaluation for evaluation, _ in fitted]
             # The first of equal scores wins, so the choice does not depend on float noise in sorting.
@@ -557,14 +555,22 @@ def main(argv: Sequence[str] | None = None) -> int:
             als_lists = als_recommendations(
                 best_model, split.test_users, split.user_index, split.item_index, k=depth
             ).persist(StorageLevel.MEMORY_AND_DISK)
+            blended, blend_settings = blend_lists(lake, cfg, split, als_lists, split_date)
+            lists = {**baseline_lists(split, cfg), ALS: als_lists, BLEND: blended}
+            try:
+                measured = measure_groups(lists, split, rec.k)
+                top = blended.where(F.col(C.RANK) <= F.lit(rec.k)).groupBy(C.SOURCE).count().collect()
+            finally:
+                als_lists.unpersist()
+                blended.unpersist()
+            log.info("blend: slots of the top %d by source %s", rec.k, {r[C.SOURCE]: r["count"] for r in top})
+            baselines = [
+                Evaluation(name, {}, measured[name][WARM], None, measured[name])
+                for name in (POPULARITY, CATEGORY_POPULARITY)
+            ]
             # Its gold.recommendation_metrics row stays the one the choice was made on.
-            chosen = replace(
-                grouped_evaluation(ALS, best.params, als_lists, split, rec.k),
-                metrics=best.metrics,
-                train_seconds=best.train_seconds,
-            )
-            blend = evaluate_blend(lake, cfg, split, als_lists, split_date)
-            als_lists.unpersist()
+            chosen = Evaluation(ALS, best.params, best.metrics, best.train_seconds, measured[ALS])
+            blend = Evaluation(BLEND, blend_settings, measured[BLEND][WARM], None, measured[BLEND])
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})
             mlflow.log_params({f"{BLEND}.{name}": value for name, value in blend.params.items()})
             log_to_mlflow([*baselines, chosen, blend], rec.k)

@@ -12,13 +12,7 @@ from chispa import assert_approx_df_equality, assert_df_equality
 
 from shop_platform.settings import BLEND_SOURCES, BlendSettings
 from transforms import columns as C
-from transforms.recommend.blend import (
-    BlendInputs,
-    blend_candidates,
-    hybrid_recommendations,
-    user_groups,
-    without_bought,
-)
+from transforms.recommend.blend import BlendInputs, blend_candidates, hybrid_recommendations, user_groups
 from transforms.recommend.candidates import (
     ALS,
     CATEGORY_POPULAR,
@@ -30,6 +24,7 @@ from transforms.recommend.candidates import (
     recent_seeds,
     segment_popular_items,
 )
+from transforms.recommend.exclusions import without_bought
 from transforms.recommend.metrics import grouped_metrics
 
 T = dt.date(2031, 5, 20)  # the as-of date
@@ -254,7 +249,8 @@ SETTINGS = BlendSettings(
 
 
 def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_users(spark):
-    """w: warm, bought a1 (home) and f1 (food); c: one item, cold start; n: no interactions, in w's segment."""
+    """w: warm, bought a1 (home) and f1 (food); c: one item, cold start; n: no interactions, in w's segment;
+    z: no interactions, no segment."""
     interactions = spark.createDataFrame(
         [
             ("w", "a1", 5.0, 1), ("w", "f1", 5.0, 1), ("w", "b1", 1.0, 0), ("w", "p1", 2.0, 0),
@@ -264,7 +260,7 @@ def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_user
         INTERACTIONS,
     )  # fmt: skip
     inputs = BlendInputs(
-        users=spark.createDataFrame([("w",), ("c",), ("n",)], f"{C.USER_ID} string"),
+        users=spark.createDataFrame([("w",), ("c",), ("n",), ("z",)], f"{C.USER_ID} string"),
         interactions=interactions,
         daily=spark.createDataFrame(
             [("w", "b1", 1.0, T)],
@@ -299,6 +295,7 @@ def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_user
     #   f1: segment 1.0 * 0.2 + category 1.0 * 0.5 (p1: 0.2 + 0.4 * 0.5); their global terms are ignored.
     # c (cold): ALS is weighted 0; b2 is its segment's only item (1.0) and tops its category (1.0 * 0.5).
     # n: segment 1's items scaled by a1's 6/19 (global popularity offers the same three: ignored).
+    # z: only global popularity, a1 6, f1 5, p1 5 scaled by a1's 6 and weighted 0.1.
     expected = spark.createDataFrame(
         [
             ("w", 1, "a2", 1.0, ALS),
@@ -310,6 +307,9 @@ def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_user
             ("n", 1, "a1", 1.0, SEGMENT_POPULAR),
             ("n", 2, "f1", 5.0 / 6.0, SEGMENT_POPULAR),
             ("n", 3, "p1", 5.0 / 6.0, SEGMENT_POPULAR),
+            ("z", 1, "a1", 0.1, GLOBAL_POPULAR),
+            ("z", 2, "f1", 0.1 * 5.0 / 6.0, GLOBAL_POPULAR),
+            ("z", 3, "p1", 0.1 * 5.0 / 6.0, GLOBAL_POPULAR),
         ],
         BLENDED,
     )

@@ -26,7 +26,7 @@ the offline evaluation (as of the split day, on training data only), so both sco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import reduce
 
@@ -50,8 +50,9 @@ from transforms.recommend.candidates import (
     recent_seeds,
     segment_popular_items,
 )
+from transforms.recommend.exclusions import without_bought
 
-# The evaluation's user groups by interacted items as of the date (cold start, below the heavy threshold, above).
+# The evaluation's user groups by interacted items as of the date (see `user_groups`).
 NEW = "new"
 LIGHT = "light"
 HEAVY = "heavy"
@@ -129,34 +130,6 @@ def user_groups(
         .join(activity, on=[C.USER_ID], how="left")
         .select(C.USER_ID, items.cast("long").alias(C.INTERACTED_ITEMS), group.alias(C.USER_GROUP))
     )
-
-
-def repeat_purchase(category: Column, repeat_categories: Sequence[str]) -> Column:
-    """True where `category` is one of `repeat_categories` or a subcategory of one ("food" covers "food/x")."""
-    matches = [(category == F.lit(c)) | category.startswith(f"{c}/") for c in repeat_categories]
-    return F.coalesce(reduce(lambda a, b: a | b, matches, F.lit(False)), F.lit(False))
-
-
-def without_bought(
-    candidates: DataFrame, interactions: DataFrame, categories: DataFrame, *, repeat_categories: Sequence[str]
-) -> DataFrame:
-    """The candidates minus the items their user bought, except items of repeat-purchase categories.
-
-    Args:
-        candidates: USER_ID, ITEM_ID and any other columns.
-        interactions: USER_ID, ITEM_ID, ORDERS (the matrix as of the date).
-        categories: ITEM_ID, CATEGORY; a bought item without a category is excluded.
-
-    Returns:
-        The candidates' columns, the rows of items not excluded.
-    """
-    repeatable = categories.where(repeat_purchase(F.col(C.CATEGORY), repeat_categories)).select(C.ITEM_ID)
-    bought = (
-        interactions.where(F.col(C.ORDERS) > F.lit(0))
-        .select(C.USER_ID, C.ITEM_ID)
-        .join(repeatable, on=[C.ITEM_ID], how="left_anti")
-    )
-    return candidates.join(bought, on=[C.USER_ID, C.ITEM_ID], how="left_anti").select(*candidates.columns)
 
 
 def _weight_of(weights: Mapping[str, float]) -> Column:

@@ -15,6 +15,8 @@ is more novel. Nothing is collected: each metric is an aggregate over per-user r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
@@ -31,32 +33,37 @@ def _discount(rank: Column) -> Column:
     return F.log2(rank.cast("double") + F.lit(1.0))
 
 
-def per_user_metrics(recommendations: DataFrame, relevance: DataFrame, *, k: int) -> DataFrame:
+def per_user_metrics(
+    recommendations: DataFrame, relevance: DataFrame, *, k: int, by: Sequence[str] = ()
+) -> DataFrame:
     """Each evaluated user's precision, recall, NDCG, average precision and hit at `k`.
 
     Args:
         recommendations: USER_ID, RANK (1 = best, unique per user), ITEM_ID; ranks above `k` are ignored.
         relevance: USER_ID, ITEM_ID, GRADE (> 0), one row per relevant pair; its users are the evaluated ones.
         k: The list length evaluated.
+        by: Columns of `recommendations` that tell list sets apart (MODEL, say): each set is scored on its
+            own, on every evaluated user.
 
     Returns:
-        USER_ID, PRECISION_AT_K, RECALL_AT_K, NDCG_AT_K, MAP_AT_K (the user's average precision), HIT_RATE
-        (1.0 or 0.0): one row per user of `relevance`.
+        `by`, USER_ID, PRECISION_AT_K, RECALL_AT_K, NDCG_AT_K, MAP_AT_K (the user's average precision),
+        HIT_RATE (1.0 or 0.0): one row per user of `relevance` (and value of `by` in `recommendations`).
     """
     if k < 1:
         raise ValueError(f"k must be at least 1, got {k}")
-    by_rank = Window.partitionBy(C.USER_ID).orderBy(C.RANK)
+    keys = [*by, C.USER_ID]
+    by_rank = Window.partitionBy(*keys).orderBy(C.RANK)
     # Labels hold one row per (user, item) and a list names an item once, so the join keeps one row per slot.
     slots = (
         recommendations.where(F.col(C.RANK) <= F.lit(k))
-        .select(C.USER_ID, C.RANK, C.ITEM_ID)
+        .select(*keys, C.RANK, C.ITEM_ID)
         .join(relevance.select(C.USER_ID, C.ITEM_ID, C.GRADE), on=[C.USER_ID, C.ITEM_ID], how="inner")
         .select("*", F.lit(1).alias(_HIT))
     )
     # Only hits are kept, so the running count of rows up to a hit is the hits within ranks 1..r.
     hits = (
         slots.select("*", F.sum(_HIT).over(by_rank).alias(_HITS_SO_FAR))
-        .groupBy(C.USER_ID)
+        .groupBy(*keys)
         .agg(
             F.count(F.lit(1)).alias(_HITS),
             F.sum(F.col(C.GRADE) / _discount(F.col(C.RANK))).alias(_DCG),
@@ -73,10 +80,13 @@ def per_user_metrics(recommendations: DataFrame, relevance: DataFrame, *, k: int
             F.sum(F.when(F.col(C.RANK) <= F.lit(k), F.col(C.GRADE) / _discount(F.col(C.RANK)))).alias(_IDCG),
         )
     )
+    if by:
+        # Every list set scores every evaluated user, also those it has no list for.
+        ideal = ideal.crossJoin(recommendations.select(*by).distinct())
     hit_count = F.coalesce(F.col(_HITS), F.lit(0)).cast("double")
-    # One row per evaluated user; users whose list hit nothing (or who have no list) get zeros.
-    return ideal.join(hits, on=[C.USER_ID], how="left").select(
-        C.USER_ID,
+    # One row per evaluated user (and list set); users whose list hit nothing (or who have none) get zeros.
+    return ideal.join(hits, on=keys, how="left").select(
+        *keys,
         (hit_count / F.lit(float(k))).alias(C.PRECISION_AT_K),
         (hit_count / F.col(_RELEVANT)).alias(C.RECALL_AT_K),
         (F.coalesce(F.col(_DCG), F.lit(0.0)) / F.col(_IDCG)).alias(C.NDCG_AT_K),
@@ -144,30 +154,38 @@ def recommender_metrics(
 
 
 def grouped_metrics(
-    recommendations: DataFrame, relevance: DataFrame, popularity: DataFrame, groups: DataFrame, *, k: int
+    recommendations: DataFrame,
+    relevance: DataFrame,
+    popularity: DataFrame,
+    groups: DataFrame,
+    *,
+    k: int,
+    by: Sequence[str] = (),
 ) -> DataFrame:
-    """Every metric of one model's lists per user group: `recommender_metrics` of each group's users.
+    """Every metric per user group: `recommender_metrics` of each group's users, in one pass.
 
     Args:
-        recommendations: USER_ID, RANK, ITEM_ID.
+        recommendations: `by`, USER_ID, RANK, ITEM_ID.
         relevance: USER_ID, ITEM_ID, GRADE: the labels of every evaluated user.
         popularity: ITEM_ID, POPULARITY_RANK (see `list_metrics`).
         groups: USER_ID, USER_GROUP; a user may belong to several groups (its own and "all", say). A group
             is scored on its users that have labels; coverage and novelty look at those users' lists.
+        by: Columns of `recommendations` that tell list sets apart (MODEL, say), each scored on its own.
 
     Returns:
-        USER_GROUP, EVALUATED_USERS, PRECISION_AT_K, RECALL_AT_K, NDCG_AT_K, MAP_AT_K, HIT_RATE,
+        `by`, USER_GROUP, EVALUATED_USERS, PRECISION_AT_K, RECALL_AT_K, NDCG_AT_K, MAP_AT_K, HIT_RATE,
         CATALOG_COVERAGE (0 for a group without lists), NOVELTY (null then): one row per group with an
-        evaluated user.
+        evaluated user (and value of `by`).
     """
+    keys = [*by, C.USER_GROUP]
     members = groups.select(C.USER_ID, C.USER_GROUP).join(
         relevance.select(C.USER_ID).distinct(), on=[C.USER_ID], how="left_semi"
     )
-    # per_user_metrics has one row per user; the join repeats it once per group of the user, on purpose.
+    # per_user_metrics has one row per user (and list set); the join repeats it per group of the user.
     accuracy = (
-        per_user_metrics(recommendations, relevance, k=k)
+        per_user_metrics(recommendations, relevance, k=k, by=by)
         .join(members, on=[C.USER_ID], how="inner")
-        .groupBy(C.USER_GROUP)
+        .groupBy(*keys)
         .agg(
             F.count(F.lit(1)).alias(C.EVALUATED_USERS),
             *[F.coalesce(F.avg(name), F.lit(0.0)).alias(name) for name in ACCURACY_METRICS],
@@ -176,10 +194,10 @@ def grouped_metrics(
     # One slot per recommended item, repeated per group of its user; popularity holds one row per item.
     slots = (
         recommendations.where(F.col(C.RANK) <= F.lit(k))
-        .select(C.USER_ID, C.ITEM_ID)
+        .select(*by, C.USER_ID, C.ITEM_ID)
         .join(members, on=[C.USER_ID], how="inner")
         .join(popularity.select(C.ITEM_ID, C.POPULARITY_RANK), on=[C.ITEM_ID], how="left")
-        .groupBy(C.USER_GROUP)
+        .groupBy(*keys)
         .agg(
             F.count_distinct(C.ITEM_ID).alias(_HITS),
             F.avg(F.col(C.POPULARITY_RANK).cast("double")).alias(C.NOVELTY),
@@ -187,10 +205,10 @@ def grouped_metrics(
     )
     catalogue = popularity.agg(F.count(F.lit(1)).alias(_RELEVANT))
     return (
-        accuracy.join(slots, on=[C.USER_GROUP], how="left")
+        accuracy.join(slots, on=keys, how="left")
         .crossJoin(catalogue)
         .select(
-            C.USER_GROUP,
+            *keys,
             C.EVALUATED_USERS,
             *ACCURACY_METRICS,
             F.coalesce(F.col(_HITS) / F.col(_RELEVANT), F.lit(0.0)).alias(C.CATALOG_COVERAGE),
