@@ -21,6 +21,7 @@ The algorithms run on the edges of graph.algorithm_edge_types with the engine gr
 from __future__ import annotations
 
 import datetime as dt
+import math
 import sys
 from collections.abc import Sequence
 
@@ -30,7 +31,7 @@ from pyspark.sql import functions as F
 
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
-from shop_platform.session import get_spark
+from shop_platform.session import get_spark, shuffle_partitions
 from shop_platform.storage import Lake, LakeTable, open_lake
 from transforms import columns as C
 from transforms.graph.bought_together import bought_together
@@ -88,6 +89,11 @@ def write_date(table: LakeTable, rows: DataFrame, snapshot_date: dt.date) -> Non
     )
 
 
+def algorithm_partitions(edges: int, edges_per_partition: int, most: int) -> int:
+    """Shuffle partitions for the graph algorithms: one per `edges_per_partition` edges, 1..`most`."""
+    return max(1, min(most, math.ceil(edges / edges_per_partition)))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the co-purchase graph tables of the run date; returns the exit status."""
     parser = job_parser(
@@ -143,21 +149,32 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts["algorithm_edges"], settings.algorithm_edge_types,
     )  # fmt: skip
 
-    pagerank = settings.pagerank
-    with timed(log, f"PageRank ({engine.name})"):
-        ranks = engine.pagerank(
-            vertices, algorithm_edges, pagerank.reset_probability, pagerank.max_iterations, pagerank.tolerance
-        )
-        write_date(tables[ITEM_RANK], item_rank(ranks, algorithm_edges), run_date)
-    with timed(log, f"components and label propagation ({engine.name})"):
-        components = engine.connected_components(vertices, algorithm_edges)
-        communities = engine.label_propagation(
-            vertices, algorithm_edges, settings.label_propagation_iterations
-        )
-        grouped = item_communities(components, communities, settings.max_bundle_size).persist(
-            StorageLevel.MEMORY_AND_DISK
-        )
-        write_date(tables[ITEM_COMMUNITIES], grouped, run_date)
+    partitions = algorithm_partitions(
+        counts["algorithm_edges"],
+        settings.algorithm_edges_per_partition,
+        int(spark.conf.get("spark.sql.shuffle.partitions")),
+    )
+    log.info("the graph algorithms shuffle into %d partition(s)", partitions)
+    with shuffle_partitions(spark, partitions):
+        pagerank = settings.pagerank
+        with timed(log, f"PageRank ({engine.name})"):
+            ranks = engine.pagerank(
+                vertices,
+                algorithm_edges,
+                pagerank.reset_probability,
+                pagerank.max_iterations,
+                pagerank.tolerance,
+            )
+            write_date(tables[ITEM_RANK], item_rank(ranks, algorithm_edges), run_date)
+        with timed(log, f"components and label propagation ({engine.name})"):
+            components = engine.connected_components(vertices, algorithm_edges)
+            communities = engine.label_propagation(
+                vertices, algorithm_edges, settings.label_propagation_iterations
+            )
+            grouped = item_communities(components, communities, settings.max_bundle_size).persist(
+                StorageLevel.MEMORY_AND_DISK
+            )
+            write_date(tables[ITEM_COMMUNITIES], grouped, run_date)
     candidates = grouped.where(F.col(C.BUNDLE_CANDIDATE)).agg(F.countDistinct(C.COMMUNITY)).first()[0]
     with timed(log, "bought together"):
         write_date(tables[BOUGHT_TOGETHER], bought_together(edges, settings.bought_together_top_n), run_date)

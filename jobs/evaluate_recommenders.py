@@ -40,6 +40,7 @@ from pyspark import StorageLevel
 from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs.build_recommendations import PARTNER_COLUMNS, SEGMENT_COLUMNS, empty_frame, snapshot_on_or_before
 from shop_platform.cli import job_parser, parse_job_args
@@ -399,54 +400,42 @@ def evaluate_als(
     return Evaluation(ALS_CANDIDATE, params_map(params), metrics, seconds), model
 
 
-def metrics_rows(
+def table_rows(
     spark: SparkSession,
-    evaluations: Sequence[Evaluation],
+    schema: T.StructType,
+    rows: Sequence[Mapping[str, object]],
     split_date: dt.date,
     run_date: dt.date,
     cfg: Config,
 ) -> DataFrame:
-    """The evaluations as rows of gold.recommendation_metrics (a handful of models)."""
+    """`rows` (a handful: one per model, or per model and group) with the split's columns, as `schema`."""
     shared = {
         C.SPLIT_DATE: split_date,
         C.TEST_DAYS: cfg.recommend.test_days,
         C.K: cfg.recommend.k,
         C.RUN_DATE: run_date,
     }
-    rows = [
-        {C.MODEL: e.model, C.PARAMS: e.params, **e.metrics, C.TRAIN_SECONDS: e.train_seconds, **shared}
+    names = schema.fieldNames()
+    return spark.createDataFrame([tuple({**row, **shared}[name] for name in names) for row in rows], schema)
+
+
+def model_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, object]]:
+    """The evaluations as rows of gold.recommendation_metrics, without the split's columns."""
+    return [
+        {C.MODEL: e.model, C.PARAMS: e.params, **e.metrics, C.TRAIN_SECONDS: e.train_seconds}
         for e in evaluations
     ]
-    names = GOLD_RECOMMENDATION_METRICS_SCHEMA.fieldNames()
-    return spark.createDataFrame(
-        [tuple(row[name] for name in names) for row in rows], GOLD_RECOMMENDATION_METRICS_SCHEMA
-    )
 
 
-def group_rows(
-    spark: SparkSession,
-    evaluations: Sequence[Evaluation],
-    split_date: dt.date,
-    run_date: dt.date,
-    cfg: Config,
-) -> DataFrame:
-    """The evaluations' per-group metrics as rows of gold.recommendation_metrics_by_group."""
-    shared = {
-        C.SPLIT_DATE: split_date,
-        C.TEST_DAYS: cfg.recommend.test_days,
-        C.K: cfg.recommend.k,
-        C.RUN_DATE: run_date,
-    }
-    rows = [
-        {C.MODEL: e.model, C.USER_GROUP: group, **e.groups[group], **shared}
+def model_group_rows(evaluations: Sequence[Evaluation]) -> list[dict[str, object]]:
+    """The evaluations' per-group metrics as rows of gold.recommendation_metrics_by_group, without the
+    split's columns."""
+    return [
+        {C.MODEL: e.model, C.USER_GROUP: group, **e.groups[group]}
         for e in evaluations
         for group in GROUPS
         if group in e.groups
     ]
-    names = GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA.fieldNames()
-    return spark.createDataFrame(
-        [tuple(row[name] for name in names) for row in rows], GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA
-    )
 
 
 def _values(metrics: Mapping[str, float | None]) -> str:
@@ -581,7 +570,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         table.create()
         table.overwrite_partitions(
-            metrics_rows(spark, evaluations, split_date, run_date, cfg), {C.RUN_DATE: [run_date]}
+            table_rows(
+                spark, GOLD_RECOMMENDATION_METRICS_SCHEMA, model_rows(evaluations), split_date, run_date, cfg
+            ),
+            {C.RUN_DATE: [run_date]},
         )
         by_group = lake.table(
             METRICS_BY_GROUP,
@@ -591,7 +583,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         by_group.create()
         grouped = [*baselines, chosen, blend]
         by_group.overwrite_partitions(
-            group_rows(spark, grouped, split_date, run_date, cfg), {C.RUN_DATE: [run_date]}
+            table_rows(
+                spark,
+                GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA,
+                model_group_rows(grouped),
+                split_date,
+                run_date,
+                cfg,
+            ),
+            {C.RUN_DATE: [run_date]},
         )
     finally:
         split.unpersist()

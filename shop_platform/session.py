@@ -7,6 +7,8 @@ chosen the master and the jars: the factory takes that session and only sets ses
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from pyspark.sql import SparkSession
 
@@ -63,3 +65,31 @@ def _apply_sql_options(spark: SparkSession, settings: SparkSettings) -> SparkSes
         spark.conf.set(key, value)
     spark.conf.set("spark.sql.shuffle.partitions", str(settings.shuffle_partitions))
     return spark
+
+
+def jvm_class_loaded(spark: SparkSession, class_name: str) -> bool:
+    """True when the session's JVM can load `class_name` (its jar is on the classpath); False on Spark
+    Connect, which has no local JVM."""
+    try:
+        jvm = spark.sparkContext._jvm
+    except Exception:
+        return False
+    if jvm is None:
+        return False
+    try:
+        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
+        jvm.java.lang.Class.forName(class_name, False, loader)
+        return True
+    except Exception:
+        return False
+
+
+@contextmanager
+def shuffle_partitions(spark: SparkSession, partitions: int) -> Iterator[None]:
+    """Run the block with `spark.sql.shuffle.partitions` = `partitions`, then restore the session's value."""
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+    try:
+        yield
+    finally:
+        spark.conf.set("spark.sql.shuffle.partitions", before)

@@ -335,6 +335,8 @@ class GraphSettings:
     checkpoint_interval: int
     # null: local checkpoints (executor storage); a path: reliable checkpoints there (clusters).
     checkpoint_dir: str | None
+    # The algorithms shuffle into one partition per this many edges (at most spark.shuffle_partitions).
+    algorithm_edges_per_partition: int
     # Partners per item in gold.bought_together.
     bought_together_top_n: int
     # A community of 2..max_bundle_size items is a bundle candidate.
@@ -367,7 +369,13 @@ class GraphSettings:
             )
         yield from _positive(
             self,
-            ("lookback_days", "label_propagation_iterations", "checkpoint_interval", "bought_together_top_n"),
+            (
+                "lookback_days",
+                "label_propagation_iterations",
+                "checkpoint_interval",
+                "algorithm_edges_per_partition",
+                "bought_together_top_n",
+            ),
         )
         if self.same_user_window_days < 0:
             yield "same_user_window_days", f"must be >= 0, got {self.same_user_window_days}"

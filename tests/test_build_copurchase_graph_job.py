@@ -100,3 +100,10 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
     # Asking for GraphFrames without its jar stops the job before anything is written.
     assert run(lake_root, "--set", "graph.engine=graphframes") == 2
     assert lake.table("gold.copurchase_edges").read().where(F.col(C.SNAPSHOT_DATE) == D).count() == 4
+
+
+@pytest.mark.parametrize(
+    ("edges", "expected"), [(0, 1), (154, 1), (1_000_000, 1), (1_000_001, 2), (2_500_000, 3), (50_000_000, 8)]
+)
+def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(edges, expected):
+    assert build_copurchase_graph.algorithm_partitions(edges, 1_000_000, 8) == expected

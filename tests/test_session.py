@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pyspark.sql import functions as F
 
 from shop_platform.config import load_config
 from shop_platform.java import JavaNotFoundError, find_java
-from shop_platform.session import get_spark
+from shop_platform.session import get_spark, jvm_class_loaded, shuffle_partitions
 
 
 def fake_jdk(root: Path) -> Path:
@@ -72,3 +73,16 @@ def test_runtime_without_the_vector_module_gets_a_launcher_shim(tmp_path):
 
     (home / "release").write_text('MODULES="java.base jdk.incubator.vector"\n')
     assert launchable_home(home, shim_root=tmp_path / "shims") == home
+
+
+def test_shuffle_partitions_apply_inside_the_block_and_are_restored_after_an_error(spark):
+    before = spark.conf.get("spark.sql.shuffle.partitions")
+    with pytest.raises(RuntimeError, match="inside"), shuffle_partitions(spark, 1):
+        assert spark.range(10).groupBy((F.col("id") % 3).alias("k")).count().rdd.getNumPartitions() == 1
+        raise RuntimeError("inside")
+    assert spark.conf.get("spark.sql.shuffle.partitions") == before
+
+
+def test_jvm_class_probe_finds_sparks_classes_and_not_missing_ones(spark):
+    assert jvm_class_loaded(spark, "org.apache.spark.sql.SparkSession")
+    assert not jvm_class_loaded(spark, "org.graphframes.NoSuchClass")

@@ -10,6 +10,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from shop_platform.session import jvm_class_loaded
 from shop_platform.storage.engine import HISTORY_SCHEMA, PartitionSpec, TableEngine
 
 DELTA_TABLE_CLASS = "io.delta.tables.DeltaTable"
@@ -17,18 +18,7 @@ DELTA_TABLE_CLASS = "io.delta.tables.DeltaTable"
 
 def delta_classes_loaded(spark: SparkSession) -> bool:
     """True when the JVM can load Delta Lake's classes (jars on the classpath)."""
-    try:
-        jvm = spark.sparkContext._jvm  # classic sessions only; Spark Connect has no local JVM
-    except Exception:
-        return False
-    if jvm is None:
-        return False
-    try:
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        jvm.java.lang.Class.forName(DELTA_TABLE_CLASS, False, loader)
-        return True
-    except Exception:
-        return False
+    return jvm_class_loaded(spark, DELTA_TABLE_CLASS)
 
 
 class DeltaSparkEngine(TableEngine):

@@ -21,6 +21,7 @@ from typing import Literal
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
+from shop_platform.session import jvm_class_loaded
 from transforms import columns as C
 from transforms.graph.components import connected_components
 from transforms.graph.iterations import Checkpointing
@@ -140,18 +141,7 @@ class GraphFramesEngine(GraphEngine):
 
 def graphframes_available(spark: SparkSession) -> bool:
     """True when the JVM can load GraphFrames' classes (its jar is on the classpath)."""
-    try:
-        jvm = spark.sparkContext._jvm  # classic sessions only; Spark Connect has no local JVM
-    except Exception:
-        return False
-    if jvm is None:
-        return False
-    try:
-        loader = jvm.java.lang.Thread.currentThread().getContextClassLoader()
-        jvm.java.lang.Class.forName(GRAPHFRAMES_CLASS, False, loader)
-        return True
-    except Exception:
-        return False
+    return jvm_class_loaded(spark, GRAPHFRAMES_CLASS)
 
 
 def choose_engine(
