@@ -10,7 +10,8 @@ Writes, for every date of the run (one, or a back-fill range in one pass):
                           as of the latest snapshot before the day, at most AS_OF_LOOKBACK_DAYS old)
   gold.retention_cohorts  weekly registration and first-order cohorts, weeks 0..analytics.retention_weeks
   gold.churn_monthly      monthly churn and reactivation rates (gold.lifecycle_transitions), the last
-                          CHURN_MONTHS months
+                          CHURN_MONTHS months, each flagged whether the lake held lifecycle.churn_days of
+                          history before it
   gold.session_paths      the commonest page-type paths, converted sessions and the others
 Each table's partitions of the run's dates are rewritten, so re-running a date gives the same rows. Inputs
 other than silver.events and silver.sessions are optional: without them the columns they feed are null
@@ -109,7 +110,11 @@ def known_before_each_day(values: DataFrame, value_column: str, first: dt.date, 
 def write(lake: Lake, name: str, df: DataFrame, column: str, dates: list[dt.date]) -> None:
     schema, partitions = OUTPUTS[name]
     with timed(log, f"write {name}"):
-        lake.table(name, schema=schema, partition_by=partitions).overwrite_partitions(df, {column: dates})
+        # Derived gold tables: a column a later release adds (churn's history_complete) evolves the table
+        # instead of failing on lakes written before it; older partitions read it as null.
+        lake.table(name, schema=schema, partition_by=partitions).overwrite_partitions(
+            df, {column: dates}, merge_schema=True
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -200,8 +205,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"{C.FROM_STAGE} string, {C.TO_STAGE} string, {C.USERS} long, {C.SNAPSHOT_DATE} date",
     )
     oldest_month = (first.replace(day=1) - dt.timedelta(days=31 * (CHURN_MONTHS - 1))).replace(day=1)
+    history_start = transitions.agg(F.min(C.SNAPSHOT_DATE)).first()[0]
     churn = monthly_churn(
-        transitions.where(F.col(C.SNAPSHOT_DATE).between(F.lit(oldest_month), F.lit(last))), first, last
+        transitions.where(F.col(C.SNAPSHOT_DATE).between(F.lit(oldest_month), F.lit(last))),
+        first,
+        last,
+        history_start,
+        cfg.lifecycle.churn_days,
     )
     write(lake, "gold.churn_monthly", churn, C.AS_OF_DATE, dates)
 

@@ -334,6 +334,18 @@ def tables() -> dict[str, tuple[T.StructType, Sequence[str], list[dict[str, Any]
             S.GOLD_CHURN_MONTHLY_PARTITIONS,
             [
                 {
+                    C.MONTH: dt.date(2031, 2, 1),
+                    C.THROUGH_DATE: dt.date(2031, 2, 28),
+                    C.USERS_AT_START: 60,
+                    C.CHURNED_USERS: 2,
+                    C.CHURN_RATE: 2 / 60,
+                    C.CHURNED_AT_START: 40,
+                    C.REACTIVATED_USERS: 38,
+                    C.REACTIVATION_RATE: 0.95,
+                    C.HISTORY_COMPLETE: False,
+                    C.AS_OF_DATE: RUN,
+                },
+                {
                     C.MONTH: dt.date(2031, 3, 1),
                     C.THROUGH_DATE: RUN,
                     C.USERS_AT_START: 100,
@@ -342,8 +354,9 @@ def tables() -> dict[str, tuple[T.StructType, Sequence[str], list[dict[str, Any]
                     C.CHURNED_AT_START: 20,
                     C.REACTIVATED_USERS: 4,
                     C.REACTIVATION_RATE: 0.2,
+                    C.HISTORY_COMPLETE: True,
                     C.AS_OF_DATE: RUN,
-                }
+                },
             ],
         ),
         "gold.tag_snapshots": (S.GOLD_TAG_SNAPSHOTS_SCHEMA, S.GOLD_TAG_SNAPSHOTS_PARTITIONS, _tags()),

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 
 from transforms import columns as C
@@ -189,16 +190,39 @@ def test_monthly_churn_and_reactivation_from_stage_transitions(spark):
         f"{C.FROM_STAGE} string, {C.TO_STAGE} string, {C.USERS} long, {C.SNAPSHOT_DATE} date",
     )
     october, november = d("2026-10-01"), d("2026-11-01")
+    # October starts on the lake's first day: its "churned at start" users may just be unseen yet. November
+    # starts 31 days in, more than the 30-day churn window.
     expected = spark.createDataFrame(
         [
-            (october, d("2026-10-02"), 10, 2, 0.2, 2, 1, 0.5, d("2026-11-01")),
-            (november, d("2026-11-01"), 7, 0, 0.0, 4, 1, 0.25, d("2026-11-01")),
-            (october, d("2026-10-02"), 10, 2, 0.2, 2, 1, 0.5, d("2026-11-02")),
-            (november, d("2026-11-02"), 7, 2, 2 / 7, 4, 1, 0.25, d("2026-11-02")),
+            (october, d("2026-10-02"), 10, 2, 0.2, 2, 1, 0.5, False, d("2026-11-01")),
+            (november, d("2026-11-01"), 7, 0, 0.0, 4, 1, 0.25, True, d("2026-11-01")),
+            (october, d("2026-10-02"), 10, 2, 0.2, 2, 1, 0.5, False, d("2026-11-02")),
+            (november, d("2026-11-02"), 7, 2, 2 / 7, 4, 1, 0.25, True, d("2026-11-02")),
         ],
         GOLD_CHURN_MONTHLY_SCHEMA,
     )
-    approx_equal(monthly_churn(transitions, d("2026-11-01"), d("2026-11-02")), expected)
+    churn = monthly_churn(transitions, d("2026-11-01"), d("2026-11-02"), october, churn_days=30)
+    approx_equal(churn, expected)
+
+
+@pytest.mark.parametrize(
+    ("history_start", "churn_days", "complete"),
+    [
+        (d("2026-10-01"), 30, True),  # November's first snapshot is 31 days in
+        (d("2026-10-01"), 31, False),  # ... which is not more than a 31-day window
+        (d("2026-10-15"), 7, True),
+        (None, 30, False),  # no lifecycle history at all
+    ],
+)
+def test_a_churn_month_is_complete_once_the_lake_is_older_than_the_churn_window(
+    spark, history_start, churn_days, complete
+):
+    transitions = spark.createDataFrame(
+        [("active", "churned", 1, d("2026-11-01")), ("active", "active", 3, d("2026-11-01"))],
+        f"{C.FROM_STAGE} string, {C.TO_STAGE} string, {C.USERS} long, {C.SNAPSHOT_DATE} date",
+    )
+    churn = monthly_churn(transitions, d("2026-11-01"), d("2026-11-01"), history_start, churn_days)
+    assert [row[C.HISTORY_COMPLETE] for row in churn.collect()] == [complete]
 
 
 def test_session_paths_collapse_repeats_cut_steps_and_rank_per_outcome(spark):

@@ -100,6 +100,10 @@ def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_repor
     html = full_report.read_text(encoding="utf-8")
 
     assert html.count("<script>") == 1 + len(ALL_CHARTS), "plotly.js is inlined exactly once"
+    activity = section(html, "activity")
+    # The lake's first month is flagged: its "churned at start" users include the ones not seen yet.
+    assert "2031-02 2031-02-28 60 2 3.3% 40 38 95.0% shorter than the churn window" in activity
+    assert "2031-03 2031-03-12 100 5 5.0% 20 4 20.0% complete" in activity
     funnel = section(html, "funnel")
     # Two cells summed, the day before left out: 15 page views of 16 sessions, 2 paid.
     assert "15 sessions with a page view" in funnel

@@ -179,6 +179,17 @@ def test_schema_evolution_adds_a_nullable_column_when_asked(orders, spark):
     assert coupons == {"o1": None, "o2": None, "o3": None, "o4": None, "o5": "c1"}
 
 
+def test_replacing_partitions_with_a_new_column_evolves_the_table_when_asked(orders, spark):
+    replacement = spark.createDataFrame([order("o6", 6.0, DAY2)], SCHEMA).withColumn("coupon", F.lit("c2"))
+    with pytest.raises(SchemaMismatchError, match=r"columns not in the table: coupon"):
+        orders.overwrite_partitions(replacement, {"order_date": [DAY2]})
+
+    orders.overwrite_partitions(replacement, {"order_date": [DAY2]}, merge_schema=True)
+    assert orders.schema().fieldNames() == [*SCHEMA.fieldNames(), "coupon"]
+    coupons = {r.order_id: r.coupon for r in orders.read().collect()}
+    assert coupons == {"o1": None, "o2": None, "o4": None, "o6": "c2"}
+
+
 def test_time_travel_by_version_and_timestamp_returns_old_rows(orders, spark):
     version_with_four = orders.version()
     time.sleep(1.1)  # commit timestamps have millisecond resolution; keep the two versions apart

@@ -421,6 +421,7 @@ CHURN_RATE = "churn_rate"
 CHURNED_AT_START = "churned_at_start"
 REACTIVATED_USERS = "reactivated_users"
 REACTIVATION_RATE = "reactivation_rate"
+HISTORY_COMPLETE = "history_complete"
 PATH = "path"
 PATH_LENGTH = "path_length"
 

@@ -619,6 +619,8 @@ GOLD_RETENTION_COHORTS_SCHEMA = _fields(
 # gold.churn_monthly: per run (as-of) date, each month's churn and reactivation from the lifecycle stages:
 # users not churned / churned at the month's start, moves into churned and from churned to reactivated
 # between then and THROUGH_DATE (the month's last snapshot up to the as-of date), and their rates.
+# HISTORY_COMPLETE is false while the lake is younger than lifecycle.churn_days at the month's start: "churned
+# at start" then also counts users the lake has simply not seen yet, and their first visit counts as reactivation.
 GOLD_CHURN_MONTHLY_PARTITIONS = [C.AS_OF_DATE]
 GOLD_CHURN_MONTHLY_SCHEMA = _fields(
     (C.MONTH, T.DateType()),
@@ -629,6 +631,7 @@ GOLD_CHURN_MONTHLY_SCHEMA = _fields(
     (C.CHURNED_AT_START, T.LongType()),
     (C.REACTIVATED_USERS, T.LongType()),
     (C.REACTIVATION_RATE, T.DoubleType()),
+    (C.HISTORY_COMPLETE, T.BooleanType()),
     (C.AS_OF_DATE, T.DateType()),
 )
 # gold.session_paths: the commonest page-type paths (first analytics.path_steps steps, "home > search >

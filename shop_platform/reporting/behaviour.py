@@ -8,6 +8,7 @@ import pandas as pd
 
 from shop_platform.reporting import charts
 from shop_platform.reporting.formats import (
+    blank,
     count,
     day,
     humanize,
@@ -21,6 +22,13 @@ COHORT_TITLES = {
     "registration": "Registration cohorts: share of users with a session in each later week",
     "first_order": "First-order cohorts: share of buyers ordering again in each later week",
 }
+
+
+def history(complete: object) -> str:
+    """Whether a churn month's rates can be read: the lake held a whole churn window before it."""
+    if blank(complete):
+        return "unknown"
+    return "complete" if complete else "shorter than the churn window: rates not comparable"
 
 
 def activity_section(
@@ -57,6 +65,7 @@ def activity_section(
                     "churned_at_start": ("churned at start", count),
                     "reactivated_users": ("reactivated since", count),
                     "reactivation_rate": ("reactivation rate", percent),
+                    "history_complete": ("history", history),
                 },
             )
         )

@@ -92,7 +92,7 @@ def churn_months(churn: DataFrame, as_of: dt.date) -> DataFrame:
 
     Returns:
         MONTH, THROUGH_DATE, USERS_AT_START, CHURNED_USERS, CHURN_RATE, CHURNED_AT_START, REACTIVATED_USERS,
-        REACTIVATION_RATE, by month.
+        REACTIVATION_RATE, HISTORY_COMPLETE, by month.
     """
     return (
         churn.where(F.col(C.AS_OF_DATE) == F.lit(as_of))
@@ -105,6 +105,7 @@ def churn_months(churn: DataFrame, as_of: dt.date) -> DataFrame:
             C.CHURNED_AT_START,
             C.REACTIVATED_USERS,
             C.REACTIVATION_RATE,
+            C.HISTORY_COMPLETE,
         )
         .transform(in_order, C.MONTH)
     )
