@@ -4,4 +4,5 @@
 # fixtures are built once. Pass `-n 0` to run in one process.
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
 ruff check .
+ruff format --check .
 exec python -m pytest -q --durations=25 -n 2 --dist loadfile --no-loadscope-reorder "$@"

@@ -36,7 +36,8 @@ CATALOG = TagCatalog(
     ),
 )
 PROFILE_SCHEMA = (
-    "user_id string, active_7d boolean, gender string, orders_30d double, cats array<string>, snapshot_date date"
+    "user_id string, active_7d boolean, gender string, orders_30d double, "
+    "cats array<string>, snapshot_date date"
 )
 PROFILE = [
     ("u1", True, "F", 2.0, ["beauty"], S),

@@ -115,8 +115,12 @@ def test_a_back_fill_accounts_for_every_line_and_a_rerun_replaces_exactly_its_da
     assert_df_equality(actual_quarantine, expected_quarantine, ignore_row_order=True, ignore_nullable=True)
     # 8 lines = 4 valid + 3 quarantined + 1 duplicate, and the run says so; each date has its own account.
     logged = capfd.readouterr().err
-    assert "raw date 2026-10-05: 8 input lines, 4 valid, 3 quarantined (37.50%), 1 duplicates removed" in logged
-    assert "raw date 2026-10-06: 3 input lines, 3 valid, 0 quarantined (0.00%), 0 duplicates removed" in logged
+    assert (
+        "raw date 2026-10-05: 8 input lines, 4 valid, 3 quarantined (37.50%), 1 duplicates removed" in logged
+    )
+    assert (
+        "raw date 2026-10-06: 3 input lines, 3 valid, 0 quarantined (0.00%), 0 duplicates removed" in logged
+    )
 
     versions = events.version(), quarantine.version()
     before_events, before_quarantine = events.read(version=versions[0]), quarantine.read(version=versions[1])

@@ -227,9 +227,7 @@ def test_rules_from_settings_name_the_setting_at_fault():
             TIMEZONE,
         )
     with pytest.raises(ValueError, match=r"must include \['event_time'\]"):
-        EventRules.from_settings(
-            dataclasses.replace(settings, required_fields=["event_id"]), TIMEZONE
-        )
+        EventRules.from_settings(dataclasses.replace(settings, required_fields=["event_id"]), TIMEZONE)
 
 
 def test_duplicates_are_flagged_among_valid_rows_only_and_counted(spark):

@@ -116,14 +116,14 @@ def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int
         return F.slice(members, nth(offsets, bundle) + F.lit(1), nth(counts, bundle))
 
     in_order = F.transform(F.col(lines), lambda line: line[C.ITEM_IDX])
-    touched = F.array_distinct(F.filter(F.transform(in_order, lambda i: bundle_by_item[i]), lambda b: b.isNotNull()))
+    touched = F.array_distinct(
+        F.filter(F.transform(in_order, lambda i: bundle_by_item[i]), lambda b: b.isNotNull())
+    )
     partners = F.array_except(F.flatten(F.transform(touched, items_of)), in_order)
     added = F.filter(
         partners, lambda item: uniform(seed, "bundle_add", C.SESSION_NO, item) < F.lit(BUNDLE_ADD_PROB)
     )
-    new_lines = F.transform(
-        added, lambda item: F.struct(item.alias(C.ITEM_IDX), F.lit(1).alias(C.QUANTITY))
-    )
+    new_lines = F.transform(added, lambda item: F.struct(item.alias(C.ITEM_IDX), F.lit(1).alias(C.QUANTITY)))
     # flatten() of an empty array of items keeps the element type, so orders without bundles pass through.
     return orders.select(
         *[F.concat(F.col(lines), new_lines).alias(lines) if c == lines else F.col(c) for c in orders.columns]

@@ -60,8 +60,14 @@ def with_item(df: DataFrame, seed: int, n_items: int, start_date: dt.date, days:
     the same keys, so an ordered item is the one that was put in the cart."""
     keys = (C.SESSION_NO, C.PICK_TAG, C.PICK_KEY)
     return df.select("*", pick_category(seed, "pick", *keys).alias(C.CATEGORY_IDX)).transform(
-        with_item_pick, seed=seed, keys=keys, category=C.CATEGORY_IDX, out=C.ITEM_IDX, n_items=n_items,
-        start_date=start_date, days=days,
+        with_item_pick,
+        seed=seed,
+        keys=keys,
+        category=C.CATEGORY_IDX,
+        out=C.ITEM_IDX,
+        n_items=n_items,
+        start_date=start_date,
+        days=days,
     )
 
 
@@ -125,8 +131,20 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
     # Each step below is its own projection so that no single generated method gets too big to JIT.
     return (
         plans.select(
-            C.SESSION_NO, C.SESSION_ID, C.USER_IDX, C.USER_ID, C.PERSONA, C.FAVOURITE_CATEGORY, C.EVENT_DATE,
-            C.SESSION_START_MS, C.SPAN_MS, C.N_TOTAL, C.DEVICE, C.CHANNEL, C.N_BROWSE, C.N_CART,
+            C.SESSION_NO,
+            C.SESSION_ID,
+            C.USER_IDX,
+            C.USER_ID,
+            C.PERSONA,
+            C.FAVOURITE_CATEGORY,
+            C.EVENT_DATE,
+            C.SESSION_START_MS,
+            C.SPAN_MS,
+            C.N_TOTAL,
+            C.DEVICE,
+            C.CHANNEL,
+            C.N_BROWSE,
+            C.N_CART,
             F.explode(F.sequence(F.lit(0), F.col(C.N_PLAIN) - F.lit(1))).alias(C.EVENT_POS),
         )
         .select("*", kind.alias(_KIND))
@@ -139,8 +157,14 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
         .select("*", F.when(has_item, pick_category(seed, "pick", *pick_keys)).alias(C.CATEGORY_IDX))
         .transform(split_codegen)
         .transform(
-            with_item_pick, seed=seed, keys=pick_keys, category=C.CATEGORY_IDX, out=C.ITEM_IDX, n_items=n_items,
-            start_date=start_date, days=days,
+            with_item_pick,
+            seed=seed,
+            keys=pick_keys,
+            category=C.CATEGORY_IDX,
+            out=C.ITEM_IDX,
+            n_items=n_items,
+            start_date=start_date,
+            days=days,
         )
         .transform(split_codegen)
         .select(

@@ -27,7 +27,16 @@ REGULAR_SPAN_MAX_MS = 21 * 60_000
 POST_ORDER_WINDOW_MS = 3 * 60_000
 
 PLAN_COLUMNS = (
-    C.P_BASE, C.P_ORDER, C.ORDERED, C.N_BROWSE, C.N_CART, C.REMOVED, C.PAID, C.N_PLAIN, C.N_TOTAL, C.SPAN_MS,
+    C.P_BASE,
+    C.P_ORDER,
+    C.ORDERED,
+    C.N_BROWSE,
+    C.N_CART,
+    C.REMOVED,
+    C.PAID,
+    C.N_PLAIN,
+    C.N_TOTAL,
+    C.SPAN_MS,
 )
 # An event's offset into the span is (position + EVENT_JITTER * u) / N_TOTAL of it: strictly increasing
 # with position, gaps between 1 - EVENT_JITTER and 1 + EVENT_JITTER times the mean.

@@ -34,7 +34,9 @@ def _zero_padded(prefix: str, number: Column, digits: int) -> Column:
     """`prefix` + `number` zero-padded to `digits` digits (more when needed): format_string("%0<digits>d")
     without its per-row java.util.Formatter, which item ids, one per event, made costly."""
     text = number.cast("string")
-    return F.concat(F.lit(prefix), F.when(number < F.lit(10**digits), F.lpad(text, digits, "0")).otherwise(text))
+    return F.concat(
+        F.lit(prefix), F.when(number < F.lit(10**digits), F.lpad(text, digits, "0")).otherwise(text)
+    )
 
 
 def user_id(user_idx: Column) -> Column:

@@ -129,7 +129,9 @@ def pick_category(seed: int, salt: str, *keys: ColumnOrValue) -> Column:
 
     Expects PERSONA and FAVOURITE_CATEGORY on the row.
     """
-    mix = persona_choice(uniform(seed, f"{salt}#category", *keys), list(range(len(CATEGORIES))), category_weights)
+    mix = persona_choice(
+        uniform(seed, f"{salt}#category", *keys), list(range(len(CATEGORIES))), category_weights
+    )
     favourite = uniform(seed, f"{salt}#favourite", *keys) < F.lit(FAVOURITE_CATEGORY_SHARE)
     return F.when(favourite, F.col(C.FAVOURITE_CATEGORY)).otherwise(mix).cast("int")
 
@@ -169,11 +171,36 @@ def with_item_pick(
     """
     layout = category_layout(n_items)
     cat = F.col(category)
-    size, offset, brands, exponent, tilt, brand, mode, kind, first, second, first_price, second_price, local = (
+    (
+        size,
+        offset,
+        brands,
+        exponent,
+        tilt,
+        brand,
+        mode,
+        kind,
+        first,
+        second,
+        first_price,
+        second_price,
+        local,
+    ) = (
         F.col(f"_pick_{n}")
         for n in (
-            "size", "offset", "brands", "exponent", "tilt", "brand", "mode", "kind", "first", "second",
-            "first_price", "second_price", "local",
+            "size",
+            "offset",
+            "brands",
+            "exponent",
+            "tilt",
+            "brand",
+            "mode",
+            "kind",
+            "first",
+            "second",
+            "first_price",
+            "second_price",
+            "local",
         )
     )
     brand_items = F.floor((size - F.lit(1) - brand) / brands) + F.lit(1)
@@ -228,6 +255,8 @@ def with_item_pick(
         .select(*df.columns, "_pick_offset", by_price.cast("long").alias("_pick_local"))
         .select(
             *df.columns,
-            on_sale(seed, offset + local, F.col(C.EVENT_DATE), n_items, start_date, days, local=local).alias(out),
+            on_sale(seed, offset + local, F.col(C.EVENT_DATE), n_items, start_date, days, local=local).alias(
+                out
+            ),
         )
     )

@@ -192,7 +192,9 @@ def weekend_hour_weights(persona: Persona) -> list[float]:
     ]
 
 
-def persona_choice(u: Column, values: Sequence[object], weights_of: Callable[[Persona], Sequence[float]]) -> Column:
+def persona_choice(
+    u: Column, values: Sequence[object], weights_of: Callable[[Persona], Sequence[float]]
+) -> Column:
     """One of `values`, drawn by the uniform `u` with the row's persona's weights `weights_of(persona)`.
 
     Uses the personas' inverse-CDF tables (`random.choice_table`), laid end to end in one literal

@@ -118,15 +118,24 @@ def day_sessions(
     keys = (C.USER_IDX, C.DAY_IDX)
     # Each persona's weekday table, then its weekend table, end to end in one literal array.
     hour_tables = literal_array(
-        [h for p in PERSONAS for weights in (p.hour_weights, weekend_hour_weights(p)) for h in choice_table(weights)]
+        [
+            h
+            for p in PERSONAS
+            for weights in (p.hour_weights, weekend_hour_weights(p))
+            for h in choice_table(weights)
+        ]
     )
     hour_segment = (persona_position() - F.lit(1)) * F.lit(2) + F.col(C.IS_WEEKEND).cast("int")
 
     def start_minute(i: int) -> Column:
         hour = table_choice(uniform(seed, "start_hour", *keys, F.lit(i)), hour_tables, hour_segment)
-        return (hour * F.lit(60)).cast("double") + uniform(seed, "start_minute", *keys, F.lit(i)) * F.lit(60.0)
+        return (hour * F.lit(60)).cast("double") + uniform(seed, "start_minute", *keys, F.lit(i)) * F.lit(
+            60.0
+        )
 
-    n_candidates = F.lit(1) + bernoulli_count(seed, "extra_session", MAX_SESSIONS_PER_DAY - 1, extra_share, *keys)
+    n_candidates = F.lit(1) + bernoulli_count(
+        seed, "extra_session", MAX_SESSIONS_PER_DAY - 1, extra_share, *keys
+    )
     candidates = F.array(*[start_minute(i) for i in range(MAX_SESSIONS_PER_DAY)])
     sorted_starts = F.col(_SORTED)
 
