@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pyarrow as pa
@@ -105,7 +106,7 @@ KILLED_WRITER = textwrap.dedent(
     from shop_platform.java import ensure_java
     from shop_platform.settings import LakeSettings
     from shop_platform.storage import open_lake
-    from shop_platform.storage.embedded import EmbeddedEngine
+    from shop_platform.storage import embedded
 
     def die_before_commit(*args, **kwargs):
         os.kill(os.getpid(), signal.SIGKILL)
@@ -113,7 +114,7 @@ KILLED_WRITER = textwrap.dedent(
     ensure_java()
     spark = (SparkSession.builder.master("local[1]").config("spark.ui.enabled", "false")
              .config("spark.sql.session.timeZone", "UTC").getOrCreate())
-    EmbeddedEngine._commit = die_before_commit
+    embedded.commit_files = die_before_commit
     lake = open_lake(spark, LakeSettings(sys.argv[1], "embedded", 168, 0))
     table = lake.table("bronze.events")
     table.append(spark.createDataFrame([("killed", 1.0, None, dt.date(2026, 10, 2))], table.schema()))
@@ -147,3 +148,63 @@ def test_write_killed_before_commit_leaves_previous_version_and_vacuum_clears_it
     assert orphans <= set(deleted)
     assert data_files(table.path) == committed
     assert table.read().count() == 3
+
+
+def test_text_that_is_not_utf8_is_written_without_string_bounds(lake, spark):
+    from pyspark.sql import functions as F
+
+    table = lake.table("bronze.events", schema=SCHEMA, partition_by=["event_date"])
+    utf16 = spark.createDataFrame(ROWS, SCHEMA).withColumn(
+        "user_id", F.when(F.col("user_id") == "u2", F.unhex(F.lit("FFFE00")).cast("string")).otherwise("u1")
+    )
+    table.append(utf16.coalesce(1))
+    assert table.read().count() == 3
+    actions = pa.table(DeltaTable(table.path).get_add_actions(flatten=True)).to_pydict()
+    assert actions.get("min.user_id", [None]) == [None] and actions["min.amount"] == [1.5]
+    assert actions["null_count.user_id"] == [0]
+    assert not any((Path(table.path) / STAGING_DIR).glob("*"))
+
+
+def test_a_failure_after_files_were_moved_in_place_deletes_them(lake, spark, monkeypatch):
+    from shop_platform.storage import staging
+
+    table = lake.table("bronze.events", schema=SCHEMA, partition_by=["event_date"])
+    table.append(spark.createDataFrame(ROWS, SCHEMA))
+    before = data_files(table.path)
+    described = []
+
+    def stats_then_fail(metadata, partition_columns):
+        described.append(1)
+        if len(described) == 2:
+            raise UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte")
+        return file_stats(metadata, partition_columns)
+
+    monkeypatch.setattr(staging, "file_stats", stats_then_fail)
+    two_days = [*ROWS, ("u4", 2.0, None, dt.date(2026, 10, 2))]
+    with pytest.raises(UnicodeDecodeError):
+        table.append(spark.createDataFrame(two_days, SCHEMA).repartition(2, "event_date"))
+    assert len(described) == 2
+    assert data_files(table.path) == before
+    assert not any((Path(table.path) / STAGING_DIR).glob("*"))
+    assert table.version() == 1
+
+
+def test_vacuum_removes_a_killed_writes_files_after_their_own_short_retention(spark, lake_root):
+    from shop_platform.storage.staging import write_staged
+
+    lake = open_lake(spark, LakeSettings(lake_root, "embedded", 168, 0, uncommitted_retention_hours=1))
+    table = lake.table("bronze.events", schema=SCHEMA, partition_by=["event_date"])
+    table.append(spark.createDataFrame(ROWS, SCHEMA))
+    table.overwrite(spark.createDataFrame(ROWS[:1], SCHEMA))
+    logged = data_files(table.path)
+    # What kill -9 between the move into the partition folders and the commit leaves behind.
+    killed = {f.path for f in write_staged(spark.createDataFrame(ROWS, SCHEMA), table.path, ["event_date"])}
+    assert killed and not killed & logged
+
+    assert table.vacuum() == []  # younger than an hour: may still be a running write's
+    two_hours_ago = time.time() - 7200
+    for path in [*killed, *logged]:
+        os.utime(Path(table.path) / path, (two_hours_ago, two_hours_ago))
+    assert sorted(table.vacuum()) == sorted(killed)
+    assert data_files(table.path) == logged  # files removed by the overwrite stay for time travel
+    assert table.read(version=1).count() == 3 and table.read().count() == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import time
 
 import polars as pl
@@ -281,3 +282,62 @@ def test_tables_are_read_back_identically_by_delta_rs_and_polars(orders, spark):
     )
     assert spark_rows == delta_rs_rows == polars_rows
     assert len(spark_rows) == len(ORDERS)
+
+
+def test_table_properties_round_trip_and_keep_the_data(orders, spark):
+    before = orders.version()
+    assert "shop.pii_salt_fingerprint" not in orders.properties()
+    orders.set_properties({"shop.pii_salt_fingerprint": "sha256:ab12", "shop.note": "it's keyed"})
+    orders.set_properties({"shop.pii_salt_fingerprint": "sha256:cd34"})
+    properties = orders.properties()
+    assert properties["shop.pii_salt_fingerprint"] == "sha256:cd34"
+    assert properties["shop.note"] == "it's keyed"
+    assert orders.version() == before + 2
+    assert_df_equality(orders.read(), spark.createDataFrame(ORDERS, SCHEMA), ignore_row_order=True)
+    with pytest.raises(ValueError, match="must be strings"):
+        orders.set_properties({"shop.count": 3})
+
+
+@pytest.fixture(params=["root is a link", "folder above is a link", "file URI through a link"])
+def linked_lake(request, lake, tmp_path) -> Lake:
+    """The `lake` fixture's engine on a root reached through a symbolic link (issue 22)."""
+    real = tmp_path / "real"
+    (real / "lake").mkdir(parents=True)
+    if request.param == "root is a link":
+        (tmp_path / "lake-link").symlink_to(real / "lake", target_is_directory=True)
+        root = str(tmp_path / "lake-link")
+    else:
+        (tmp_path / "link").symlink_to(real, target_is_directory=True)
+        root = str(tmp_path / "link" / "lake")
+        if request.param.startswith("file URI"):
+            root = f"file://{root}"
+    settings = LakeSettings(root, lake.engine.name, 168, 0)
+    return Lake(lake.spark, settings, lake.engine)
+
+
+def test_every_operation_works_on_a_lake_reached_through_a_symbolic_link(linked_lake, spark):
+    assert linked_lake.root == linked_lake.settings.root  # shown as configured, never the link's target
+    table = linked_lake.table("silver.orders", schema=SCHEMA, partition_by=PARTITIONS).create()
+    table.append(spark.createDataFrame(ORDERS, SCHEMA))
+    assert table.read().count() == len(ORDERS)
+    first = table.version()
+    time.sleep(1.1)
+    between = dt.datetime.now(dt.timezone.utc)
+    time.sleep(1.1)
+    table.overwrite_partitions(
+        spark.createDataFrame([order("o1b", 11.0, DAY1)], SCHEMA), {"order_date": [DAY1]}
+    )
+    table.upsert(
+        spark.createDataFrame([order("o3", 99.0, DAY2), order("o8", 8.0, DAY3)], SCHEMA), ["order_id"]
+    )
+    current = {r.order_id: r.amount for r in table.read().collect()}
+    assert current == {"o1b": 11.0, "o3": 99.0, "o4": 1.0, "o8": 8.0}
+    original = spark.createDataFrame(ORDERS, SCHEMA)
+    assert_df_equality(table.read(version=first), original, ignore_row_order=True)
+    assert_df_equality(table.read(timestamp=between), original, ignore_row_order=True)
+    assert [r.version for r in table.history().collect()] == [3, 2, 1, 0]
+    deleted = table.vacuum(retention_hours=0)
+    assert table.engine.name == "delta-spark" or len(deleted) == 3  # o1, o2 and o3's old files
+    assert {r.order_id for r in table.read().collect()} == set(current)
+    with pytest.raises(TableNotFoundError, match=re.escape(f"{linked_lake.root}/silver/nothing")):
+        linked_lake.table("silver.nothing").read()

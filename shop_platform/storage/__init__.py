@@ -13,13 +13,16 @@ from shop_platform.logs import get_logger
 from shop_platform.settings import LakeSettings
 from shop_platform.storage.delta_spark import DeltaSparkEngine, delta_classes_loaded
 from shop_platform.storage.embedded import EmbeddedEngine
-from shop_platform.storage.engine import TableEngine, TableNotFoundError
+from shop_platform.storage.engine import ConcurrentWriteError, TableEngine, TableNotFoundError
 from shop_platform.storage.lake import DuplicateKeyError, Lake, LakeTable
+from shop_platform.storage.paths import LakeRootError
 from shop_platform.storage.schema_check import SchemaMismatchError
 
 __all__ = [
+    "ConcurrentWriteError",
     "DuplicateKeyError",
     "Lake",
+    "LakeRootError",
     "LakeTable",
     "SchemaMismatchError",
     "TableNotFoundError",
@@ -43,11 +46,16 @@ def make_engine(spark: SparkSession, settings: LakeSettings) -> TableEngine:
                 "or set lake.engine: embedded"
             )
         return DeltaSparkEngine(spark)
-    return EmbeddedEngine(spark, settings.staging_retention_hours)
+    return EmbeddedEngine(spark, settings.staging_retention_hours, settings.uncommitted_retention_hours)
 
 
-def open_lake(spark: SparkSession, settings: LakeSettings) -> Lake:
-    """The lake at `settings.root` with the configured engine."""
-    lake = Lake(spark, settings, make_engine(spark, settings))
+def open_lake(spark: SparkSession, settings: LakeSettings, check_writable: bool = True) -> Lake:
+    """The lake at `settings.root` with the configured engine.
+
+    Raises:
+        LakeRootError: a local root that cannot be created or written to (unless `check_writable` is off,
+            for readers of a read-only lake).
+    """
+    lake = Lake(spark, settings, make_engine(spark, settings), check_writable)
     log.info("lake at %s, engine %s", lake.root, lake.engine.name)
     return lake

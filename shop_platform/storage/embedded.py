@@ -8,130 +8,172 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import random
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-from deltalake import DeltaTable, Field, Schema
-from deltalake.transaction import AddAction, CommitProperties, RemoveAction
+from deltalake import DeltaTable
+from deltalake.transaction import CommitProperties, RemoveAction
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from shop_platform.storage.engine import HISTORY_SCHEMA, PartitionSpec, TableEngine, TableNotFoundError
-from shop_platform.storage.schema_check import aligned_schema
+from shop_platform.logs import get_logger
+from shop_platform.storage.engine import (
+    HISTORY_SCHEMA,
+    MERGE_ATTEMPTS,
+    ConcurrentWriteError,
+    PartitionSpec,
+    TableEngine,
+    TableNotFoundError,
+)
+from shop_platform.storage.log_actions import LogChanges, logged_paths, paths_of
+from shop_platform.storage.optimistic import (
+    ENGINE_INFO,
+    OUTPUT_ROWS,
+    commit_files,
+    delta_schema,
+    no_conflict,
+    spark_schema,
+)
+from shop_platform.storage.paths import canonical_location
 from shop_platform.storage.staging import (
-    DataFile,
     delete_files,
+    delete_paths,
+    older_than,
     partition_values_of,
     remove_stale_staging,
     write_staged,
 )
 
-ENGINE_INFO = "shop-analytics embedded (Spark + delta-rs)"
 FILE_PATH = "_file_path"
-# Delta's operation metric for the rows a commit wrote; our commits keep it in their userMetadata.
-OUTPUT_ROWS = "numOutputRows"
+
+log = get_logger(__name__)
 
 
 class EmbeddedEngine(TableEngine):
+    """Delta tables written by Spark and committed by delta-rs, with delta-spark's optimistic concurrency.
+
+    Every commit is made against the snapshot its data was computed from (max_commit_retries=0). When another
+    writer committed in between, the engine reads those commits' actions and decides like delta-spark: a
+    blind append goes on top; a partition overwrite goes on top unless the other commits touched its
+    partitions; an upsert goes on top unless they touched files or keys it reads, else it is merged again
+    from the new snapshot. A write that cannot go on fails with ConcurrentWriteError, its files deleted.
+
+    Tables are read and written under their canonical location (symbolic links resolved), the spelling
+    delta-rs reports its files in; messages show the path as configured.
+    """
+
     name = "embedded"
 
-    def __init__(self, spark: SparkSession, staging_retention_hours: float = 24) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        staging_retention_hours: float = 24,
+        uncommitted_retention_hours: float = 1.0,
+    ) -> None:
         super().__init__(spark)
         self.staging_retention_hours = staging_retention_hours
+        self.uncommitted_retention_hours = uncommitted_retention_hours
 
     def exists(self, path: str) -> bool:
-        return DeltaTable.is_deltatable(path)
+        return DeltaTable.is_deltatable(canonical_location(path))
 
     def create(self, path: str, schema: T.StructType, partition_by: Sequence[str]) -> None:
         DeltaTable.create(
-            path, schema=_delta_schema(schema), partition_by=list(partition_by) or None, mode="error"
+            canonical_location(path),
+            schema=delta_schema(schema),
+            partition_by=list(partition_by) or None,
+            mode="error",
         )
 
     def schema(self, path: str) -> T.StructType:
-        return _spark_schema(self._table(path))
+        return spark_schema(self._table(path))
 
     def partition_columns(self, path: str) -> list[str]:
         return list(self._table(path).metadata().partition_columns)
 
     def append(self, path: str, df: DataFrame, merge_schema: bool) -> None:
         table = self._table(path)
-        files = write_staged(df, path, table.metadata().partition_columns)
-        self._commit(table, path, files, "append", df.schema, operation="append")
+        files = write_staged(df, canonical_location(path), table.metadata().partition_columns)
+        # A blind append reads nothing, so no other writer's data commit can conflict with it.
+        commit_files(
+            table, path, canonical_location(path), files, "append", df.schema, no_conflict, operation="append"
+        )
 
     def overwrite(self, path: str, df: DataFrame, merge_schema: bool) -> None:
         table = self._table(path)
-        files = write_staged(df, path, table.metadata().partition_columns)
-        self._commit(table, path, files, "overwrite", df.schema, operation="overwrite")
+        files = write_staged(df, canonical_location(path), table.metadata().partition_columns)
+
+        def conflicts(changes: LogChanges) -> str | None:
+            if changes.added or changes.removed:
+                return f"{changes.describe()} changed the files of the table this overwrite replaces"
+            return None
+
+        commit_files(
+            table,
+            path,
+            canonical_location(path),
+            files,
+            "overwrite",
+            df.schema,
+            conflicts,
+            operation="overwrite",
+        )
 
     def overwrite_partitions(
         self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
     ) -> None:
         table = self._table(path)
         allowed = {column: {_partition_string(v) for v in values} for column, values in partitions.items()}
-        files = write_staged(df, path, table.metadata().partition_columns)
+        files = write_staged(df, canonical_location(path), table.metadata().partition_columns)
         outside = [f.path for f in files if any(f.partition_values[c] not in allowed[c] for c in allowed)]
         if outside:
-            delete_files(path, files)
+            delete_files(canonical_location(path), files)
             raise ValueError(
                 f"overwrite_partitions {dict(partitions)}: the data has rows outside those partitions, "
                 f"e.g. in {outside[0].rsplit('/', 1)[0]}"
             )
         filters = [(column, "in", sorted(values)) for column, values in allowed.items()]
-        self._commit(
+
+        def conflicts(changes: LogChanges) -> str | None:
+            # As delta-spark's replaceWhere: other partitions may change meanwhile, ours may not.
+            inside = changes.files_in(allowed)
+            if inside:
+                return f"{changes.describe()} wrote the partitions this overwrite replaces, e.g. {inside[0].path}"
+            return None
+
+        commit_files(
             table,
             path,
+            canonical_location(path),
             files,
             "overwrite",
             df.schema,
             partition_filters=filters,
             operation="overwrite_partitions",
             predicate=json.dumps(filters),
+            conflicts=conflicts,
         )
 
     def upsert(self, path: str, df: DataFrame, keys: Sequence[str], merge_schema: bool) -> None:
-        # Copy-on-write MERGE: rewrite only the files holding a matching key, in the same commit.
-        table = self._table(path)
-        partition_by = table.metadata().partition_columns
-        current = self._read_snapshot(table, path, with_file_path=True)
-        touched = [
-            row[FILE_PATH]
-            for row in current.join(df.select(*keys), on=list(keys), how="left_semi")
-            .select(FILE_PATH)
-            .distinct()
-            .collect()
-        ]
-        kept = (
-            self._read_files(path, touched, _spark_schema(table)).join(
-                df.select(*keys), on=list(keys), how="left_anti"
-            )
-            if touched
-            else None
-        )
-        merged = df if kept is None else df.unionByName(kept, allowMissingColumns=True)
-        files = write_staged(merged.select(*df.columns), path, partition_by)
-        now_ms = int(time.time() * 1000)
-        removes = [
-            RemoveAction(
-                path=relative,
-                data_change=True,
-                deletion_timestamp=now_ms,
-                partition_values=partition_values_of(relative, partition_by),
-            )
-            for relative in (_relative_path(uri, path) for uri in touched)
-        ]
-        self._commit(
-            table,
-            path,
-            files,
-            "append",
-            df.schema,
-            removes=removes,
-            operation="upsert",
-            predicate=f"keys={list(keys)}",
-        )
+        for attempt in range(1, MERGE_ATTEMPTS + 1):
+            try:
+                self._merge(path, df, keys)
+                return
+            except ConcurrentWriteError as exc:
+                if attempt == MERGE_ATTEMPTS:
+                    raise ConcurrentWriteError(
+                        f"upsert into {path}: other writers kept changing the same keys, "
+                        f"gave up after {MERGE_ATTEMPTS} merges; last: {exc}"
+                    ) from exc
+                log.warning(
+                    "%s; merging again from the new snapshot (%d of %d)", exc, attempt + 1, MERGE_ATTEMPTS
+                )
+                # Jitter, so two writers that conflicted do not race again in lockstep.
+                time.sleep(random.uniform(0, 0.2 * attempt))
 
     def read(self, path: str, version: int | None, timestamp: dt.datetime | None) -> DataFrame:
         table = self._table(path)
@@ -141,7 +183,7 @@ class EmbeddedEngine(TableEngine):
             table.load_as_version(
                 timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=dt.timezone.utc)
             )
-        return self._read_snapshot(table, path)
+        return self._read_snapshot(table, canonical_location(path))
 
     def version(self, path: str) -> int:
         return self._table(path).version()
@@ -167,88 +209,129 @@ class EmbeddedEngine(TableEngine):
         return self.spark.createDataFrame(rows, HISTORY_SCHEMA).orderBy(F.col("version").desc())
 
     def vacuum(self, path: str, retention_hours: int) -> list[str]:
-        deleted = self._table(path).vacuum(
+        location = canonical_location(path)
+        table = self._table(path)
+        deleted = table.vacuum(
             retention_hours=retention_hours, dry_run=False, enforce_retention_duration=False, full=True
         )
-        return [*deleted, *remove_stale_staging(path, self.staging_retention_hours)]
+        uncommitted: list[str] = []
+        if self.uncommitted_retention_hours < retention_hours:
+            # A full vacuum's candidates are files the snapshot does not hold: removed by a commit, or never
+            # committed (a killed write's). Only the latter may go sooner, as no version can need them.
+            candidates = table.vacuum(
+                retention_hours=0, dry_run=True, enforce_retention_duration=False, full=True
+            )
+            logged = logged_paths(location)
+            uncommitted = older_than(
+                location,
+                [p for p in candidates if p not in logged and unquote(p) not in logged],
+                self.uncommitted_retention_hours,
+            )
+            delete_paths(location, uncommitted)
+        return [*deleted, *uncommitted, *remove_stale_staging(location, self.staging_retention_hours)]
+
+    def properties(self, path: str) -> dict[str, str]:
+        return dict(self._table(path).metadata().configuration)
+
+    def set_properties(self, path: str, properties: Mapping[str, str]) -> None:
+        # delta-rs only knows `delta.*` keys; raise_if_not_exists=False lets custom keys through.
+        self._table(path).alter.set_table_properties(
+            dict(properties),
+            raise_if_not_exists=False,
+            commit_properties=CommitProperties(
+                custom_metadata={
+                    "clientVersion": ENGINE_INFO,
+                    "userMetadata": json.dumps({"operation": "set_properties", OUTPUT_ROWS: 0}),
+                }
+            ),
+        )
+
+    def _merge(self, path: str, df: DataFrame, keys: Sequence[str]) -> None:
+        """One copy-on-write MERGE: rewrite only the files holding a matching key, in the same commit."""
+        location = canonical_location(path)
+        table = self._table(path)
+        partition_by = table.metadata().partition_columns
+        table_schema = spark_schema(table)
+        source_keys = df.select(*keys)
+        current = self._read_snapshot(table, location, with_file_path=True)
+        touched = [
+            _relative_path(row[FILE_PATH], location)
+            for row in current.join(source_keys, on=list(keys), how="left_semi")
+            .select(FILE_PATH)
+            .distinct()
+            .collect()
+        ]
+        kept = (
+            self._read_files(location, [f"{location}/{t}" for t in touched], table_schema).join(
+                source_keys, on=list(keys), how="left_anti"
+            )
+            if touched
+            else None
+        )
+        merged = df if kept is None else df.unionByName(kept, allowMissingColumns=True)
+        now_ms = int(time.time() * 1000)
+        removes = [
+            RemoveAction(
+                path=relative,
+                data_change=True,
+                deletion_timestamp=now_ms,
+                partition_values=partition_values_of(relative, partition_by),
+            )
+            for relative in touched
+        ]
+
+        def conflicts(changes: LogChanges) -> str | None:
+            lost = paths_of(changes.removed) & set(touched)
+            if lost:
+                return (
+                    f"{changes.describe()} removed {sorted(lost)[0]}, which holds keys this upsert rewrites"
+                )
+            added = [f"{location}/{f.path}" for f in changes.live_added()]
+            if (
+                added
+                and self._read_files(location, added, table_schema)
+                .join(source_keys, on=list(keys), how="left_semi")
+                .limit(1)
+                .count()
+            ):
+                return f"{changes.describe()} added rows with keys this upsert writes"
+            return None
+
+        files = write_staged(merged.select(*df.columns), location, partition_by)
+        commit_files(
+            table,
+            path,
+            canonical_location(path),
+            files,
+            "append",
+            df.schema,
+            removes=removes,
+            operation="upsert",
+            predicate=f"keys={list(keys)}",
+            conflicts=conflicts,
+        )
 
     def _table(self, path: str) -> DeltaTable:
-        if not DeltaTable.is_deltatable(path):
+        location = canonical_location(path)
+        if not DeltaTable.is_deltatable(location):
             raise TableNotFoundError(f"no Delta table at {path}")
-        return DeltaTable(path)
+        return DeltaTable(location)
 
-    def _read_snapshot(self, table: DeltaTable, path: str, with_file_path: bool = False) -> DataFrame:
-        return self._read_files(path, table.file_uris(), _spark_schema(table), with_file_path)
+    def _read_snapshot(self, table: DeltaTable, location: str, with_file_path: bool = False) -> DataFrame:
+        return self._read_files(location, table.file_uris(), spark_schema(table), with_file_path)
 
     def _read_files(
-        self, path: str, files: Sequence[str], schema: T.StructType, with_file_path: bool = False
+        self, location: str, files: Sequence[str], schema: T.StructType, with_file_path: bool = False
     ) -> DataFrame:
         columns = [F.col(name) for name in schema.fieldNames()]
         if not files:
             empty = self.spark.createDataFrame([], schema)
             return empty.withColumn(FILE_PATH, F.lit(None).cast("string")) if with_file_path else empty
-        df = self.spark.read.schema(schema).option("basePath", path).parquet(*files)
+        # basePath and the files must be spelt alike (both canonical), or Spark rejects the basePath.
+        df = self.spark.read.schema(schema).option("basePath", location).parquet(*files)
         if with_file_path:
             columns.append(F.col("_metadata.file_path").alias(FILE_PATH))
         return df.select(*columns)
-
-    def _commit(
-        self,
-        table: DeltaTable,
-        path: str,
-        files: list[DataFile],
-        mode: str,
-        data_schema: T.StructType,
-        partition_filters: list[Any] | None = None,
-        removes: Sequence[RemoveAction] = (),
-        operation: str = "write",
-        predicate: str | None = None,
-    ) -> None:
-        # The caller validated the data; this adds the columns schema evolution asked for, as nullable.
-        table_schema = _spark_schema(table)
-        schema = aligned_schema(path, table_schema, data_schema, merge_schema=True)
-        added = [f for f in schema.fields if f.name not in table_schema.fieldNames()]
-        if added:
-            # delta-rs commits file actions without a metadata change, so evolution is its own commit
-            # just before the data's: if the data commit never happens, the table only gained null columns.
-            table.alter.add_columns([Field.from_json(json.dumps(f.jsonValue())) for f in added])
-        adds = [
-            AddAction(
-                path=f.path,
-                size=f.size,
-                partition_values=f.partition_values,
-                modification_time=f.modification_time,
-                data_change=True,
-                stats=f.stats,
-            )
-            for f in files
-        ]
-        rows = sum(json.loads(f.stats)["numRecords"] for f in files)
-        metadata = {
-            "clientVersion": ENGINE_INFO,
-            "userMetadata": json.dumps({"operation": operation, "predicate": predicate, OUTPUT_ROWS: rows}),
-        }
-        try:
-            table.create_write_transaction(
-                [*adds, *removes],
-                mode=mode,
-                schema=_delta_schema(schema),
-                partition_by=table.metadata().partition_columns or None,
-                partition_filters=partition_filters,
-                commit_properties=CommitProperties(custom_metadata=metadata),
-            )
-        except Exception:
-            delete_files(path, files)
-            raise
-
-
-def _delta_schema(schema: T.StructType) -> Schema:
-    return Schema.from_json(schema.json())
-
-
-def _spark_schema(table: DeltaTable) -> T.StructType:
-    # Delta's schema serialisation is Spark's StructType JSON, so types round-trip exactly.
-    return T.StructType.fromJson(json.loads(table.schema().to_json()))
 
 
 def _partition_string(value: Any) -> str:

@@ -13,6 +13,9 @@ from pyspark.sql import types as T
 # Partition values per partition column: {"event_date": [date(2026, 10, 1), ...]}.
 PartitionSpec = Mapping[str, Sequence[Any]]
 
+# Times an upsert that lost a race to a writer of the same keys is merged again before it gives up.
+MERGE_ATTEMPTS = 4
+
 HISTORY_SCHEMA = T.StructType(
     [
         T.StructField("version", T.LongType(), False),
@@ -26,6 +29,13 @@ HISTORY_SCHEMA = T.StructType(
 
 class TableNotFoundError(LookupError):
     """The table has not been created (no Delta log at its path)."""
+
+
+class ConcurrentWriteError(RuntimeError):
+    """Another writer committed, since the snapshot a write was computed from, changes that write depends on.
+
+    Nothing of the failed write is visible; re-running it computes it from the new snapshot.
+    """
 
 
 class TableEngine(ABC):
@@ -82,3 +92,11 @@ class TableEngine(ABC):
     @abstractmethod
     def vacuum(self, path: str, retention_hours: int) -> list[str]:
         """Delete files no version within the retention needs; return what was deleted."""
+
+    @abstractmethod
+    def properties(self, path: str) -> dict[str, str]:
+        """The table's properties (Delta `configuration`), custom keys such as `shop.*` included."""
+
+    @abstractmethod
+    def set_properties(self, path: str, properties: Mapping[str, str]) -> None:
+        """Add or change table properties in one metadata commit; other properties are kept."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -14,7 +14,7 @@ from shop_platform.settings import LakeSettings
 from shop_platform.storage.engine import PartitionSpec, TableEngine, TableNotFoundError
 from shop_platform.storage.files import LakeFiles
 from shop_platform.storage.journal import WRITE_JOURNAL, TableWrite
-from shop_platform.storage.paths import resolve_root, table_path
+from shop_platform.storage.paths import ensure_writable, resolve_root, table_path
 from shop_platform.storage.schema_check import SchemaMismatchError, aligned_schema, select_in_order
 
 log = get_logger(__name__)
@@ -141,6 +141,24 @@ class LakeTable:
         with timed(log, f"vacuum {self.name} (retention {hours}h)"):
             return self.engine.vacuum(self.path, hours)
 
+    def properties(self) -> dict[str, str]:
+        """The table's properties, e.g. {"shop.pii_salt_fingerprint": "..."}."""
+        self._require()
+        return self.engine.properties(self.path)
+
+    def set_properties(self, properties: Mapping[str, str]) -> None:
+        """Add or change table properties (custom keys such as `shop.pii_salt_fingerprint`) in one commit.
+
+        Other properties are kept; the data is untouched.
+        """
+        self._require()
+        bad = [k for k, v in properties.items() if not isinstance(k, str) or not k or not isinstance(v, str)]
+        if bad:
+            raise ValueError(f"set_properties on {self.name}: keys and values must be strings, got {bad}")
+        if properties:
+            self.engine.set_properties(self.path, dict(properties))
+            log.info("set properties %s on %s", sorted(properties), self.name)
+
     def _journal(self, operation: str) -> None:
         WRITE_JOURNAL.record(TableWrite(self.name, operation, self.engine.rows_written(self.path)))
 
@@ -162,10 +180,15 @@ class LakeTable:
 class Lake:
     """Tables and files under one lake root, with the engine config chose."""
 
-    def __init__(self, spark: SparkSession, settings: LakeSettings, engine: TableEngine) -> None:
+    def __init__(
+        self, spark: SparkSession, settings: LakeSettings, engine: TableEngine, check_writable: bool = True
+    ) -> None:
         self.spark = spark
         self.settings = settings
         self.root = resolve_root(settings.root)
+        if check_writable:
+            # Fail here, before a job reads its input, rather than at its first write deep inside Spark.
+            ensure_writable(self.root, settings.root)
         self.engine = engine
         self.files = LakeFiles(spark, self.root)
 

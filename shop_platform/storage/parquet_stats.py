@@ -38,8 +38,15 @@ def file_stats(metadata: pq.FileMetaData, partition_columns: set[str]) -> str:
             has_nulls = has_nulls and stats.has_null_count
             nulls += stats.null_count if stats.has_null_count else 0
             if stats.has_min_max:
-                mins.append(stats.min)
-                maxes.append(stats.max)
+                try:
+                    low, high = stats.min, stats.max
+                except UnicodeDecodeError:
+                    # A string column holding bytes that are not UTF-8 (a binary or UTF-16 line): its
+                    # bounds cannot be written as JSON, and leaving them out only costs data skipping.
+                    has_min_max = False
+                    continue
+                mins.append(low)
+                maxes.append(high)
             elif metadata.row_group(group).num_rows > (stats.null_count or 0):
                 has_min_max = False
         if has_nulls:

@@ -8,6 +8,7 @@ no Delta reader sees these files, so a write that dies before its commit leaves 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 import uuid
 from collections.abc import Sequence
@@ -68,13 +69,21 @@ def write_staged(df: DataFrame, table_path: str, partition_by: Sequence[str]) ->
             for info in fs.get_file_info(pafs.FileSelector(staging, recursive=True))
             if info.type == pafs.FileType.File and not info.base_name.startswith(("_", "."))
         ]
+        moved: list[str] = []
         files = []
-        for info in staged:
-            relative = info.path[len(staging) + 1 :]
-            target = f"{table_dir}/{relative}"
-            fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
-            fs.move(info.path, target)
-            files.append(_describe(fs, target, relative, partition_by))
+        try:
+            for info in staged:
+                relative = info.path[len(staging) + 1 :]
+                target = f"{table_dir}/{relative}"
+                fs.create_dir(target.rsplit("/", 1)[0], recursive=True)
+                fs.move(info.path, target)
+                moved.append(relative)
+                _touch(fs, target)
+                files.append(_describe(fs, target, relative, partition_by))
+        except BaseException:
+            # Files already moved into partition folders would be seen by plain Parquet readers.
+            delete_paths(table_path, moved)
+            raise
         return files
     finally:
         fs.delete_dir_contents(staging, missing_dir_ok=True)
@@ -96,10 +105,29 @@ def _describe(fs: pafs.FileSystem, target: str, relative: str, partition_by: Seq
 
 def delete_files(table_path: str, files: Sequence[DataFile]) -> None:
     """Remove files that were moved in place but never committed (the commit failed)."""
+    delete_paths(table_path, [file.path for file in files])
+
+
+def delete_paths(table_path: str, relative_paths: Sequence[str]) -> None:
+    """Remove data files given by their paths relative to the table root; missing ones are skipped."""
     fs, table_dir = filesystem(table_path)
-    for file in files:
+    for relative in relative_paths:
         with contextlib.suppress(FileNotFoundError):
-            fs.delete_file(f"{table_dir}/{file.path}")
+            fs.delete_file(f"{table_dir}/{relative}")
+
+
+def older_than(table_path: str, relative_paths: Sequence[str], hours: float) -> list[str]:
+    """The files among `relative_paths` last modified more than `hours` ago."""
+    if not relative_paths:
+        return []
+    fs, table_dir = filesystem(table_path)
+    cutoff_ns = time.time_ns() - int(hours * 3600 * 1e9)
+    infos = fs.get_file_info([f"{table_dir}/{p}" for p in relative_paths])
+    return [
+        p
+        for p, info in zip(relative_paths, infos, strict=True)
+        if info.type == pafs.FileType.File and info.mtime_ns is not None and info.mtime_ns <= cutoff_ns
+    ]
 
 
 def remove_stale_staging(table_path: str, older_than_hours: float) -> list[str]:
@@ -113,6 +141,13 @@ def remove_stale_staging(table_path: str, older_than_hours: float) -> list[str]:
             fs.delete_dir(info.path)
             removed.append(f"{STAGING_DIR}/{info.base_name}")
     return removed
+
+
+def _touch(fs: pafs.FileSystem, path: str) -> None:
+    """Date a local file moved in place now: its age is what vacuum's uncommitted retention measures, and
+    a long Spark job must not make a file look abandoned before its commit (object stores date the copy)."""
+    if isinstance(fs, pafs.LocalFileSystem):
+        os.utime(path)
 
 
 def _delete_if_exists(fs: pafs.FileSystem, path: str) -> None:
