@@ -2,8 +2,9 @@
 
     python -m jobs.ingest_campaigns --env local --date 2026-10-30
 
-Reads raw/campaigns and raw/campaign_assignments (CSV with a header, RAW_CAMPAIGNS_SCHEMA and
-RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA, every column read as text and typed here). Rows with a missing, malformed
+Reads raw/campaigns and raw/campaign_assignments (CSV with a header, read by column name: see
+transforms/ingest/headers.py for the required columns and `ingest.columns.<source>` for other names;
+every column read as text and typed here). Rows with a missing, malformed
 or repeated key, a value that does not fit its type, an end before the start, an unknown campaign or group
 go to bronze.campaigns_quarantine (partition ingest_date = --date) with their reasons; above
 `ingest.max_quarantine_rate` the job writes that quarantine, upserts nothing and exits with 1. Campaigns
@@ -14,7 +15,8 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
@@ -34,13 +36,14 @@ from transforms.campaigns.deliveries import (
 )
 from transforms.ingest.catalog import catalog_quarantine_rows, catalog_rows
 from transforms.ingest.conservation import over_quarantine_limit
+from transforms.ingest.headers import CAMPAIGN_ASSIGNMENTS, HeaderError
+from transforms.ingest.headers import CAMPAIGNS as CAMPAIGNS_SOURCE
+from transforms.ingest.mapping import check_source_settings
 from transforms.schemas import (
     BRONZE_CAMPAIGN_ASSIGNMENTS_SCHEMA,
     BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS,
     BRONZE_CAMPAIGNS_QUARANTINE_SCHEMA,
     BRONZE_CAMPAIGNS_SCHEMA,
-    RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA,
-    RAW_CAMPAIGNS_SCHEMA,
 )
 
 log = get_logger("jobs.ingest_campaigns")
@@ -52,12 +55,29 @@ ASSIGNMENTS_TABLE = "bronze.campaign_assignments"
 QUARANTINE_TABLE = "bronze.campaigns_quarantine"
 
 
-def quarantine_rows(campaigns: DataFrame, assignments: DataFrame | None, run_date: dt.date) -> DataFrame:
-    rows = catalog_quarantine_rows(campaigns, dataset=CAMPAIGNS, key=C.CAMPAIGN_ID, ingest_date=run_date)
+def quarantine_rows(
+    campaigns: DataFrame,
+    assignments: DataFrame | None,
+    run_date: dt.date,
+    pii_columns: Mapping[str, Sequence[str]] = MappingProxyType({}),
+) -> DataFrame:
+    rows = catalog_quarantine_rows(
+        campaigns,
+        dataset=CAMPAIGNS,
+        key=C.CAMPAIGN_ID,
+        ingest_date=run_date,
+        pii_columns=pii_columns.get(CAMPAIGNS, ()),
+    )
     if assignments is None:
         return rows
     return rows.unionByName(
-        catalog_quarantine_rows(assignments, dataset=ASSIGNMENTS, key=ASSIGNMENT_ID, ingest_date=run_date)
+        catalog_quarantine_rows(
+            assignments,
+            dataset=ASSIGNMENTS,
+            key=ASSIGNMENT_ID,
+            ingest_date=run_date,
+            pii_columns=pii_columns.get(ASSIGNMENTS, ()),
+        )
     )
 
 
@@ -66,13 +86,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = job_parser("Ingest the marketing tool's campaign and assignment exports into bronze.")
     ctx = parse_job_args(parser, argv)
     cfg, run_date = ctx.config, ctx.run_date
+    try:
+        check_source_settings(cfg.ingest)
+    except ValueError as exc:
+        log.error("configuration error: %s", exc)
+        return 2
     spark = get_spark(cfg.spark, app_name="ingest_campaigns")
     lake = open_lake(spark, cfg.lake)
-    raw_campaigns = read_catalog(lake, RAW_CAMPAIGNS, RAW_CAMPAIGNS_SCHEMA)
+    try:
+        raw_campaigns = read_catalog(lake, RAW_CAMPAIGNS, CAMPAIGNS_SOURCE, cfg.ingest)
+        raw_assignments = read_catalog(lake, RAW_ASSIGNMENTS, CAMPAIGN_ASSIGNMENTS, cfg.ingest)
+    except HeaderError as exc:
+        log.error("%s; nothing was read or written", exc)
+        return 1
     if raw_campaigns is None:
         log.error("%s does not exist under %s: nothing to ingest", RAW_CAMPAIGNS, lake.files.root)
         return 1
-    raw_assignments = read_catalog(lake, RAW_ASSIGNMENTS, RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA)
     campaigns_table = lake.table(CAMPAIGNS_TABLE, schema=BRONZE_CAMPAIGNS_SCHEMA)
     assignments_table = lake.table(ASSIGNMENTS_TABLE, schema=BRONZE_CAMPAIGN_ASSIGNMENTS_SCHEMA)
 
@@ -96,7 +125,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             QUARANTINE_TABLE,
             schema=BRONZE_CAMPAIGNS_QUARANTINE_SCHEMA,
             partition_by=BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS,
-        ).overwrite_partitions(quarantine_rows(campaigns, assignments, run_date), {C.INGEST_DATE: [run_date]})
+        ).overwrite_partitions(
+            quarantine_rows(campaigns, assignments, run_date, cfg.pii.columns), {C.INGEST_DATE: [run_date]}
+        )
         too_dirty = over_quarantine_limit(counts, cfg.ingest.max_quarantine_rate)
         if too_dirty:
             log.error(

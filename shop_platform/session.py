@@ -7,8 +7,8 @@ chosen the master and the jars: the factory takes that session and only sets ses
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager
 
 from pyspark.sql import SparkSession
 
@@ -85,11 +85,21 @@ def jvm_class_loaded(spark: SparkSession, class_name: str) -> bool:
 
 
 @contextmanager
-def shuffle_partitions(spark: SparkSession, partitions: int) -> Iterator[None]:
-    """Run the block with `spark.sql.shuffle.partitions` = `partitions`, then restore the session's value."""
-    before = spark.conf.get("spark.sql.shuffle.partitions")
-    spark.conf.set("spark.sql.shuffle.partitions", str(partitions))
+def session_options(spark: SparkSession, options: Mapping[str, str]) -> Iterator[None]:
+    """Run the block with the SQL `options` set, then restore each to its value before (or unset it)."""
+    before = {key: spark.conf.get(key, None) for key in options}
+    for key, value in options.items():
+        spark.conf.set(key, value)
     try:
         yield
     finally:
-        spark.conf.set("spark.sql.shuffle.partitions", before)
+        for key, value in before.items():
+            if value is None:
+                spark.conf.unset(key)
+            else:
+                spark.conf.set(key, value)
+
+
+def shuffle_partitions(spark: SparkSession, partitions: int) -> AbstractContextManager[None]:
+    """Run the block with `spark.sql.shuffle.partitions` = `partitions`, then restore the session's value."""
+    return session_options(spark, {"spark.sql.shuffle.partitions": str(partitions)})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 Problems = Iterator[tuple[str, str]]
 
@@ -26,6 +26,19 @@ def _positive(obj: object, names: tuple[str, ...]) -> Problems:
         value = getattr(obj, name)
         if value <= 0:
             yield name, f"must be positive, got {value}"
+
+
+def _line_encoding(name: str) -> Problems:
+    import codecs
+
+    try:
+        codec = codecs.lookup(name)
+    except LookupError:
+        yield "encoding", f"{name!r} is not a known character encoding"
+        return
+    if "\n".encode(codec.name) != b"\n":
+        # Raw files are split into lines on the byte 0x0A before they are decoded.
+        yield "encoding", f"{name!r} does not end lines with the single byte 0x0A; convert the files to UTF-8"
 
 
 @dataclass(frozen=True)
@@ -51,8 +64,16 @@ class LakeSettings:
     vacuum_retention_hours: int
     # Files an aborted embedded write left in the staging area are removed by vacuum after this long.
     staging_retention_hours: int
+    # Data files no version of the log references (a killed write's) are removed by vacuum after this long,
+    # whatever vacuum_retention_hours says: plain Parquet readers would see them.
+    uncommitted_retention_hours: float = 1.0
 
     def problems(self) -> Problems:
+        if not self.root.strip():
+            # An empty root would resolve to the working directory, i.e. the repository.
+            yield "root", "must be a non-empty path or URI, got an empty value"
+        if self.uncommitted_retention_hours < 0:
+            yield "uncommitted_retention_hours", f"must be >= 0, got {self.uncommitted_retention_hours}"
         if self.vacuum_retention_hours < 0:
             yield "vacuum_retention_hours", f"must be >= 0, got {self.vacuum_retention_hours}"
         if self.staging_retention_hours < 0:
@@ -160,6 +181,14 @@ class GeneratorSettings:
 
 
 @dataclass(frozen=True)
+class OrderLineSettings:
+    """What the rows of an order-lines export are when it has no (mapped) status column."""
+
+    # An export of completed orders lists paid orders; placed, refunded or cancelled otherwise.
+    row_status: Literal["placed", "paid", "refunded", "cancelled"] = "paid"
+
+
+@dataclass(frozen=True)
 class IngestSettings:
     """Bronze ingestion: which raw format, and the validation rules every row must pass."""
 
@@ -178,19 +207,37 @@ class IngestSettings:
     max_quarantine_rate: float
     # Days before the run date that downstream stages recompute, so late events land where they belong.
     lookback_days: int
+    # A raw date with fewer input lines than this, for which bronze already holds rows, stops the run and
+    # leaves both tables as they are (an empty or truncated delivery), unless the run says --allow-empty.
+    min_lines_per_date: int = 1
+    # Character encoding of the raw event files (utf-8, gbk, gb18030, latin-1, ...; one byte 0x0A must end
+    # a line, so not UTF-16): lines that are not valid text in it are quarantined as `bad_encoding`.
+    encoding: str = "utf-8"
+    # Per source (users, items, campaigns, campaign_assignments, order_lines): our column name -> the
+    # name in the shop's header, for the columns named differently (transforms/ingest/headers.py).
+    columns: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Per source and our column: the shop's value -> ours (e.g. Taobao behaviour codes, order statuses).
+    values: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    # Per source (order_lines, taobao): a Spark datetime pattern for its times, e.g. "yyyy/MM/dd HH:mm".
+    timestamp_formats: dict[str, str] = field(default_factory=dict)
+    order_lines: OrderLineSettings = field(default_factory=OrderLineSettings)
 
     def problems(self) -> Problems:
         import re
 
         yield from _rates(self, ("max_quarantine_rate",))
+        for source, pattern in self.timestamp_formats.items():
+            if not pattern.strip():
+                yield f"timestamp_formats.{source}", "must be a Spark datetime pattern, got an empty value"
         for column, pattern in self.id_patterns.items():
             try:
                 re.compile(pattern)
             except re.error as exc:
                 yield "id_patterns", f"has an invalid regular expression for {column}: {exc}"
-        for name in ("timestamp_days_before", "timestamp_days_after", "lookback_days"):
+        for name in ("timestamp_days_before", "timestamp_days_after", "lookback_days", "min_lines_per_date"):
             if getattr(self, name) < 0:
                 yield name, f"must be >= 0, got {getattr(self, name)}"
+        yield from _line_encoding(self.encoding)
 
 
 @dataclass(frozen=True)
@@ -201,6 +248,10 @@ class PiiSettings:
     salt_env: str
     # Only for local demos and tests, set by --set or an untracked overlay; null means: use salt_env.
     salt: str | None = None
+    # Per source (users, items, campaigns, campaign_assignments, order_lines): columns (our or the shop's
+    # header name) whose values are masked wherever a raw record is kept, the quarantines included. Any
+    # value that looks like a phone number or an e-mail address is masked there too, in whatever column.
+    columns: dict[str, list[str]] = field(default_factory=lambda: {"users": ["phone", "email"]})
 
 
 @dataclass(frozen=True)
@@ -216,7 +267,8 @@ class SessionSettings:
 
 @dataclass(frozen=True)
 class BotSettings:
-    """A user is flagged as a bot (and excluded from silver) when either rate is exceeded."""
+    """A user is flagged as a bot (and excluded from silver) when either rate is exceeded; rates count
+    actions, so the `order` rows of one order count once (transforms.bots.user_actions)."""
 
     max_events_per_minute: int
     max_events_per_day: int
@@ -239,24 +291,30 @@ class InteractionSettings:
                 yield "weights", f"{event_type} has a negative weight {weight}"
 
 
-# The feature windows RFM may read: transforms.features.windows.WINDOWS without the 1-day window (the
-# platform imports nothing from transforms; tests/test_config.py checks the two agree).
+# The feature windows RFM reads straight from gold.user_features: transforms.features.windows.WINDOWS without
+# the 1-day window (the platform imports nothing from transforms; tests/test_config.py checks the two agree).
+# Any other window is summed from gold.user_daily_activity.
 RFM_WINDOWS = (7, 30, 90)
+RFM_ALL_HISTORY = "all"
 
 
 @dataclass(frozen=True)
 class RfmSettings:
-    """RFM over one feature window: R days since the last order, F orders and M paid GMV in the window."""
+    """RFM over one window: R days since the last order, F orders and M paid GMV in the window."""
 
-    # One of RFM_WINDOWS: F and M read orders_<n>d and paid_gmv_<n>d of gold.user_features.
-    window_days: int
+    # A positive number of days, or "all" for all history up to the snapshot (transforms.tags.rfm).
+    # Typed Any because the loader coerces one type per key; problems() checks it.
+    window_days: Any
     # Each of R, F and M is high when its 1-5 score is above the snapshot's mean (or median) score.
     split: Literal["mean", "median"]
 
     def problems(self) -> Problems:
-        if self.window_days not in RFM_WINDOWS:
-            windows = ", ".join(map(str, RFM_WINDOWS))
-            yield "window_days", f"must be one of the feature windows {windows}, got {self.window_days}"
+        days = isinstance(self.window_days, int) and not isinstance(self.window_days, bool)
+        if not ((days and self.window_days > 0) or self.window_days == RFM_ALL_HISTORY):
+            yield (
+                "window_days",
+                f"must be a positive number of days or {RFM_ALL_HISTORY!r}, got {self.window_days!r}",
+            )
 
 
 @dataclass(frozen=True)

@@ -133,9 +133,10 @@ def test_rfm_windows_are_the_feature_windows_longer_than_a_day():
 
 def test_rfm_window_and_split_are_validated_by_key():
     with pytest.raises(
-        ConfigError, match=r"'rfm.window_days' must be one of the feature windows 7, 30, 90, got 14"
+        ConfigError, match=r"'rfm.window_days' must be a positive number of days or 'all', got 0"
     ):
-        load_config("local", ["rfm.window_days=14"])
+        load_config("local", ["rfm.window_days=0"])
+    assert load_config("local", ["rfm.window_days=14"]).rfm.window_days == 14
     with pytest.raises(ConfigError, match=r"'rfm.split' must be one of 'mean', 'median', got 'mode'"):
         load_config("local", ["rfm.split=mode"])
 

@@ -210,3 +210,99 @@ def test_order_lines_become_order_events_with_one_line_each(spark, lake_root):
         QUARANTINE_SCHEMA,
     )
     assert_df_equality(actual_quarantine, expected_quarantine, ignore_row_order=True, ignore_nullable=True)
+
+
+def ingest_with(spark, lake_root: str, day: dt.date, lines: list[str], ingest_format: str, *settings: str):
+    frame = spark.createDataFrame([(line, day.isoformat()) for line in lines], [C.VALUE, C.DATE]).coalesce(1)
+    LakeFiles(spark, lake_root).write_lines(frame, "raw/events", partition_by=[C.DATE])
+    base = [f"lake.root={lake_root}", "lake.engine=embedded", "spark.shuffle_partitions=2"]
+    base += [f"ingest.format={ingest_format}", "ingest.max_quarantine_rate=0.6", *settings]
+    status = ingest_events.main(["--date", day.isoformat(), *[a for s in base for a in ("--set", s)]])
+    lake = open_lake(spark, load_config("local", base[:2]).lake)
+    return status, lake.table("bronze.events"), lake.table("bronze.events_quarantine")
+
+
+def test_order_lines_in_another_order_with_extra_columns_and_no_item_id_load_as_paid(spark, lake_root, capfd):
+    line = '"2026-10-05 10:00:00",30.00,o1,u1,gift wrap,2'
+    lines = ["order_time,amount,order_id,user_id,note,quantity", line, "2026-10-05 11:00:00,5.5,o2,u2,,1"]
+    status, events, _ = ingest_with(spark, lake_root, dt.date(2026, 10, 5), lines, "order_lines_csv")
+    assert status == 0
+    actual = events.read().select(C.USER_ID, C.ORDER_ID, C.EVENT_TIME, C.ITEMS, C.AMOUNT, C.ORDER_STATUS)
+    expected = spark.createDataFrame(
+        [
+            ("u1", "o1", dt.datetime(2026, 10, 5, 2, tzinfo=UTC), [(None, 2, 15.0)], 30.0, "paid"),
+            ("u2", "o2", dt.datetime(2026, 10, 5, 3, tzinfo=UTC), [(None, 1, 5.5)], 5.5, "paid"),
+        ],
+        actual.schema,
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    logged = capfd.readouterr().err
+    # The header is no input line; the absent optional column and the ignored one are named.
+    assert "raw date 2026-10-05: 2 input lines, 2 valid, 0 quarantined" in logged
+    assert "order_lines_csv: optional column(s) item_id,order_status absent from 1 file(s)" in logged
+    assert "order_lines_csv: ignoring column(s) note of 1 file(s)" in logged
+
+
+def test_a_mapped_status_column_and_time_format_load_a_shop_export(spark, lake_root):
+    lines = [
+        "Buyer,Order No,Paid At,Status,Buyer Phone",
+        "u1,o1,05/10/2026 10:00,TRADE_FINISHED,13800138000",
+        "u2,o2,05/10/2026 11:30,trade_closed,13900139000",
+        "u3,o3,05/10/2026 12:00,WAIT_BUYER_PAY,13700137000",
+        "u4,o4,05/10/2026 12:00,,",
+    ]
+    settings = [
+        "ingest.columns.order_lines={user_id: buyer, order_id: Order No, order_time: Paid At, order_status: status}",
+        "ingest.values.order_lines.order_status={TRADE_FINISHED: paid, TRADE_CLOSED: cancelled}",
+        "ingest.timestamp_formats.order_lines=dd/MM/yyyy HH:mm",
+        "ingest.order_lines.row_status=placed",
+        "pii.columns.order_lines=[buyer phone]",
+    ]
+    status, events, quarantine = ingest_with(
+        spark, lake_root, dt.date(2026, 10, 5), lines, "order_lines_csv", *settings
+    )
+    assert status == 0
+    actual = events.read().select(C.USER_ID, C.EVENT_TIME, C.ORDER_STATUS)
+    expected = spark.createDataFrame(
+        [
+            ("u1", dt.datetime(2026, 10, 5, 2, tzinfo=UTC), "paid"),
+            ("u2", dt.datetime(2026, 10, 5, 3, 30, tzinfo=UTC), "cancelled"),
+            ("u4", dt.datetime(2026, 10, 5, 4, tzinfo=UTC), "placed"),
+        ],
+        actual.schema,
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    actual_quarantine = quarantine.read().select(C.RAW_LINE, C.REASONS)
+    expected_quarantine = spark.createDataFrame(
+        [("u3,o3,05/10/2026 12:00,WAIT_BUYER_PAY,[masked]", ["unknown_value:order_status"])],
+        QUARANTINE_SCHEMA,
+    )
+    assert_df_equality(actual_quarantine, expected_quarantine, ignore_nullable=True)
+
+
+def test_an_order_export_without_a_required_column_stops_naming_it(spark, lake_root, capfd):
+    lines = ["user_id,orderid,order_time", "u1,o1,2026-10-05 10:00:00"]
+    status, events, _ = ingest_with(spark, lake_root, dt.date(2026, 10, 5), lines, "order_lines_csv")
+    assert status == 1
+    logged = capfd.readouterr().err
+    assert "the header lacks the required column(s) order_id (closest found: orderid)" in logged
+    assert "found user_id,orderid,order_time" in logged
+    assert not events.exists()
+
+
+def test_a_value_map_reads_numeric_taobao_behaviour_codes(spark, lake_root):
+    lines = ["1,10,100,1,1511544070", "1,11,100,4,1511544071", "1,12,100,9,1511544072"]
+    status, events, quarantine = ingest_with(
+        spark,
+        lake_root,
+        dt.date(2017, 11, 25),
+        lines,
+        "taobao_user_behavior",
+        "ingest.values.taobao.behavior_type={'1': pv, '2': fav, '3': cart, '4': buy}",
+    )
+    assert status == 0
+    assert sorted(tuple(r) for r in events.read().select(C.ITEM_ID, C.EVENT_TYPE).collect()) == [
+        ("10", "page_view"),
+        ("11", "order"),
+    ]
+    assert [r[C.REASONS] for r in quarantine.read().collect()] == [["unknown_event_type:9"]]

@@ -158,3 +158,18 @@ def test_too_many_quarantined_lines_stop_the_back_fill_at_that_date_after_its_qu
 def test_a_missing_raw_folder_fails_naming_the_folder(spark, lake_root, capfd):
     assert run(lake_root, "--date", "2026-10-05") == 1
     assert "raw/events/date=2026-10-05 does not exist (ingest.raw_dir=raw/events)" in capfd.readouterr().err
+
+
+def test_the_events_quarantine_masks_phone_numbers_and_email_addresses(spark, lake_root):
+    # A cut line and a line whose user id is someone's contact: neither may be kept in the clear.
+    cut = '{"event_id":"x1","user_id":"u1","phone":"+86 138-0013-8000","email":"li.hua@example.com","ev'
+    leaked = event("x2", "2026-10-05T02:00:00.000Z", user_id="", keyword="call 13900139000")
+    write_raw(spark, lake_root, {D: [event("ok", "2026-10-05T02:00:00.000Z"), cut, leaked]})
+    assert run(lake_root, "--date", "2026-10-05", "--set", "ingest.max_quarantine_rate=1.0") == 0
+    kept = [row[C.RAW_LINE] for row in table(spark, lake_root, "bronze.events_quarantine").read().collect()]
+    assert sorted(kept) == sorted(
+        [
+            '{"event_id":"x1","user_id":"u1","phone":"[phone]","email":"[email]","ev',
+            leaked.replace("13900139000", "[phone]"),
+        ]
+    )

@@ -114,3 +114,75 @@ def test_bronze_users_hold_pseudonyms_and_no_raw_pii(spark, lake_root, monkeypat
     text = " ".join(row[0] for row in written.collect())
     for phone, email in [(u[9], u[10]) for u in users]:
         assert phone not in text and email not in text
+
+
+def write_users(lake_root: str, lines: list[str]) -> None:
+    import pathlib
+
+    path = pathlib.Path(lake_root, "raw/users/users.csv")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+
+
+def run_users(lake_root: str, monkeypatch, salt: str, *args: str) -> int:
+    monkeypatch.setenv("SHOP_PII_SALT", salt)
+    settings = [f"lake.root={lake_root}", "lake.engine=embedded", "spark.shuffle_partitions=2"]
+    settings.append("ingest.max_quarantine_rate=1.0")
+    return ingest_catalog.main(["--date", "2026-10-05", *[a for s in settings for a in ("--set", s)], *args])
+
+
+def test_a_shifted_users_row_is_quarantined_with_phone_and_email_masked(spark, lake_root, monkeypatch):
+    header = ",".join(RAW_USERS_SCHEMA.fieldNames())
+    # City is missing, so every later field moves one column left: the phone lands in device_preference.
+    shifted = "u2,male,1980,3,Jiangsu,2025-03-04,web,139 0013 9000,c.d@example.org"
+    fine = "u1,female,1990,Hangzhou,2,Zhejiang,2025-01-02,app,ios,13800138000,a@b.cn"
+    write_users(lake_root, [header, fine, shifted])
+    assert run_users(lake_root, monkeypatch, SALT) == 0
+
+    lake = open_lake(spark, load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded"]).lake)
+    quarantined = lake.table("bronze.catalog_quarantine").read().collect()
+    assert [(row[C.RECORD_ID], row[C.REASONS]) for row in quarantined] == [("u2", ["malformed_csv"])]
+    record = quarantined[0][C.RECORD]
+    assert "139 0013 9000" not in record and "c.d@example.org" not in record
+    assert "[phone]" in record
+
+
+def test_configured_pii_columns_are_masked_in_the_quarantine_record(spark, lake_root, monkeypatch):
+    header = ",".join(RAW_USERS_SCHEMA.fieldNames())
+    write_users(lake_root, [header, "u1,female,n/a,Hangzhou,2,Zhejiang,2025-01-02,app,ios,,"])
+    monkeypatch.setenv("SHOP_PII_SALT", SALT)
+    settings = [f"lake.root={lake_root}", "lake.engine=embedded", "ingest.max_quarantine_rate=1.0"]
+    settings.append("pii.columns.users=[phone, email, city]")
+    assert ingest_catalog.main(["--date", "2026-10-05", *[a for s in settings for a in ("--set", s)]]) == 0
+    lake = open_lake(spark, load_config("local", settings[:2]).lake)
+    record = lake.table("bronze.catalog_quarantine").read().first()[C.RECORD]
+    assert '"city":"[masked]"' in record and "Hangzhou" not in record and '"province":"Zhejiang"' in record
+
+
+def test_a_run_with_another_salt_stops_before_writing_unless_told_to_rekey(
+    spark, lake_root, monkeypatch, capfd
+):
+    header = ",".join(RAW_USERS_SCHEMA.fieldNames())
+    write_users(
+        lake_root, [header, "u1,female,1990,Hangzhou,2,Zhejiang,2025-01-02,app,ios,13800138000,a@b.cn"]
+    )
+    assert run_users(lake_root, monkeypatch, SALT) == 0
+    lake = open_lake(spark, load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded"]).lake)
+    users = lake.table("bronze.users")
+    recorded = users.properties()[ingest_catalog.SALT_FINGERPRINT]
+    assert recorded == ingest_catalog.salt_fingerprint(SALT) and SALT not in recorded
+    version = users.version()
+
+    assert run_users(lake_root, monkeypatch, "another-salt") == 1
+    logged = capfd.readouterr().err
+    assert "the PII salt (from $SHOP_PII_SALT, named by pii.salt_env) is not the one bronze.users'" in logged
+    assert "nothing was written" in logged
+    assert users.version() == version
+    assert users.read().first()[C.PHONE_HASH] == sha256(SALT + "13800138000")
+
+    assert run_users(lake_root, monkeypatch, "another-salt", "--rekey") == 0
+    assert users.read().first()[C.PHONE_HASH] == sha256("another-salt" + "13800138000")
+    assert users.properties()[ingest_catalog.SALT_FINGERPRINT] == ingest_catalog.salt_fingerprint(
+        "another-salt"
+    )
+    assert run_users(lake_root, monkeypatch, "another-salt") == 0

@@ -24,6 +24,8 @@ AMOUNT = "amount"
 DISCOUNT = "discount"
 PAYMENT_METHOD = "payment_method"
 RATING = "rating"
+# What an order export says an order row is (placed, paid, refunded, cancelled); null for collector events.
+ORDER_STATUS = "order_status"
 
 # Users.
 GENDER = "gender"

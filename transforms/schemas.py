@@ -46,6 +46,9 @@ RAW_EVENT_SCHEMA = _fields(
     (C.COUPON_ID, T.StringType()),
     (C.PAYMENT_METHOD, T.StringType()),
     (C.RATING, T.IntegerType()),
+    # Order exports state what their rows are (paid orders, unless a status column says otherwise); the
+    # collector says it with `pay` and `refund` events instead and leaves this null.
+    (C.ORDER_STATUS, T.StringType()),
 )
 
 # raw/users/: CSV with a header, the registration profile (phone and email are PII).
@@ -171,6 +174,8 @@ SILVER_EVENTS_SCHEMA = _fields(
     (C.COUPON_ID, T.StringType()),
     (C.PAYMENT_METHOD, T.StringType()),
     (C.RATING, T.IntegerType()),
+    # What an order export says an `order` row is; transforms/orders.py reads paid and refunded as payments.
+    (C.ORDER_STATUS, T.StringType()),
     (C.EVENT_DATE, T.DateType()),
 )
 

@@ -6,10 +6,15 @@ touches lake paths directly.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
+
+# Spark's hidden per-file metadata of file sources: the file a row came from, as rows report it.
+FILE_PATH = "_metadata.file_path"
 
 
 class LakeFiles:
@@ -43,5 +48,45 @@ class LakeFiles:
         """CSV with a header, read with an explicit schema (never inferred)."""
         return self.spark.read.schema(schema).option("header", True).csv(self.path(relative_dir))
 
+    def list_files(self, relative_dir: str) -> list[str]:
+        """The data files under `relative_dir` as Spark lists them (hidden and `_` files excluded).
+
+        Raises:
+            AnalysisException: PATH_NOT_FOUND when the folder does not exist.
+        """
+        return sorted(self.spark.read.text(self.path(relative_dir)).inputFiles())
+
+    def read_text_files(self, files: Sequence[str]) -> DataFrame:
+        """Every line of `files` (URIs from `list_files`) as column `value`."""
+        return self.spark.read.text([unquote(f) for f in files])
+
+    def first_lines(self, files: Sequence[str]) -> Mapping[str, str]:
+        """See `first_lines`."""
+        return first_lines(self.spark, files)
+
+    def read_csv_files(self, files: Sequence[str], schema: StructType) -> DataFrame:
+        """Header-carrying CSV files (URIs from `list_files`), read with `schema` by position, header line
+        dropped from each file, and rows whose field count differs from the schema in its corrupt-record
+        column (PERMISSIVE)."""
+        return self.spark.read.schema(schema).option("header", True).csv([unquote(f) for f in files])
+
     def read_parquet(self, relative_dir: str) -> DataFrame:
         return self.spark.read.parquet(self.path(relative_dir))
+
+
+def first_lines(spark: SparkSession, files: Sequence[str]) -> Mapping[str, str]:
+    """The first line of each file (a header), keyed by the file path rows of the file report.
+
+    One tiny read per file on the driver: the header must be known before the plan that reads the
+    rows is built. Empty files are left out (they have neither a header nor rows).
+
+    Args:
+        spark: The session.
+        files: File URIs, as `DataFrame.inputFiles()` or `list_files` give them.
+    """
+    found = {}
+    for file in files:
+        first = spark.read.text(unquote(file)).select(F.col("value"), F.col(FILE_PATH)).first()
+        if first is not None:
+            found[first[1]] = first[0]
+    return found

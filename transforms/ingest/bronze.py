@@ -6,6 +6,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.ingest.masking import mask_contacts
 from transforms.schemas import BRONZE_EVENTS_SCHEMA, BRONZE_QUARANTINE_SCHEMA
 
 
@@ -31,7 +32,9 @@ def valid_events(checked: DataFrame, timezone: str) -> DataFrame:
 
 
 def quarantine_rows(checked: DataFrame, ingest_format: str) -> DataFrame:
-    """bronze.events_quarantine rows: every line with at least one reason, kept verbatim.
+    """bronze.events_quarantine rows: every line with at least one reason, kept as received except that
+    phone- and e-mail-like substrings are masked (masking.mask_contacts): personal data is never kept in
+    the clear, whichever field of a broken line it ended up in.
 
     Args:
         checked: Validated rows (validate.VALIDATED_COLUMNS plus IS_DUPLICATE).
@@ -40,7 +43,7 @@ def quarantine_rows(checked: DataFrame, ingest_format: str) -> DataFrame:
     Returns:
         BRONZE_QUARANTINE_SCHEMA columns.
     """
-    derived = {C.INGEST_FORMAT: F.lit(ingest_format)}
+    derived = {C.INGEST_FORMAT: F.lit(ingest_format), C.RAW_LINE: mask_contacts(F.col(C.RAW_LINE))}
     return checked.where(F.size(F.col(C.REASONS)) > 0).select(
         *[derived.get(name, F.col(name)).alias(name) for name in BRONZE_QUARANTINE_SCHEMA.fieldNames()]
     )

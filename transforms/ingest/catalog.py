@@ -1,21 +1,27 @@
 """Catalogue deliveries (users, items): CSV text typed field by field, with every problem as a reason.
 
-Files are read with every column as text plus a corrupt-record column, then cast here with try_cast, so
-a birth year of "n/a" is `wrong_type:birth_year` instead of a silent null, and a line with the wrong
-number of fields is `malformed_csv`. The key must be present, match its id pattern and be unique in the
-delivery (two rows with one key would make the upsert ambiguous: both go to quarantine).
+Files are read by header name (transforms/ingest/headers.py) with every column as text plus a
+corrupt-record column, then cast here with try_cast, so a birth year of "n/a" is `wrong_type:birth_year`
+instead of a silent null, and a line with the wrong number of fields is `malformed_csv`. A row whose bytes
+were not UTF-8 (the reader turns them into U+FFFD) or that holds NUL characters (UTF-16 text read as UTF-8)
+is `bad_encoding`. The key must be present, match its id pattern and be unique in the delivery (two rows
+with one key would make the upsert ambiguous: both go to quarantine). The quarantine's RECORD is masked
+(transforms/ingest/masking.py): configured PII columns and anything that looks like a phone or e-mail.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from pyspark.sql import DataFrame, Window
+from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from transforms import columns as C
+from transforms.ingest.masking import mask_contacts, mask_json_fields
 from transforms.ingest.reasons import (
+    BAD_ENCODING,
     MALFORMED_CSV,
     bad_id,
     collect_reasons,
@@ -32,6 +38,11 @@ def text_schema(schema: T.StructType) -> T.StructType:
         [T.StructField(f.name, T.StringType(), True) for f in schema.fields]
         + [T.StructField(C.CORRUPT_RECORD, T.StringType(), True)]
     )
+
+
+def undecodable(text: Column) -> Column:
+    """True where `text` holds U+FFFD (what the reader makes of bytes that are not UTF-8) or NUL."""
+    return text.contains("\ufffd") | text.contains("\u0000")
 
 
 def check_catalog(raw: DataFrame, fields: T.StructType, key: str, id_pattern: str | None) -> DataFrame:
@@ -61,7 +72,12 @@ def check_catalog(raw: DataFrame, fields: T.StructType, key: str, id_pattern: st
     ]
     if id_pattern is not None:
         checks.append(F.when(~text[key].rlike(f"^(?:{id_pattern})$"), F.lit(bad_id(key))))
-    reasons = F.when(malformed, F.array(F.lit(MALFORMED_CSV))).otherwise(collect_reasons(*checks))
+    raw_text = F.concat_ws("", F.col(C.CORRUPT_RECORD), *[F.col(f.name) for f in fields.fields])
+    reasons = (
+        F.when(undecodable(raw_text), F.array(F.lit(BAD_ENCODING)))
+        .when(malformed, F.array(F.lit(MALFORMED_CSV)))
+        .otherwise(collect_reasons(*checks))
+    )
     return raw.select(
         *[typed[f.name].alias(f.name) for f in fields.fields],
         F.col(C.SOURCE_FILE),
@@ -77,18 +93,27 @@ def catalog_rows(checked: DataFrame, schema: T.StructType) -> DataFrame:
     return checked.where(F.size(F.col(C.REASONS)) == 0).select(*[F.col(name) for name in schema.fieldNames()])
 
 
-def catalog_quarantine_rows(checked: DataFrame, dataset: str, key: str, ingest_date: dt.date) -> DataFrame:
-    """The quarantined rows of `check_catalog` as BRONZE_CATALOG_QUARANTINE_SCHEMA rows.
+def catalog_quarantine_rows(
+    checked: DataFrame,
+    dataset: str,
+    key: str,
+    ingest_date: dt.date,
+    pii_columns: Sequence[str] = (),
+) -> DataFrame:
+    """The quarantined rows of `check_catalog` as BRONZE_CATALOG_QUARANTINE_SCHEMA rows, PII masked.
 
     Args:
         checked: `check_catalog` output.
         dataset: "users" or "items".
         key: The id column, kept as RECORD_ID.
         ingest_date: The run date, the quarantine partition.
+        pii_columns: Columns of RECORD whose values are masked (`pii.columns.<dataset>`); phone- and
+            e-mail-like values are masked in every column anyway.
     """
     derived = {
         C.DATASET: F.lit(dataset),
-        C.RECORD_ID: F.col(key),
+        C.RECORD_ID: mask_contacts(F.col(key)),
+        C.RECORD: mask_contacts(mask_json_fields(F.col(C.RECORD), pii_columns)),
         C.INGEST_DATE: F.lit(ingest_date),
     }
     return checked.where(F.size(F.col(C.REASONS)) > 0).select(

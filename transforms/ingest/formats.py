@@ -2,14 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 
 from transforms.ingest import order_lines, taobao
+from transforms.ingest.headers import ORDER_LINES, TAOBAO, Source
+from transforms.ingest.mapping import FileGroup, SourceMapping
 from transforms.ingest.parse import parse_json_lines
 from transforms.ingest.shape import EVENT_FIELDS
+
+
+@dataclass(frozen=True)
+class ReadContext:
+    """What a format needs besides the lines: the shop's zone and its read settings for the source.
+
+    Attributes:
+        timezone: `app.timezone`.
+        mapping: The source's `ingest.columns/values/timestamp_formats`.
+        groups: For formats with a header: every file's header mapped onto our columns.
+        row_status: `ingest.order_lines.row_status`.
+        pii_columns: `pii.columns.<source>`, masked in the RAW_LINE kept for the quarantine.
+    """
+
+    timezone: str
+    mapping: SourceMapping | None = None
+    groups: Sequence[FileGroup] = ()
+    row_status: str = "paid"
+    pii_columns: Sequence[str] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
@@ -17,30 +38,60 @@ class EventFormat:
     """One raw format: how its lines become the common shape, and which fields it can fill at all.
 
     Validation checks a required field only when the format provides (or synthesizes) it, so a rule for
-    a field the format never has does not quarantine every line.
+    a field the format never has does not quarantine every line. `source` names the format's columns
+    (`ingest.columns.<source>` etc.); its `has_header` says whether each file starts with a header.
     """
 
     name: str
-    parse: Callable[[DataFrame, str], DataFrame]
+    parse: Callable[[DataFrame, ReadContext], DataFrame]
     provided_fields: frozenset[str]
+    source: Source | None = None
 
-    def to_common_shape(self, lines: DataFrame, timezone: str) -> DataFrame:
-        """RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE lines into shape.COMMON_COLUMNS."""
-        return self.parse(lines, timezone)
+    @property
+    def has_header(self) -> bool:
+        return self.source is not None and self.source.has_header
+
+    def to_common_shape(self, lines: DataFrame, context: ReadContext | str) -> DataFrame:
+        """RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE lines into shape.COMMON_COLUMNS.
+
+        `context` may be just the time zone for a format without a header.
+        """
+        if isinstance(context, str):
+            context = ReadContext(context)
+        if context.mapping is None and self.source is not None:
+            context = ReadContext(
+                context.timezone,
+                SourceMapping(self.source),
+                context.groups,
+                context.row_status,
+                context.pii_columns,
+            )
+        return self.parse(lines, context)
 
 
 EVENT_FORMATS = {
     fmt.name: fmt
     for fmt in (
-        EventFormat(
-            "events_jsonl", lambda lines, _timezone: parse_json_lines(lines), frozenset(EVENT_FIELDS)
-        ),
+        EventFormat("events_jsonl", lambda lines, _context: parse_json_lines(lines), frozenset(EVENT_FIELDS)),
         EventFormat(
             "taobao_user_behavior",
-            lambda lines, _timezone: taobao.parse_taobao_lines(lines),
+            lambda lines, context: taobao.parse_taobao_lines(lines, context.mapping, context.timezone),
             taobao.PROVIDED_FIELDS,
+            TAOBAO,
         ),
-        EventFormat("order_lines_csv", order_lines.parse_order_lines, order_lines.PROVIDED_FIELDS),
+        EventFormat(
+            "order_lines_csv",
+            lambda lines, context: order_lines.parse_order_lines(
+                lines,
+                context.timezone,
+                context.mapping,
+                context.groups,
+                row_status=context.row_status,
+                pii_columns=context.pii_columns,
+            ),
+            order_lines.PROVIDED_FIELDS,
+            ORDER_LINES,
+        ),
     )
 }
 

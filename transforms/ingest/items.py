@@ -15,7 +15,7 @@ def check_items(raw: DataFrame, id_pattern: str | None) -> DataFrame:
     """Type and check raw items.
 
     Args:
-        raw: RAW_ITEMS_SCHEMA columns as text (catalog.text_schema), SOURCE_FILE, INGESTED_AT.
+        raw: RAW_ITEMS_SCHEMA columns as text (read by header name), CORRUPT_RECORD, SOURCE_FILE, INGESTED_AT.
         id_pattern: `ingest.id_patterns["item_id"]`, or None.
 
     Returns:

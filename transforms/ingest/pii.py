@@ -6,10 +6,20 @@ salt (kept out of the repository) a pseudonym cannot be reversed by hashing a li
 
 from __future__ import annotations
 
+import hashlib
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+
+# Prefixed so the fingerprint is never the pseudonym of some value (those hash salt + value).
+_FINGERPRINT_PREFIX = "shop-analytics pii salt fingerprint:"
+
+
+def salt_fingerprint(salt: str) -> str:
+    """A short hex SHA-256 naming the salt without revealing it: equal salts, equal fingerprints."""
+    return hashlib.sha256((_FINGERPRINT_PREFIX + salt).encode("utf-8")).hexdigest()[:16]
 
 
 def pseudonym(value: Column, salt: str) -> Column:

@@ -8,6 +8,8 @@
     out_of_range:<field>                    e.g. a negative amount, a quantity of 0, a rating of 6
     timestamp_out_of_window                 event_time outside the run date's accepted window
     duplicate_key:<field>                   (catalogue) the delivery holds the key more than once
+    bad_encoding                            the bytes are not UTF-8 text (invalid sequences or NULs)
+    unknown_value:<field>                   a coded value (e.g. order_status) outside its vocabulary
 
 Fields are named as in the common event shape (RAW_EVENT_SCHEMA); nested order-line fields as `items.<f>`.
 """
@@ -20,6 +22,7 @@ from pyspark.sql import types as T
 
 MALFORMED_JSON = "malformed_json"
 MALFORMED_CSV = "malformed_csv"
+BAD_ENCODING = "bad_encoding"
 TIMESTAMP_OUT_OF_WINDOW = "timestamp_out_of_window"
 UNKNOWN_EVENT_TYPE = "unknown_event_type"
 # Unknown event types are echoed into the code; a cap keeps a garbage value from flooding the counts.
@@ -46,6 +49,10 @@ def out_of_range(field: str) -> str:
 
 def duplicate_key(field: str) -> str:
     return f"duplicate_key:{field}"
+
+
+def unknown_value(field: str) -> str:
+    return f"unknown_value:{field}"
 
 
 def unknown_event_type(value: Column) -> Column:

@@ -1,7 +1,8 @@
 """The one shape every raw event format is parsed into before validation.
 
-Each line of a raw file becomes exactly one row (header lines aside), so lines in = rows out and the
-conservation check can hold every format to the same account.
+Each data line of a raw file becomes exactly one row (a header line is never a data line: formats with
+a header drop each file's first line), so lines in = rows out and the conservation check can hold every
+format to the same account.
 """
 
 from __future__ import annotations
@@ -23,11 +24,14 @@ COMMON_COLUMNS = (*LINE_COLUMNS, *EVENT_FIELDS, C.CATEGORY_ID, C.PARSE_ERRORS)
 ITEMS_TYPE = RAW_EVENT_SCHEMA[C.ITEMS].dataType
 
 
-def conform(df: DataFrame, fields: dict[str, Column], parse_errors: Column) -> DataFrame:
+def conform(
+    df: DataFrame, fields: dict[str, Column], parse_errors: Column, raw_line: Column | None = None
+) -> DataFrame:
     """Select COMMON_COLUMNS from `df`: `fields` gives the event fields a format has, the rest are null.
 
     Every field is cast to its RAW_EVENT_SCHEMA type (e.g. a built `items` array gets the declared
-    nullability), so all formats yield one schema and the bronze table accepts any of them.
+    nullability), so all formats yield one schema and the bronze table accepts any of them. `raw_line`
+    replaces RAW_LINE, e.g. with configured PII columns masked (ids are hashed from the line before).
     """
     unknown = sorted(set(fields) - {*EVENT_FIELDS, C.CATEGORY_ID})
     if unknown:
@@ -36,8 +40,9 @@ def conform(df: DataFrame, fields: dict[str, Column], parse_errors: Column) -> D
         fields.get(name, F.lit(None)).cast(RAW_EVENT_SCHEMA[name].dataType).alias(name)
         for name in EVENT_FIELDS
     ]
+    line = {C.RAW_LINE: raw_line} if raw_line is not None else {}
     return df.select(
-        *[F.col(name) for name in LINE_COLUMNS],
+        *[line.get(name, F.col(name)).alias(name) for name in LINE_COLUMNS],
         *typed,
         fields.get(C.CATEGORY_ID, F.lit(None)).cast(T.StringType()).alias(C.CATEGORY_ID),
         parse_errors.cast(REASONS_TYPE).alias(C.PARSE_ERRORS),

@@ -4,6 +4,10 @@ Lines are `user_id,item_id,category_id,behavior_type,timestamp` without a header
 seconds. Behaviours pv/cart/fav/buy become page_view (of a product page), add_to_cart, favorite and order.
 The data has no event or order ids, so both are hashes of the raw line: an exact duplicate line gets the
 same event id and is removed as a duplicate. A buy becomes an order of one unit at an unknown price.
+
+The columns keep this documented order (the files have no header), but a shop's variant can map its
+behaviour codes onto pv/cart/fav/buy (`ingest.values.taobao.behavior_type`, e.g. {"1": pv}) and give its
+time format (`ingest.timestamp_formats.taobao`, a Spark datetime pattern instead of Unix seconds).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from transforms import columns as C
+from transforms.ingest.headers import BEHAVIOR_TYPE, TAOBAO
+from transforms.ingest.mapping import SourceMapping
 from transforms.ingest.reasons import MALFORMED_CSV, collect_reasons, wrong_type
 from transforms.ingest.shape import conform, line_hash_id, text_field
 from transforms.vocabulary import ADD_TO_CART, FAVORITE, ORDER, PAGE_PRODUCT, PAGE_VIEW
@@ -29,11 +35,15 @@ PROVIDED_FIELDS = frozenset(
 )
 
 
-def parse_taobao_lines(lines: DataFrame) -> DataFrame:
+def parse_taobao_lines(
+    lines: DataFrame, mapping: SourceMapping | None = None, timezone: str = "UTC"
+) -> DataFrame:
     """Parse UserBehavior lines into the common shape.
 
     Args:
         lines: RAW_LINE, SOURCE_FILE, INGESTED_AT, INGEST_DATE.
+        mapping: The `taobao` read settings (behaviour value map, time format), or None for the defaults.
+        timezone: The zone of times read with a format that has no offset (`app.timezone`).
 
     Returns:
         shape.COMMON_COLUMNS. An unknown behaviour is kept as the event type (so validation names it);
@@ -41,14 +51,18 @@ def parse_taobao_lines(lines: DataFrame) -> DataFrame:
     """
     parts = F.col(C.PARTS)
     well_formed = F.size(parts) == FIELD_COUNT
-    user_id, item_id, category_id, behaviour, seconds_text = (
+    mapping = mapping or SourceMapping(TAOBAO)
+    user_id, item_id, category_id, their_behaviour, seconds_text = (
         F.when(well_formed, text_field(parts, index)) for index in range(FIELD_COUNT)
     )
-    mapping = F.create_map(*[F.lit(x) for pair in BEHAVIOUR_EVENT_TYPES.items() for x in pair])
-    event_type = F.coalesce(mapping[F.lower(behaviour)], behaviour)
-    seconds = seconds_text.try_cast(T.LongType())
-    representable = seconds.between(_MIN_SECONDS, _MAX_SECONDS)
-    event_time = F.when(representable, F.timestamp_seconds(seconds))
+    behaviour = mapping.value(BEHAVIOR_TYPE, their_behaviour)
+    event_types = F.create_map(*[F.lit(x) for pair in BEHAVIOUR_EVENT_TYPES.items() for x in pair])
+    event_type = F.coalesce(event_types[F.lower(behaviour)], behaviour)
+    event_time = mapping.instant(seconds_text, timezone)
+    if event_time is None:
+        seconds = seconds_text.try_cast(T.LongType())
+        representable = seconds.between(_MIN_SECONDS, _MAX_SECONDS)
+        event_time = F.when(representable, F.timestamp_seconds(seconds))
     is_order = event_type == F.lit(ORDER)
     raw_line = F.col(C.RAW_LINE)
     fields = {

@@ -22,7 +22,7 @@ def check_users(raw: DataFrame, salt: str, id_pattern: str | None) -> DataFrame:
     raw phone number or address.
 
     Args:
-        raw: RAW_USERS_SCHEMA columns as text (catalog.text_schema), SOURCE_FILE, INGESTED_AT.
+        raw: RAW_USERS_SCHEMA columns as text (read by header name), CORRUPT_RECORD, SOURCE_FILE, INGESTED_AT.
         salt: The PII salt.
         id_pattern: `ingest.id_patterns["user_id"]`, or None.
 
