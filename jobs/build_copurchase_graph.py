@@ -37,7 +37,15 @@ from transforms import columns as C
 from transforms.graph.bought_together import bought_together
 from transforms.graph.centrality import item_rank
 from transforms.graph.communities import item_communities
-from transforms.graph.copurchase import copurchase_edges, graph_edges, graph_vertices, purchased_lines
+from transforms.graph.copurchase import (
+    COUNTED,
+    PLACED,
+    copurchase_edges,
+    graph_edges,
+    graph_vertices,
+    purchased_lines,
+    window_order_counts,
+)
 from transforms.graph.engine import GraphEngineUnavailableError, choose_engine
 from transforms.graph.iterations import Checkpointing
 from transforms.schemas import (
@@ -94,6 +102,35 @@ def algorithm_partitions(edges: int, edges_per_partition: int, most: int) -> int
     return max(1, min(most, math.ceil(edges / edges_per_partition)))
 
 
+def warn_what_is_missing(
+    order_items: DataFrame,
+    orders: DataFrame,
+    statuses: Sequence[str],
+    first_date: dt.date,
+    run_date: dt.date,
+) -> None:
+    """Log, for a window without a bought item, which input lacks what the graph needs."""
+    counts = window_order_counts(order_items, orders, statuses, first_date, run_date).first()
+    window = f"{first_date}..{run_date}"
+    if counts[PLACED] == 0:
+        log.warning(
+            "%s has no orders placed in %s: the co-purchase graph of %s is empty", ORDERS, window, run_date
+        )
+    elif counts[COUNTED] == 0:
+        log.warning(
+            "%s has %d orders placed in %s but none with status %s (no payment recorded: the collector's pay "
+            "events, or an order export's %s column or ingest.order_lines.row_status): the co-purchase graph "
+            "is empty",
+            ORDERS, counts[PLACED], window, list(statuses), C.ORDER_STATUS,
+        )  # fmt: skip
+    else:
+        log.warning(
+            "%s has %d orders with status %s in %s but %s holds no line with an %s for any of them (an order "
+            "export without an item id column): the co-purchase graph is empty",
+            ORDERS, counts[COUNTED], list(statuses), window, ORDER_ITEMS, C.ITEM_ID,
+        )  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Write the co-purchase graph tables of the run date; returns the exit status."""
     parser = job_parser(
@@ -143,6 +180,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "edges": edges.groupBy(C.EDGE_TYPE).count().collect(),  # one row per edge type
         "algorithm_edges": algorithm_edges.count(),
     }
+    if counts["items"] == 0:
+        warn_what_is_missing(
+            sources[ORDER_ITEMS].read(), sources[ORDERS].read(), settings.order_statuses, first_date, run_date
+        )
     log.info(
         "%d items bought; directed edges by type %s; the algorithms run on %d edges of %s",
         counts["items"], {row[C.EDGE_TYPE]: row["count"] for row in counts["edges"]},

@@ -116,6 +116,19 @@ def append_new_ids(
     return added
 
 
+def warn_no_items(events: DataFrame, window: str) -> None:
+    """Log why the window gave no user-item interaction: no events at all, or events naming no item."""
+    total = events.count()
+    if total == 0:
+        log.warning("%s has no events in %s: no interactions for these days", SILVER_EVENTS, window)
+    else:
+        log.warning(
+            "%s has %d events in %s but none names an item (%s, or %s of an order): the export has no item id "
+            "column, so these days add no user-item interaction and the recommenders get nothing from them",
+            SILVER_EVENTS, total, window, C.ITEM_ID, f"{C.ITEMS}.{C.ITEM_ID}",
+        )  # fmt: skip
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Build gold.user_item_interactions as of the run date; returns the exit status."""
     parser = job_parser("Build the gold user-item interaction matrix (counts, decayed strength, indexes).")
@@ -168,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     counts = {"daily": daily.count(), "interactions": state.count(), "settled": settled.count()}
+    if counts["daily"] == 0:
+        warn_no_items(read_window(lake, plan), window)
 
     append_new_ids(tables.user_index, state, C.USER_ID, C.USER_IDX, plan.as_of)
     append_new_ids(tables.item_index, state, C.ITEM_ID, C.ITEM_IDX, plan.as_of)

@@ -9,8 +9,9 @@ in the day, session and order they belong to, and rewrites exactly the window's 
 without rows is cleared). It also reads the day before the window: sessions that began then keep the id
 their first event gave them, so a session crossing midnight stays one session (only activity with no
 `sessions.gap_minutes` pause for more than a whole day would start a new id at the day before the window).
-Payments and refunds of orders placed before the window update those orders' rows (an upsert outside the
-window). A user flagged as a bot on a day is kept out of every table for the days within
+Payments and refunds of orders placed before the window update those orders' rows: the days those orders
+were placed are rewritten with the window's days in one commit of silver.orders, so a run killed part-way
+leaves it as it was or fully updated. A user flagged as a bot on a day is kept out of every table for the days within
 `ingest.lookback_days` of it. Re-running a date gives the same tables, and a back-fill (`--from-date`)
 gives what the daily runs of its dates give.
 """
@@ -70,32 +71,61 @@ def in_window(df: DataFrame, column: str, dates: list[dt.date]) -> DataFrame:
 
 
 def write_window(
-    lake: Lake, name: str, df: DataFrame, schema: T.StructType, partitions: list[str], dates: list[dt.date]
+    lake: Lake,
+    name: str,
+    df: DataFrame,
+    schema: T.StructType,
+    partitions: list[str],
+    dates: list[dt.date],
+    merge_schema: bool = False,
 ) -> int:
-    """Replace the window's partitions of table `name` with `df`; returns the rows written."""
+    """Replace the `dates` partitions of table `name` with `df`; returns the rows written.
+
+    `merge_schema` lets a table written before a column was added to `schema` gain it (older rows read it
+    as null).
+    """
     df = df.persist(StorageLevel.MEMORY_AND_DISK)
     rows = df.count()
-    lake.table(name, schema=schema, partition_by=partitions).overwrite_partitions(df, {partitions[0]: dates})
-    df.unpersist()
-    log.info("%s: %d rows in %s..%s", name, rows, dates[0], dates[-1])
-    return rows
-
-
-def update_orders_before(lake: Lake, events: DataFrame, first_date: dt.date) -> int:
-    """Fold the window's payments and refunds into orders placed before `first_date`; returns rows."""
-    table = lake.table(ORDERS, schema=SILVER_ORDERS_SCHEMA, partition_by=SILVER_ORDERS_PARTITIONS)
-    if not table.exists():
-        return 0
-    earlier = table.read().where(F.col(C.ORDER_DATE) < F.lit(first_date))
-    updates = update_earlier_orders(earlier, events).persist(StorageLevel.MEMORY_AND_DISK)
-    rows = updates.count()
-    if rows:
-        table.upsert(updates, keys=[C.ORDER_ID])
-    updates.unpersist()
-    log.info(
-        "%s: %d orders placed before %s updated with later payments or refunds", ORDERS, rows, first_date
+    lake.table(name, schema=schema, partition_by=partitions).overwrite_partitions(
+        df, {partitions[0]: dates}, merge_schema=merge_schema
     )
+    df.unpersist()
+    log.info("%s: %d rows in %s..%s", name, rows, min(dates), max(dates))
     return rows
+
+
+def write_orders(lake: Lake, orders: DataFrame, events: DataFrame, dates: list[dt.date]) -> int:
+    """Write the window's orders and fold the window's payments and refunds into orders placed before it,
+    in one commit: the days those earlier orders were placed are rewritten along with the window's days.
+
+    Returns:
+        The rows written: the window's orders plus every row of the rewritten earlier days.
+    """
+    table = lake.table(ORDERS, schema=SILVER_ORDERS_SCHEMA, partition_by=SILVER_ORDERS_PARTITIONS)
+    window_rows = in_window(orders, C.ORDER_DATE, dates)
+    if not table.exists():
+        return write_window(lake, ORDERS, window_rows, SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, dates)
+    earlier = table.read().where(F.col(C.ORDER_DATE) < F.lit(dates[0]))
+    updates = update_earlier_orders(earlier, events).persist(StorageLevel.MEMORY_AND_DISK)
+    # One date per day holding a late-paid order: a handful, never a row per order.
+    earlier_days = sorted(row[0] for row in updates.select(C.ORDER_DATE).distinct().collect())
+    log.info(
+        "%s: %d orders placed before %s updated with later payments or refunds, on days %s",
+        ORDERS, updates.count(), dates[0], [str(day) for day in earlier_days],
+    )  # fmt: skip
+    columns = SILVER_ORDERS_SCHEMA.fieldNames()
+    # The other orders of those days are rewritten as they are; `updates` has one row per order id.
+    kept = earlier.where(F.col(C.ORDER_DATE).isin(earlier_days)).join(
+        updates.select(C.ORDER_ID), on=[C.ORDER_ID], how="left_anti"
+    )
+    rows = (
+        window_rows.select(*columns).unionByName(kept.select(*columns)).unionByName(updates.select(*columns))
+    )
+    written = write_window(
+        lake, ORDERS, rows, SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, [*earlier_days, *dates]
+    )
+    updates.unpersist()
+    return written
 
 
 def read_items(lake: Lake) -> DataFrame:
@@ -128,6 +158,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         .where(F.col(C.EVENT_DATE).between(F.lit(first_read), F.lit(ctx.run_date)))
     )
     items = read_items(lake)
+    if C.ORDER_STATUS not in bronze_events.columns:
+        # bronze.events written before the column existed: its rows never declared an order status.
+        bronze_events = bronze_events.withColumn(C.ORDER_STATUS, F.lit(None).cast("string"))
 
     # Clean events feed both the bot rates and the sessions; sessionized events feed every output.
     clean = cleanse_events(bronze_events, items, cfg.app.timezone).persist(StorageLevel.MEMORY_AND_DISK)
@@ -150,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         counts = {
             "silver.events": write_window(
                 lake, "silver.events", in_window(events, C.EVENT_DATE, dates),
-                SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS, dates,
+                SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS, dates, merge_schema=True,
             ),
             "silver.bot_users": write_window(
                 lake, "silver.bot_users", in_window(bot_users, C.EVENT_DATE, dates),
@@ -160,12 +193,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 lake, "silver.sessions", in_window(summarise_sessions(events), C.EVENT_DATE, dates),
                 SILVER_SESSIONS_SCHEMA, SILVER_SESSIONS_PARTITIONS, dates,
             ),
-            # Earlier orders first: the update reads rows outside the window, which the next write keeps.
-            f"{ORDERS} (earlier, updated)": update_orders_before(lake, events, dates[0]),
-            ORDERS: write_window(
-                lake, ORDERS, in_window(orders, C.ORDER_DATE, dates),
-                SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, dates,
-            ),
+            ORDERS: write_orders(lake, orders, events, dates),
             "silver.order_items": write_window(
                 lake, "silver.order_items",
                 in_window(build_order_items(events, orders, items), C.ORDER_DATE, dates),

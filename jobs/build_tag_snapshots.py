@@ -5,7 +5,8 @@
 
 The catalog (conf/tags.yaml) is checked before Spark starts and its expressions against the features'
 schema before any row is read; a bad tag stops the job (exit 2) naming it. For each snapshot date the job
-reads gold.user_features of that date, adds the builtins (RFM scores, segment, and purchase propensity
+reads gold.user_features of that date (and gold.user_daily_activity when `rfm.window_days` is not a
+feature window: 365, all), adds the builtins (RFM scores, segment, and purchase propensity
 and churn risk band from gold.user_propensity; the lifecycle stage, which needs the previous snapshot's
 stages), and rewrites that date's partition of gold.tag_snapshots,
 gold.lifecycle_transitions and gold.tag_quality (coverage, distribution and drift of every tag).
@@ -27,7 +28,7 @@ from shop_platform.catalogs import TAGS_FILE, CatalogError, TagCatalog, load_tag
 from shop_platform.cli import job_parser, parse_job_args
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.settings import Config
+from shop_platform.settings import RFM_WINDOWS, Config
 from shop_platform.storage import Lake, LakeTable, open_lake
 from transforms import columns as C
 from transforms.propensity.scoring import propensity_tag_values
@@ -38,15 +39,18 @@ from transforms.schemas import (
     GOLD_TAG_QUALITY_SCHEMA,
     GOLD_TAG_SNAPSHOTS_PARTITIONS,
     GOLD_TAG_SNAPSHOTS_SCHEMA,
+    GOLD_USER_DAILY_ACTIVITY_SCHEMA,
 )
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
 from transforms.tags.lifecycle import lifecycle_stages, stage_transitions
 from transforms.tags.quality import tag_quality
-from transforms.tags.rfm import rfm_scores
+from transforms.tags.rfm import rfm_scores, with_window_totals
 
 log = get_logger("jobs.build_tag_snapshots")
 
 USER_FEATURES = "gold.user_features"
+# RFM over a window the features lack (rfm.window_days 365, all, ...) sums this table.
+DAILY_ACTIVITY = "gold.user_daily_activity"
 TAG_SNAPSHOTS = "gold.tag_snapshots"
 USER_PROFILE = "gold.user_profile"
 LIFECYCLE_TRANSITIONS = "gold.lifecycle_transitions"
@@ -75,12 +79,18 @@ def with_builtins(
     cfg: Config,
     segments: DataFrame | None = None,
     propensity: DataFrame | None = None,
+    daily: DataFrame | None = None,
 ) -> DataFrame:
     """The features plus every builtin column, one row per user; `segments` (gold.user_segments of the
     date) gives C.SEGMENT, null without it or for users it does not hold; `propensity` (gold.user_propensity
     of the date) gives C.PURCHASE_PROPENSITY and C.CHURN_RISK_BAND (propensity.churn_risk_bands), null
-    without it or for users it does not hold."""
-    rfm = rfm_scores(features, cfg.rfm.window_days, cfg.rfm.split).select(
+    without it or for users it does not hold; `daily` (gold.user_daily_activity) gives RFM's F and M for an
+    `rfm.window_days` that is not a feature window."""
+    window = cfg.rfm.window_days
+    if window not in RFM_WINDOWS and daily is None:
+        raise ValueError(f"rfm.window_days={window} needs {DAILY_ACTIVITY}, which was not given")
+    rfm_input = features if window in RFM_WINDOWS else with_window_totals(features, daily, window)
+    rfm = rfm_scores(rfm_input, window, cfg.rfm.split).select(
         C.USER_ID, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT
     )
     stages = lifecycle_stages(features, previous_stages, cfg.lifecycle).select(C.USER_ID, C.LIFECYCLE_STAGE)
@@ -152,6 +162,7 @@ def write_snapshot(
         cfg,
         snapshot_date_rows(segments, snapshot_date) if segments.exists() else None,
         propensity_of(lake.table(USER_PROPENSITY), snapshot_date),
+        daily=None if cfg.rfm.window_days in RFM_WINDOWS else lake.table(DAILY_ACTIVITY).read(),
     )
     profile = tag_profile(inputs, catalog, BUILTIN_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
     try:
@@ -211,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             features.read().limit(0),
             spark.createDataFrame([], f"{C.USER_ID} string, {C.LIFECYCLE_STAGE} string"),
             cfg,
+            daily=spark.createDataFrame([], GOLD_USER_DAILY_ACTIVITY_SCHEMA),
         ),
         catalog,
         BUILTIN_COLUMNS,

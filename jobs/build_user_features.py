@@ -8,6 +8,11 @@ A run recomputes the daily activity of its look-back window (`ingest.lookback_da
 through the run date) from silver, then the features of each snapshot date from the daily table, so no run
 rescans all events. `--rebuild` recomputes every day of the daily table from all of silver first. Re-running
 a date rewrites the same partitions with the same rows.
+
+A run without `--rebuild` rebuilds anyway, with a warning, when gold.user_daily_activity does not cover
+silver's history: the table does not exist yet (a first run on a lake whose silver already holds older days)
+or silver holds a day before the table's first day and the run's window (an older back-fill). Features read
+from the look-back window alone would count a shop's history as no activity.
 """
 
 from __future__ import annotations
@@ -75,6 +80,19 @@ def refresh_daily_activity(lake: Lake, table: LakeTable, dates: list[dt.date] | 
     return rows
 
 
+def history_gap(lake: Lake, table: LakeTable, first_date: dt.date) -> dt.date | None:
+    """The earliest day silver.events holds that neither `table` nor the window from `first_date` covers,
+    or None when the daily activity covers all of silver's history."""
+    covered_from = first_date
+    if table.exists():
+        first_daily = table.read().agg(F.min(C.ACTIVITY_DATE)).first()[0]
+        if first_daily is not None:
+            covered_from = min(covered_from, first_daily)
+    # Every silver day gives daily rows, so a silver day before `covered_from` is history the table lacks.
+    older = lake.table("silver.events").read().where(F.col(C.EVENT_DATE) < F.lit(covered_from))
+    return older.agg(F.min(C.EVENT_DATE)).first()[0]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Refresh the daily activity and write the features snapshot of every date in the range."""
     parser = job_parser("Build the per-user daily activity and the user features snapshot.", date_range=True)
@@ -96,6 +114,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     dates = (
         None if ctx.args.rebuild else activity_dates(ctx.first_date, ctx.run_date, cfg.ingest.lookback_days)
     )
+    gap = None if dates is None else history_gap(lake, daily_table, dates[0])
+    if gap is not None:
+        log.warning(
+            "%s %s and silver.events holds days from %s: rebuilding every day from all of silver, as "
+            "--rebuild does, instead of the look-back %s..%s only",
+            DAILY_ACTIVITY,
+            "lacks those days" if daily_table.exists() else "does not exist yet",
+            gap,
+            dates[0],
+            dates[-1],
+        )
+        dates = None
     with timed(log, "refresh daily activity"):
         rows = refresh_daily_activity(lake, daily_table, dates)
     log.info(

@@ -82,3 +82,31 @@ def test_flagged_users_are_excluded_within_reach_of_a_flagged_day(spark):
         events.where(F.col(C.EVENT_ID).isin("person", "bot-later")).select(C.EVENT_ID),
         ignore_row_order=True,
     )
+
+
+def test_the_lines_of_one_order_are_one_action_but_page_views_still_count(spark):
+    basket = [
+        # An order-lines export: one 40-line order is 40 `order` rows in the same second.
+        bronze_event(f"line{n}", "shopper", "order", local(D, 10), order_id="o1", amount=1.0,
+                     items=[(f"i{n}", 1, 1.0)], order_status="paid")
+        for n in range(40)
+    ]  # fmt: skip
+    # Two more orders in that minute and on that day: three actions, not 42.
+    basket += [
+        bronze_event(f"other{n}", "shopper", "order", local(D, 10, 0, 30), order_id=f"o{n + 2}", amount=1.0)
+        for n in range(2)
+    ]
+    scraper = [
+        bronze_event(f"pv{n}", "scraper", "page_view", local(D, 10) + dt.timedelta(seconds=n))
+        for n in range(40)
+    ]
+    events = cleanse_events(bronze_events(spark, basket + scraper), bronze_items(spark, []), TIMEZONE)
+    actual = flag_bot_users(events, max_events_per_minute=30, max_events_per_day=35)
+    expected = spark.createDataFrame(
+        [
+            ("scraper", "events_per_minute>30", 40, 30, D),
+            ("scraper", "events_per_day>35", 40, 35, D),
+        ],
+        SILVER_BOT_USERS_SCHEMA,
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)

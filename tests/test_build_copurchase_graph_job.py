@@ -4,6 +4,7 @@ nothing, and graph.engine=graphframes without its jar."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from chispa import assert_df_equality
@@ -107,3 +108,38 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
 )
 def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(edges, expected):
     assert build_copurchase_graph.algorithm_partitions(edges, 1_000_000, 8) == expected
+
+
+class Records(logging.Handler):
+    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname} {record.getMessage()}")
+
+
+def test_an_export_without_item_ids_says_so_instead_of_a_silent_empty_graph(spark, lake_root):
+    lake = open_lake(spark, LakeSettings(lake_root, "embedded", 168, 24))
+    # Paid orders whose export had no item id column: silver.order_items holds no line for them.
+    orders = [
+        row_of(SILVER_ORDERS_SCHEMA, order_id=o, user_id="u1", order_date=D, status="paid") for o in BASKETS
+    ]
+    lake.table("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS).append(
+        spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA)
+    )
+    lake.table("silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS).create()
+    records = Records()
+    logger = logging.getLogger("jobs.build_copurchase_graph")
+    logger.addHandler(records)
+    try:
+        assert run(lake_root) == 0
+    finally:
+        logger.removeHandler(records)
+    assert (
+        "WARNING silver.orders has 5 orders with status ['paid', 'refunded'] in 2026-07-23..2026-10-20 but "
+        "silver.order_items holds no line with an item_id for any of them (an order export without an item id "
+        "column): the co-purchase graph is empty"
+    ) in records.messages

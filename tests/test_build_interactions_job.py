@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from chispa import assert_approx_df_equality
@@ -156,3 +157,33 @@ def test_rerunning_the_last_date_changes_nothing_and_rereads_only_the_look_back_
         write_silver(spark, root, {D[0]: SILVER[D[0]]})
     assert_same_rows(gold(spark, root, "user_item_interactions").read(), before)
     assert gold(spark, root, "user_index").version() == versions["user_index"]
+
+
+def test_an_export_without_item_ids_warns_instead_of_writing_zero_pairs_silently(spark, tmp_path):
+    root = str(tmp_path / "lake")
+    # An order export without an item id column: orders whose lines name no item.
+    write_silver(spark, root, {D[7]: [silver_event("u1", V.ORDER, D[7], 20, items=[None])]})
+    records = Records()
+    logger = logging.getLogger("jobs.build_interactions")
+    logger.addHandler(records)
+    try:
+        run_job(root, D[7], "--rebuild")
+    finally:
+        logger.removeHandler(records)
+    assert gold(spark, root, "user_item_interactions").read().count() == 0
+    assert (
+        "WARNING silver.events has 1 events in all history through 2026-10-05 but none names an item (item_id, "
+        "or items.item_id of an order): the export has no item id column, so these days add no user-item "
+        "interaction and the recommenders get nothing from them"
+    ) in records.messages
+
+
+class Records(logging.Handler):
+    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(f"{record.levelname} {record.getMessage()}")

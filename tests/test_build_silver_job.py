@@ -11,16 +11,24 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs.build_silver import main
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from tests.silver_builders import bronze_event, bronze_events, bronze_items, local, session_id
 from transforms import columns as C
-from transforms.schemas import BRONZE_EVENTS_PARTITIONS, BRONZE_EVENTS_SCHEMA, BRONZE_ITEMS_SCHEMA
+from transforms.schemas import (
+    BRONZE_EVENTS_PARTITIONS,
+    BRONZE_EVENTS_SCHEMA,
+    BRONZE_ITEMS_SCHEMA,
+    SILVER_EVENTS_PARTITIONS,
+    SILVER_EVENTS_SCHEMA,
+)
 
 D = dt.date(2026, 10, 5)
 BEFORE, NEXT = D - dt.timedelta(days=1), D + dt.timedelta(days=1)
+ORDERS = "silver.orders"
 TABLES = ("silver.events", "silver.bot_users", "silver.sessions", "silver.orders", "silver.order_items")
 
 
@@ -81,8 +89,8 @@ def scenario(spark, tmp_path_factory):
     first = run_silver(lake, "--date", D.isoformat())
     rerun = run_silver(lake, "--date", D.isoformat())
     bronze.append(bronze_events(spark, second_batch()))
-    run_silver(lake, "--date", NEXT.isoformat())
-    return {"lake": lake, "first": first, "rerun": rerun}
+    after_next = run_silver(lake, "--date", NEXT.isoformat())
+    return {"lake": lake, "first": first, "rerun": rerun, "next": after_next}
 
 
 def latest(scenario, name: str):
@@ -145,3 +153,39 @@ def test_bot_is_flagged_and_kept_out_of_silver(scenario):
     assert flags.collect() == [("bot", "events_per_minute>30", 31, 30, D)]
     for name in ("silver.events", "silver.sessions"):
         assert latest(scenario, name).where(F.col(C.USER_ID) == "bot").count() == 0, name
+
+
+def test_a_refund_of_an_earlier_order_and_the_window_are_one_commit_of_silver_orders(scenario):
+    # The D+1 run refunds o0, placed before its window: its day and the window are rewritten together.
+    assert scenario["next"][ORDERS] == scenario["rerun"][ORDERS] + 1
+    history = scenario["lake"].table(ORDERS).read(version=scenario["next"][ORDERS])
+    assert history.where(F.col(C.ORDER_DATE) == BEFORE).select(C.ORDER_ID, C.STATUS).collect() == [
+        ("o0", "refunded")
+    ]
+
+
+def test_an_export_declaring_paid_orders_gives_paid_orders_on_a_lake_from_before_the_column(spark, tmp_path):
+    lake = open_lake(spark, LakeSettings(str(tmp_path / "lake"), "embedded", 168, 24))
+    # bronze.events and silver.events as an older suite wrote them, without order_status.
+    old_bronze = T.StructType([f for f in BRONZE_EVENTS_SCHEMA.fields if f.name != C.ORDER_STATUS])
+    old_silver = T.StructType([f for f in SILVER_EVENTS_SCHEMA.fields if f.name != C.ORDER_STATUS])
+    lake.table("bronze.events", schema=old_bronze, partition_by=BRONZE_EVENTS_PARTITIONS).create()
+    lake.table("silver.events", schema=old_silver, partition_by=SILVER_EVENTS_PARTITIONS).create()
+    lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA).append(bronze_items(spark, []))
+    collector = [bronze_event("c1", "u-old", "page_view", local(D, 8))]
+    lake.table("bronze.events").append(bronze_events(spark, collector).drop(C.ORDER_STATUS))
+    run_silver(lake, "--date", D.isoformat())
+    assert C.ORDER_STATUS in lake.table("silver.events").read().columns
+
+    # The bronze table gains the column (as ingest_events writes it) and an export's lines arrive.
+    export = [
+        bronze_event(f"x{n}", "u-shop", "order", local(D, 9), order_id="x", amount=5.0,
+                     items=[(f"i{n}", 1, 5.0)], order_status="paid")
+        for n in range(2)
+    ]  # fmt: skip
+    lake.table("bronze.events").append(bronze_events(spark, export), merge_schema=True)
+    run_silver(lake, "--date", D.isoformat())
+    orders = lake.table(ORDERS).read().select(C.ORDER_ID, C.STATUS, C.PAID_AMOUNT)
+    assert orders.collect() == [("x", "paid", 10.0)]
+    statuses = lake.table("silver.events").read().groupBy(C.ORDER_STATUS).count()
+    assert {tuple(row) for row in statuses.collect()} == {(None, 1), ("paid", 2)}

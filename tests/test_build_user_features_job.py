@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections.abc import Iterator
 
+import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -14,6 +17,7 @@ from shop_platform.storage import open_lake
 from tests.silver_builders import TIMEZONE, bronze_event, bronze_events, bronze_items, local
 from transforms import columns as C
 from transforms.events_cleansing import cleanse_events
+from transforms.features.daily_activity import user_daily_activity
 from transforms.schemas import (
     BRONZE_ITEMS_SCHEMA,
     BRONZE_USERS_SCHEMA,
@@ -110,3 +114,58 @@ def test_daily_runs_with_a_late_event_equal_a_rebuild(spark, tmp_path):
         1,
         30,
     )
+
+
+class Records(logging.Handler):
+    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
+
+
+@pytest.fixture()
+def job_log() -> Iterator[Records]:
+    records = Records()
+    logger = logging.getLogger("jobs.build_user_features")
+    logger.addHandler(records)
+    yield records
+    logger.removeHandler(records)
+
+
+def test_a_first_run_without_rebuild_on_existing_history_rebuilds_it(spark, tmp_path, job_log):
+    lake = new_lake(spark, str(tmp_path / "lake"))
+    old_day = D2 - dt.timedelta(days=10)
+    old_order = bronze_event(
+        "o1", "ann", "order", local(old_day, 9), order_id="o-old", amount=25.0, items=[("i1", 1, 25.0)]
+    )
+    write_silver(spark, lake, [old_order, *ON_TIME])
+    # The look-back of 1 day covers D1..D2 only; ann's order ten days back is history silver holds.
+    run(lake, "--date", D2.isoformat())
+    ann = lake.table("gold.user_features").read().where(F.col(C.USER_ID) == "ann").first()
+    assert (ann["orders_30d"], ann[C.FIRST_ORDER_DATE]) == (2, old_day)
+    warning = "gold.user_daily_activity does not exist yet and silver.events holds days from 2026-09-26"
+    assert any(message.startswith(warning) for message in job_log.messages)
+    days = lake.table("gold.user_daily_activity").read().select(C.ACTIVITY_DATE).distinct().collect()
+    assert sorted(r[0] for r in days) == [old_day, D1, D2]
+
+
+def test_order_export_rows_count_once_per_order_and_declared_payments_count_as_paid_gmv(spark):
+    export = [
+        bronze_event("l1", "cat", "order", local(D1, 10), order_id="x1", amount=12.0, items=[("i1", 1, 12.0)],
+                     order_status="paid"),
+        bronze_event("l2", "cat", "order", local(D1, 10), order_id="x1", amount=8.0, items=[("i2", 2, 4.0)],
+                     order_status="paid"),
+        bronze_event("l3", "cat", "order", local(D1, 11), order_id="x2", amount=5.0, items=[("i2", 1, 5.0)],
+                     order_status="refunded"),
+        bronze_event("l4", "cat", "order", local(D1, 12), order_id="x3", amount=9.0, items=[("i2", 1, 9.0)],
+                     order_status="cancelled"),
+    ]  # fmt: skip
+    clean = cleanse_events(bronze_events(spark, export), bronze_items(spark, ITEMS), TIMEZONE)
+    events = sessionize(clean, gap_minutes=30, split_on_channel_change=True)
+    daily = user_daily_activity(events, summarise_sessions(events))
+    measures = (C.ORDERS, C.ORDER_AMOUNT, C.PAYMENTS, C.PAID_GMV, C.REFUNDS, C.REFUND_AMOUNT)
+    assert [tuple(row) for row in daily.select(*measures).collect()] == [(3, 34.0, 2, 25.0, 1, 5.0)]

@@ -13,7 +13,16 @@ from transforms import columns as C
 from transforms import orders
 from transforms.graph.bought_together import bought_together
 from transforms.graph.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
-from transforms.graph.copurchase import EDGE_TYPES, purchased_lines, same_order_edges, same_user_edges
+from transforms.graph.copurchase import (
+    COUNTED,
+    EDGE_TYPES,
+    PLACED,
+    WITH_ITEMS,
+    purchased_lines,
+    same_order_edges,
+    same_user_edges,
+    window_order_counts,
+)
 from transforms.schemas import SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDERS_SCHEMA
 
 D = dt.date(2026, 10, 20)
@@ -200,3 +209,25 @@ def test_graph_settings_mirror_the_transforms_and_reject_unknown_edge_types():
         load_config("local", ["graph.algorithm_edge_types=[same_basket]"])
     with pytest.raises(ConfigError, match="min_lift"):
         load_config("local", ["graph.min_lift.same_basket=2.0"])
+
+
+def test_window_order_counts_say_whether_payments_or_item_ids_are_missing(spark):
+    week = (D - dt.timedelta(days=6), D)
+    orders_df = spark.createDataFrame(
+        [
+            order_row("o1", "u1", D, "placed"),
+            order_row("o2", "u2", D, "paid"),
+            order_row("o3", "u3", D, "paid"),
+            order_row("o4", "u4", D - dt.timedelta(days=10), "paid"),  # before the window
+        ],
+        SILVER_ORDERS_SCHEMA,
+    )
+    items = spark.createDataFrame(
+        [item_row("o1", "u1", "a", D), item_row("o2", "u2", "a", D), item_row("o2", "u2", "b", D)],
+        SILVER_ORDER_ITEMS_SCHEMA,
+    )
+    row = window_order_counts(items, orders_df, ["paid", "refunded"], *week).first()
+    assert (row[PLACED], row[COUNTED], row[WITH_ITEMS]) == (3, 2, 1)
+    no_items = spark.createDataFrame([], SILVER_ORDER_ITEMS_SCHEMA)
+    row = window_order_counts(no_items, orders_df, ["paid"], *week).first()
+    assert (row[PLACED], row[COUNTED], row[WITH_ITEMS]) == (3, 2, 0)

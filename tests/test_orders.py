@@ -176,3 +176,41 @@ def test_order_items_sum_lines_per_item_and_join_the_catalogue_without_multiplyi
     # A line-based order's header adds its lines up; an order without lines has no item count.
     headers = orders.where(F.col(C.ORDER_ID).isin("o2", "o4")).select(C.ORDER_ID, C.AMOUNT, C.ITEM_COUNT)
     assert sorted(headers.collect()) == [("o2", 25.5, 4), ("o4", None, None)]
+
+
+def test_order_rows_an_export_declares_paid_refunded_or_cancelled_set_the_payment(spark):
+    # order_lines_csv: one order event per line, each stating what the order is; no pay or refund events.
+    rows = [
+        order("p1", "u1", "o-paid", local(D, 10), 12.0, items=[("i1", 1, 12.0)], order_status="paid"),
+        order("p2", "u1", "o-paid", local(D, 10), 8.0, items=[("i2", 2, 4.0)], order_status="paid"),
+        order("r1", "u2", "o-refunded", local(D, 11), 30.0, items=[("i1", 1, 30.0)], order_status="Refunded"),
+        order("c1", "u3", "o-cancelled", local(D, 12), 5.0, items=[("i2", 1, 5.0)], order_status="cancelled"),
+        order("x1", "u4", "o-placed", local(D, 13), 7.0, items=[("i2", 1, 7.0)], order_status="placed"),
+    ]  # fmt: skip
+    actual = build_orders(silver_events(spark, rows))
+    expected = spark.createDataFrame(
+        [
+            order_row("o-paid", "u1", local(D, 10), 20.0, "paid", "s1", units=3, paid=(local(D, 10), 20.0, None)),
+            order_row(
+                "o-refunded", "u2", local(D, 11), 30.0, "refunded", "s1",
+                paid=(local(D, 11), 30.0, None), refunded=(local(D, 11), 30.0),
+            ),
+            order_row("o-cancelled", "u3", local(D, 12), 5.0, "placed", "s1"),
+            order_row("o-placed", "u4", local(D, 13), 7.0, "placed", "s1"),
+        ],
+        SILVER_ORDERS_SCHEMA,
+    )  # fmt: skip
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_a_declared_payment_folds_into_an_earlier_row_like_a_pay_event(spark):
+    earlier = spark.createDataFrame(
+        [order_row("o1", "u1", local(D, 9), 40.0, "placed", "s1")], SILVER_ORDERS_SCHEMA
+    )
+    # A late export line of the same order, now declared paid, pays the order placed before the window.
+    later = silver_events(spark, [order("l1", "u1", "o1", local(NEXT, 9), 40.0, order_status="paid")])
+    expected = spark.createDataFrame(
+        [order_row("o1", "u1", local(D, 9), 40.0, "paid", "s1", paid=(local(NEXT, 9), 40.0, None))],
+        SILVER_ORDERS_SCHEMA,
+    )
+    assert_df_equality(update_earlier_orders(earlier, later), expected, ignore_nullable=True)

@@ -11,7 +11,7 @@ from chispa import assert_df_equality
 
 from transforms import columns as C
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
-from transforms.tags.rfm import NO_PURCHASE, RFM_SEGMENTS, rfm_scores
+from transforms.tags.rfm import NO_PURCHASE, RFM_SEGMENTS, rfm_scores, with_window_totals
 
 S = dt.date(2026, 10, 30)
 S2 = dt.date(2026, 10, 31)
@@ -142,3 +142,53 @@ def test_buyer_without_a_last_order_fails_instead_of_ranking_a_null(spark):
     source = features(spark, [buyer("broken", None, 2, 50.0)])
     with pytest.raises(Exception, match=r"no days_since_last_order: broken"):
         rfm_scores(source, window_days=30, split="mean").collect()
+
+
+def test_a_year_or_all_history_sums_the_daily_activity_before_the_snapshot(spark):
+    daily = spark.createDataFrame(
+        [
+            # Day offsets before S: 0 is the snapshot day, 364 the first day of a 365-day window.
+            ("old", S - dt.timedelta(days=200), 1, 80.0),
+            ("old", S - dt.timedelta(days=364), 1, 20.0),
+            ("ancient", S - dt.timedelta(days=365), 2, 500.0),
+            ("recent", S, 1, 10.0),
+            # After the snapshot: in no window of it.
+            ("recent", S + dt.timedelta(days=1), 4, 999.0),
+        ],
+        f"{C.USER_ID} string, {C.ACTIVITY_DATE} date, {C.ORDERS} long, {C.PAID_GMV} double",
+    )
+    source = features(
+        spark,
+        [
+            {C.USER_ID: "old", C.DAYS_SINCE_LAST_ORDER: 200, C.SNAPSHOT_DATE: S},
+            {C.USER_ID: "ancient", C.DAYS_SINCE_LAST_ORDER: 365, C.SNAPSHOT_DATE: S},
+            {C.USER_ID: "recent", C.DAYS_SINCE_LAST_ORDER: 0, C.SNAPSHOT_DATE: S},
+            {C.USER_ID: "never", C.DAYS_SINCE_LAST_ORDER: None, C.SNAPSHOT_DATE: S},
+        ],
+    )
+    columns = [C.USER_ID, C.RFM_FREQUENCY, C.RFM_MONETARY, C.RFM_SEGMENT]
+
+    def scored(window):
+        totals = with_window_totals(source, daily, window)
+        assert totals.count() == 4
+        return sorted(tuple(row) for row in rfm_scores(totals, window, "mean").select(*columns).collect())
+
+    # R: recent 5, old 3 (w=1 of 2 -> 1 + floor(5/2)); F: old 2 vs recent 1; M: old 100 vs recent 10.
+    assert scored(365) == [
+        ("ancient", 0, 0.0, NO_PURCHASE),
+        ("never", 0, 0.0, NO_PURCHASE),
+        ("old", 2, 100.0, "loyal_at_risk"),
+        ("recent", 1, 10.0, "promising"),
+    ]
+    assert [row[:3] for row in scored("all")] == [
+        ("ancient", 2, 500.0),
+        ("never", 0, 0.0),
+        ("old", 2, 100.0),
+        ("recent", 1, 10.0),
+    ]
+
+
+@pytest.mark.parametrize("window", [0, -30, "year", True, 1.5])
+def test_a_window_that_is_not_days_or_all_is_rejected_naming_the_setting(spark, window):
+    with pytest.raises(ValueError, match=r"rfm.window_days must be a positive number of days or 'all'"):
+        rfm_scores(features(spark, []), window_days=window, split="mean")

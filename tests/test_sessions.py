@@ -163,3 +163,23 @@ def test_summarise_sessions_counts_activity_orders_and_origin(spark):
         SILVER_SESSIONS_SCHEMA,
     )  # fmt: skip
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_an_order_exported_as_several_line_rows_counts_as_one_order_of_its_session(spark):
+    def line(event_id: str, order_id: str, item_id: str, amount: float):
+        return bronze_event(
+            event_id,
+            "u1",
+            "order",
+            local(D, 9, 0),
+            order_id=order_id,
+            amount=amount,
+            items=[(item_id, 1, amount)],
+        )
+
+    # An order-lines export: three rows of order o1 and one of o2, all in the same minute.
+    rows = [line("l1", "o1", "i1", 5.0), line("l2", "o1", "i2", 7.0), line("l3", "o1", "i3", 1.0)]
+    rows.append(line("l4", "o2", "i4", 2.0))
+    events = sessionize(clean(spark, rows), gap_minutes=30, split_on_channel_change=True)
+    summary = summarise_sessions(events).select(C.ORDERS, C.REVENUE, C.CONVERTED).collect()
+    assert [tuple(r) for r in summary] == [(2, 15.0, True)]

@@ -1,6 +1,8 @@
 """Bot detection: users whose event rate no person reaches, flagged per shop-local day and kept out of silver.
 
-Rates are counted on deduplicated events, so a collector retry never makes a person look like a bot.
+Rates are counted on deduplicated events, so a collector retry never makes a person look like a bot, and
+on actions, not rows: the `order` rows of one order (one per line in an order-lines export, where a basket
+of 40 lines is 40 rows in the same second) count as one action, at the order's first row.
 """
 
 from __future__ import annotations
@@ -9,6 +11,8 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms import vocabulary as V
+from transforms.orders import order_key
 
 EVENTS_PER_MINUTE = "events_per_minute"
 EVENTS_PER_DAY = "events_per_day"
@@ -20,14 +24,16 @@ _PER_DAY = "_events_per_day"
 _CHECK = "_check"
 
 _FLAGGED_DATE = "_flagged_date"
+_FIRST_ROW = "_first_row"
 
 
 def flag_bot_users(events: DataFrame, max_events_per_minute: int, max_events_per_day: int) -> DataFrame:
-    """One row per user, day and rule broken: more than `max_events_per_minute` events within any 60
-    seconds, or more than `max_events_per_day` events in a shop-local day.
+    """One row per user, day and rule broken: more than `max_events_per_minute` actions within any 60
+    seconds, or more than `max_events_per_day` actions in a shop-local day (`user_actions`: an order's
+    rows are one action).
 
     Args:
-        events: Clean events with USER_ID, EVENT_TIME, EVENT_DATE.
+        events: Clean events with USER_ID, EVENT_TYPE, EVENT_TIME, EVENT_DATE, ORDER_ID, EVENT_ID.
         max_events_per_minute: `bots.max_events_per_minute`.
         max_events_per_day: `bots.max_events_per_day`.
 
@@ -43,7 +49,8 @@ def flag_bot_users(events: DataFrame, max_events_per_minute: int, max_events_per
         .rangeBetween(0, _MINUTE_MICROS - 1)
     )
     rates = (
-        events.select(C.USER_ID, C.EVENT_DATE, F.count(F.lit(1)).over(minute_from_here).alias(_IN_MINUTE))
+        user_actions(events)
+        .select(C.USER_ID, C.EVENT_DATE, F.count(F.lit(1)).over(minute_from_here).alias(_IN_MINUTE))
         .groupBy(C.USER_ID, C.EVENT_DATE)
         .agg(F.max(_IN_MINUTE).alias(_PER_MINUTE), F.count(F.lit(1)).alias(_PER_DAY))
     )
@@ -62,6 +69,27 @@ def flag_bot_users(events: DataFrame, max_events_per_minute: int, max_events_per
             C.EVENT_DATE,
         )
     )
+
+
+def user_actions(events: DataFrame) -> DataFrame:
+    """One row per thing a user did: every event but `order` rows, plus one row per order at its first row.
+
+    Args:
+        events: Clean events with USER_ID, EVENT_TYPE, EVENT_TIME, EVENT_DATE, ORDER_ID, EVENT_ID.
+
+    Returns:
+        USER_ID, EVENT_TIME, EVENT_DATE.
+    """
+    is_order = F.col(C.EVENT_TYPE).eqNullSafe(F.lit(V.ORDER))
+    others = events.where(~is_order).select(C.USER_ID, C.EVENT_TIME, C.EVENT_DATE)
+    first_row = F.min(F.struct(F.col(C.EVENT_TIME), F.col(C.EVENT_DATE)))
+    orders = (
+        events.where(is_order)
+        .groupBy(C.USER_ID, order_key().alias(C.ORDER_ID))
+        .agg(first_row.alias(_FIRST_ROW))
+        .select(C.USER_ID, f"{_FIRST_ROW}.{C.EVENT_TIME}", f"{_FIRST_ROW}.{C.EVENT_DATE}")
+    )
+    return others.unionByName(orders)
 
 
 def _check(name: str, observed: Column, threshold: int) -> Column:

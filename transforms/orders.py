@@ -4,6 +4,14 @@ An order is placed by its `order` event(s); its first `pay` event makes it paid 
 event refunded. Payments and refunds often arrive days later, so the daily job recomputes the look-back
 window and, for orders placed before it, folds the new events into the row it already has
 (`update_earlier_orders`): taking the first event of each kind makes that fold idempotent.
+
+Order exports have no `pay` events: each `order` row states what it is in ORDER_STATUS (the collector leaves
+it null). An order whose rows say `paid` is paid at its first such row's time, for the sum of those rows'
+amounts; `refunded` rows make it paid and refunded at that time (an export says that it was refunded, not
+when), for their amounts. `placed` and `cancelled` rows add no payment: a cancelled order stays `placed`
+with no payment, exactly like a collector order that was never paid, so it adds no GMV and no co-purchase
+edge but still counts as an order the user placed. Both kinds of evidence can meet in one order; the first
+payment and first refund win as always.
 """
 
 from __future__ import annotations
@@ -17,11 +25,17 @@ from transforms import vocabulary as V
 STATUS_PLACED = "placed"
 STATUS_PAID = "paid"
 STATUS_REFUNDED = "refunded"
+# The ORDER_STATUS values (compared trimmed and lower-cased) that make an export's `order` row a payment;
+# `placed` and `cancelled` do not.
+DECLARED_PAID = "paid"
+DECLARED_REFUNDED = "refunded"
 
 _FIRST = "_first"
 _PAY = "_first_pay"
 _REFUND = "_first_refund"
 _UNITS = "_units"
+_PAID_AMOUNT = "_paid_amount"
+_REFUNDED_AMOUNT = "_refunded_amount"
 
 HEADER_COLUMNS = (
     C.ORDER_ID,
@@ -41,6 +55,21 @@ def order_key() -> Column:
     """The order an `order` event places: its ORDER_ID, or for formats that log purchases without order
     ids (Taobao `buy` rows), the event itself, keyed by its EVENT_ID."""
     return F.coalesce(F.col(C.ORDER_ID), F.col(C.EVENT_ID))
+
+
+def declared_status() -> Column:
+    """The ORDER_STATUS an export gave an event, trimmed and lower-cased (null for collector events)."""
+    return F.lower(F.trim(F.col(C.ORDER_STATUS)))
+
+
+def declared_paid() -> Column:
+    """An `order` row its export declares paid (or paid and later refunded)."""
+    return (F.col(C.EVENT_TYPE) == F.lit(V.ORDER)) & declared_status().isin(DECLARED_PAID, DECLARED_REFUNDED)
+
+
+def declared_refunded() -> Column:
+    """An `order` row its export declares refunded."""
+    return (F.col(C.EVENT_TYPE) == F.lit(V.ORDER)) & (declared_status() == F.lit(DECLARED_REFUNDED))
 
 
 def order_headers(events: DataFrame) -> DataFrame:
@@ -96,14 +125,46 @@ def order_headers(events: DataFrame) -> DataFrame:
 
 
 def payment_facts(events: DataFrame) -> DataFrame:
-    """The `pay` and `refund` events that name an order.
+    """The `pay` and `refund` events that name an order, and the payments and refunds order rows declare.
 
     Returns:
-        FACT_COLUMNS.
+        FACT_COLUMNS: the events as they are, plus per order with rows declared paid or refunded one `pay`
+        fact (first such row's time and event id, the rows' summed amount and payment method) and, with
+        rows declared refunded, one `refund` fact (first refunded row's time and id, their summed amount).
     """
-    return events.where(F.col(C.EVENT_TYPE).isin(V.PAY, V.REFUND) & F.col(C.ORDER_ID).isNotNull()).select(
-        *FACT_COLUMNS
+    collected = events.where(
+        F.col(C.EVENT_TYPE).isin(V.PAY, V.REFUND) & F.col(C.ORDER_ID).isNotNull()
+    ).select(*FACT_COLUMNS)
+    first = F.struct(F.col(C.EVENT_TIME), F.col(C.EVENT_ID))
+    refunded = declared_refunded()
+    declared = (
+        events.where(declared_paid())
+        .groupBy(order_key().alias(C.ORDER_ID))
+        .agg(
+            F.min(first).alias(_PAY),
+            F.round(F.sum(C.AMOUNT), 2).alias(_PAID_AMOUNT),
+            F.min(C.PAYMENT_METHOD).alias(C.PAYMENT_METHOD),
+            F.min(F.when(refunded, first)).alias(_REFUND),
+            F.round(F.sum(F.when(refunded, F.col(C.AMOUNT))), 2).alias(_REFUNDED_AMOUNT),
+        )
     )
+    pays = declared.select(
+        C.ORDER_ID,
+        F.lit(V.PAY).alias(C.EVENT_TYPE),
+        F.col(f"{_PAY}.{C.EVENT_TIME}").alias(C.EVENT_TIME),
+        F.col(f"{_PAY}.{C.EVENT_ID}").alias(C.EVENT_ID),
+        F.col(_PAID_AMOUNT).alias(C.AMOUNT),
+        C.PAYMENT_METHOD,
+    )
+    refunds = declared.where(F.col(_REFUND).isNotNull()).select(
+        C.ORDER_ID,
+        F.lit(V.REFUND).alias(C.EVENT_TYPE),
+        F.col(f"{_REFUND}.{C.EVENT_TIME}").alias(C.EVENT_TIME),
+        F.col(f"{_REFUND}.{C.EVENT_ID}").alias(C.EVENT_ID),
+        F.col(_REFUNDED_AMOUNT).alias(C.AMOUNT),
+        F.lit(None).cast("string").alias(C.PAYMENT_METHOD),
+    )
+    return collected.unionByName(pays).unionByName(refunds)
 
 
 def with_payments(headers: DataFrame, facts: DataFrame) -> DataFrame:

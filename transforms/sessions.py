@@ -12,6 +12,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms import vocabulary as V
+from transforms.orders import order_key
 
 _PREV_TIME = "_prev_event_time"
 _PREV_CHANNEL = "_prev_channel"
@@ -138,7 +139,8 @@ def summarise_sessions(events: DataFrame) -> DataFrame:
             F.count_distinct(category).alias(C.DISTINCT_CATEGORIES),
             _count_type(V.SEARCH).alias(C.SEARCHES),
             _count_type(V.ADD_TO_CART).alias(C.CART_ADDS),
-            _count_type(V.ORDER).alias(C.ORDERS),
+            # An order export logs one row per order line: an order is counted once, however many lines.
+            F.count_distinct(F.when(is_order, order_key())).alias(C.ORDERS),
             F.round(F.coalesce(F.sum(F.when(is_order, F.col(C.AMOUNT))), F.lit(0.0)), 2).alias(C.REVENUE),
             entry_page.alias(_FIRST_PAGE_VIEW),
             first_channel.alias(_FIRST_CHANNEL),

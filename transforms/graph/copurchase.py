@@ -25,6 +25,12 @@ SAME_ORDER = "same_order"
 SAME_USER = "same_user"
 EDGE_TYPES = (SAME_ORDER, SAME_USER)
 
+# window_order_counts' columns.
+PLACED = "placed"
+COUNTED = "counted"
+WITH_ITEMS = "with_items"
+
+_HAS_ITEMS = "_has_items"
 _COUNT_A = "_count_a"
 _COUNT_B = "_count_b"
 _DATE_A = "_date_a"
@@ -55,6 +61,36 @@ def purchased_lines(
         .join(counted, on=[C.ORDER_ID], how="left_semi")
         .select(C.USER_ID, C.ORDER_ID, C.ITEM_ID, C.ORDER_DATE)
         .distinct()
+    )
+
+
+def window_order_counts(
+    order_items: DataFrame,
+    orders: DataFrame,
+    statuses: Sequence[str],
+    first_date: dt.date,
+    last_date: dt.date,
+) -> DataFrame:
+    """What the graph's input holds, to say what it lacks when no item was bought: one row with PLACED
+    (placed from `first_date` through `last_date`), COUNTED (of them, with a status in `statuses`) and
+    WITH_ITEMS (of those, with a line naming an item)."""
+    in_window = F.col(C.ORDER_DATE).between(F.lit(first_date), F.lit(last_date))
+    with_items = (
+        order_items.where(in_window & F.col(C.ITEM_ID).isNotNull())
+        .select(C.ORDER_ID)
+        .distinct()
+        .select(C.ORDER_ID, F.lit(True).alias(_HAS_ITEMS))
+    )
+    counted = F.col(C.STATUS).isin(list(statuses))
+    # `with_items` has one row per order id, so the left join keeps one row per order.
+    return (
+        orders.where(in_window)
+        .join(with_items, on=[C.ORDER_ID], how="left")
+        .agg(
+            F.count(F.lit(1)).alias(PLACED),
+            F.count(F.when(counted, True)).alias(COUNTED),
+            F.count(F.when(counted & F.col(_HAS_ITEMS), True)).alias(WITH_ITEMS),
+        )
     )
 
 

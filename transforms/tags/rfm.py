@@ -1,8 +1,11 @@
-"""RFM: recency, frequency and monetary value over one feature window, 1-5 scores and the classic segments.
+"""RFM: recency, frequency and monetary value over one window, 1-5 scores and the classic segments.
 
 R is the days since the last order, F the orders placed and M the paid GMV (payments, refunds not deducted)
-in the last `window_days` days, all read from gold.user_features. Only buyers, users with at least one order
-in the window, are scored; the scores and segments are relative to the buyers of the same snapshot.
+in the last `window_days` days, or in all history up to the snapshot when `window_days` is "all". R and,
+for the feature windows (7, 30, 90 days), F and M are read from gold.user_features; any other window sums
+F and M from gold.user_daily_activity (`with_window_totals`), the table those features are summed from, so
+a window of 90 gives the same values either way. Only buyers, users with at least one order in the window,
+are scored; the scores and segments are relative to the buyers of the same snapshot.
 
 Scores are quintiles by rank, not `ntile`: a buyer's score is 1 + floor(5 × w / n), where n is the number of
 buyers in the snapshot and w the number of them with a strictly worse value (a larger R, a smaller F or M).
@@ -19,6 +22,7 @@ Each of R, F and M is then high when its score is strictly above the snapshot bu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -27,6 +31,7 @@ from pyspark.sql.window import WindowSpec
 from transforms import columns as C
 from transforms.features.windows import windowed
 
+ALL_HISTORY = "all"
 QUINTILES = 5
 SPLITS = ("mean", "median")
 NO_PURCHASE = "no_purchase"
@@ -62,16 +67,72 @@ RFM_SEGMENTS = (
 )
 
 
-def rfm_scores(features: DataFrame, window_days: int, split: str) -> DataFrame:
+def check_window(window_days: Any) -> int | str:
+    """`window_days` if it is a positive number of days or ALL_HISTORY.
+
+    Raises:
+        ValueError: Anything else, naming `rfm.window_days`.
+    """
+    days = isinstance(window_days, int) and not isinstance(window_days, bool)
+    if (days and window_days > 0) or window_days == ALL_HISTORY:
+        return window_days
+    raise ValueError(
+        f"rfm.window_days must be a positive number of days or {ALL_HISTORY!r}, got {window_days!r}"
+    )
+
+
+def window_columns(window_days: int | str) -> tuple[str, str]:
+    """The columns F and M are read from: `orders_<n>d` and `paid_gmv_<n>d`, or `orders_all` and
+    `paid_gmv_all` for all history."""
+    if check_window(window_days) == ALL_HISTORY:
+        return f"{C.ORDERS}_{ALL_HISTORY}", f"{C.PAID_GMV}_{ALL_HISTORY}"
+    return windowed(C.ORDERS, window_days), windowed(C.PAID_GMV, window_days)
+
+
+def with_window_totals(features: DataFrame, daily: DataFrame, window_days: int | str) -> DataFrame:
+    """The features plus `window_columns(window_days)`: each user's orders and paid GMV summed from the
+    daily activity over the window ending on the row's SNAPSHOT_DATE (0 without activity in it).
+
+    Args:
+        features: Rows with USER_ID and SNAPSHOT_DATE (gold.user_features, any number of snapshots).
+        daily: gold.user_daily_activity (USER_ID, ACTIVITY_DATE, ORDERS, PAID_GMV).
+        window_days: A positive number of days or ALL_HISTORY.
+
+    Returns:
+        The input's columns plus the two window columns, one row per input row.
+    """
+    orders, gmv = window_columns(window_days)
+    day, snapshot = F.col(C.ACTIVITY_DATE), F.col(C.SNAPSHOT_DATE)
+    inside = day <= snapshot
+    if window_days != ALL_HISTORY:
+        inside &= day > F.date_sub(snapshot, window_days)
+    totals = (
+        features.select(C.USER_ID, C.SNAPSHOT_DATE)
+        .distinct()
+        .join(daily.select(C.USER_ID, C.ACTIVITY_DATE, C.ORDERS, C.PAID_GMV), on=[C.USER_ID], how="inner")
+        .where(inside)
+        .groupBy(C.USER_ID, C.SNAPSHOT_DATE)
+        .agg(F.sum(C.ORDERS).alias(orders), F.sum(C.PAID_GMV).alias(gmv))
+    )
+    # `totals` has one row per user and snapshot, so the left join keeps one row per feature row.
+    return features.join(totals, on=[C.USER_ID, C.SNAPSHOT_DATE], how="left").select(
+        *features.columns,
+        F.coalesce(F.col(orders), F.lit(0)).cast("long").alias(orders),
+        F.coalesce(F.col(gmv), F.lit(0.0)).cast("double").alias(gmv),
+    )
+
+
+def rfm_scores(features: DataFrame, window_days: int | str, split: str) -> DataFrame:
     """R, F and M, their 1-5 scores and the RFM segment of every user of every snapshot in `features`.
 
     Users without an order in the window keep their R, F (0) and M (payments in the window for older
     orders, else 0), get null scores and the segment NO_PURCHASE.
 
     Args:
-        features: gold.user_features rows (USER_ID, DAYS_SINCE_LAST_ORDER, `orders_<window_days>d`,
-            `paid_gmv_<window_days>d`, SNAPSHOT_DATE); any number of snapshots, each scored on its own.
-        window_days: The feature window F and M are read from (`rfm.window_days`).
+        features: gold.user_features rows (USER_ID, DAYS_SINCE_LAST_ORDER, the two `window_columns`,
+            SNAPSHOT_DATE); any number of snapshots, each scored on its own. Windows the features lack are
+            added by `with_window_totals`.
+        window_days: The window F and M cover (`rfm.window_days`): days, or ALL_HISTORY.
         split: "mean" or "median": the score above which R, F or M is high (`rfm.split`).
 
     Returns:
@@ -80,9 +141,10 @@ def rfm_scores(features: DataFrame, window_days: int, split: str) -> DataFrame:
         RFM_SEGMENT (an id of RFM_SEGMENTS), SNAPSHOT_DATE.
 
     Raises:
-        ValueError: `features` lacks a column the window needs, or `split` is not one of SPLITS.
+        ValueError: `window_days` is not a window, `features` lacks a column the window needs, or `split`
+            is not one of SPLITS.
     """
-    orders, gmv = windowed(C.ORDERS, window_days), windowed(C.PAID_GMV, window_days)
+    orders, gmv = window_columns(window_days)
     missing = [
         name
         for name in (C.USER_ID, C.DAYS_SINCE_LAST_ORDER, orders, gmv, C.SNAPSHOT_DATE)
