@@ -11,7 +11,8 @@ loaded from the registry; without one (or with --retrain) the job trains on that
 `segments.k_min..k_max` by silhouette, every candidate a child MLflow run with its silhouette and
 within-cluster cost, the chosen pipeline logged and registered, and the champion alias moved to it unless a
 model trained on a later date holds it. Re-running a date reuses the model trained for it, so it rewrites
-the same rows. Segment ids are stable while one model scores the dates.
+the same rows. Segment ids are stable while one model scores the dates. Training reads the users in a fixed
+layout (transforms.training_order), so a retrain on the same rows gives the same centres.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from transforms import columns as C
 from transforms.schemas import GOLD_USER_SEGMENTS_PARTITIONS, GOLD_USER_SEGMENTS_SCHEMA
 from transforms.segments.features import feature_problems, segmentation_population
 from transforms.segments.kmeans import assign_segments, search_k
+from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.build_segments")
 
@@ -95,7 +97,9 @@ def train(
     }
     with training_run(cfg, job=JOB, run_date=snapshot_date, inputs={USER_FEATURES: features}, params=params):
         with timed(log, f"k search {ks[0]}..{ks[-1]} on {users} users ({snapshot_date})"):
-            search = search_k(population, s.features, s.log1p_features, ks, s.seed, s.max_iter)
+            # K-means|| seeds its centres partition by partition: a fixed layout, a fixed model.
+            rows = in_fixed_order(population, [C.USER_ID])
+            search = search_k(rows, s.features, s.log1p_features, ks, s.seed, s.max_iter)
         for candidate in search.candidates:
             log.info(
                 "k=%d: silhouette %.4f, within-cluster cost %.1f",

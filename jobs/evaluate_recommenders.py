@@ -80,6 +80,7 @@ from transforms.schemas import (
     GOLD_RECOMMENDATION_METRICS_SCHEMA,
     GOLD_USER_SEGMENTS_SCHEMA,
 )
+from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.evaluate_recommenders")
 
@@ -391,7 +392,11 @@ def evaluate_als(
         nested=True,
     ):
         started = time.perf_counter()
-        model = fit_als(split.train, seed=rec.seed, **asdict(params))
+        # A fixed layout of the pairs, so the same configuration scores the same on a re-run.
+        pairs = in_fixed_order(
+            split.train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX]
+        )
+        model = fit_als(pairs, seed=rec.seed, **asdict(params))
         seconds = time.perf_counter() - started
         log.info("%s: trained in %.1fs", name, seconds)
         lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)

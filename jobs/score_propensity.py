@@ -29,7 +29,7 @@ from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
 from shop_platform.tracking import CHAMPION, load_registered_spark_model, registered_version
 from transforms import columns as C
-from transforms.propensity.dataset import FeatureSpec, model_inputs
+from transforms.propensity.dataset import FeatureSpec, expression_refusals, model_inputs
 from transforms.propensity.model import scored
 from transforms.propensity.scoring import propensity_rows
 from transforms.schemas import GOLD_USER_PROPENSITY_PARTITIONS, GOLD_USER_PROPENSITY_SCHEMA
@@ -78,6 +78,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                   FEATURE_SPEC_TAG)  # fmt: skip
         return 1
     spec = FeatureSpec.from_json(spec_json)
+    refusals = expression_refusals(spark, spec)
+    if refusals:
+        log.error("%s version %s reads tag expressions that are not allowed: retrain it with a sound catalog:"
+                  "\n  %s", name, version.version, "\n  ".join(refusals))  # fmt: skip
+        return 1
     missing = [f for f in spec.numeric if f not in features.schema().fieldNames()]
     if missing:
         log.error(

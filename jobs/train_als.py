@@ -1,25 +1,35 @@
 """Train ALS on all interactions through the run date, register it, and write its candidates and similar items.
 
     shop-train-als --env local --date 2026-10-30
+    shop-train-als --env local --date 2026-10-30 --retrain    # a new version even if one fits
 
 The configuration is the one the latest evaluation through the run date chose (model `als` in
 gold.recommendation_metrics, see evaluate_recommenders), or recommend.default_params when there is none.
 The data is gold.user_item_interactions when it is as of the run date, else the same matrix rebuilt as of
 the run date from gold.user_item_daily (a re-run of an older date). The model is logged in an MLflow run
-that records the input tables' Delta versions and registered as recommend.model_name with alias champion;
-the outputs are scored with the model loaded back from the registry by that name and alias:
-gold.als_recommendations (recommend.top_n items per user) and gold.item_similar_als
-(recommend.similar_top_n items per item), the run date's partition of each.
+that records the input tables' Delta versions and registered as recommend.model_name, with alias champion
+unless a model trained for a later run date holds it; the outputs are scored with the model loaded back from
+the registry by that name and version: gold.als_recommendations (recommend.top_n items per user) and
+gold.item_similar_als (recommend.similar_top_n items per item), the run date's partition of each.
+
+A re-run of a date reuses the version registered for it with the same configuration and seed (its
+als_params tag) instead of training another, so it rewrites the same rows; `--retrain` trains a new one. The
+training pairs are read in a fixed layout (transforms.training_order), so a retrain on the same pairs gives
+the same factors.
 """
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import mlflow
+from mlflow.entities.model_registry import ModelVersion
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.ml.recommendation import ALSModel
@@ -33,9 +43,13 @@ from shop_platform.settings import AlsParams, Config
 from shop_platform.storage import Lake, LakeTable, open_lake
 from shop_platform.tracking import (
     CHAMPION,
+    RUN_DATE_TAG,
     load_registered_spark_model,
     log_spark_model,
+    model_versions,
     register_model,
+    registered_version,
+    set_alias,
     training_run,
 )
 from transforms import columns as C
@@ -48,6 +62,7 @@ from transforms.schemas import (
     GOLD_ITEM_SIMILAR_ALS_PARTITIONS,
     GOLD_ITEM_SIMILAR_ALS_SCHEMA,
 )
+from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.train_als")
 
@@ -60,6 +75,28 @@ ALS_RECOMMENDATIONS = "gold.als_recommendations"
 ITEM_SIMILAR_ALS = "gold.item_similar_als"
 # The model evaluate_recommenders writes for the chosen ALS configuration.
 CHOSEN_MODEL = "als"
+# Model version tag: the configuration and seed it was trained with (JSON); a re-run with equal ones reuses it.
+PARAMS_TAG = "als_params"
+
+
+def trained_on(version: ModelVersion) -> dt.date | None:
+    """The run date a registered version was trained for (its `run_date` tag)."""
+    text = (version.tags or {}).get(RUN_DATE_TAG)
+    return dt.date.fromisoformat(text) if text else None
+
+
+def params_tag(params: AlsParams, seed: int) -> str:
+    return json.dumps({**asdict(params), "seed": seed}, sort_keys=True)
+
+
+def reusable_version(versions: Sequence[ModelVersion], run_date: dt.date, tag: str) -> int | None:
+    """The newest version registered for `run_date` with this configuration (`params_tag`), or None."""
+    fitting = [
+        int(v.version)
+        for v in versions
+        if trained_on(v) == run_date and (v.tags or {}).get(PARAMS_TAG) == tag
+    ]
+    return max(fitting, default=None)
 
 
 def chosen_params(metrics: LakeTable, run_date: dt.date, default: AlsParams) -> tuple[AlsParams, str]:
@@ -131,22 +168,21 @@ def als_stage(model: PipelineModel | ALSModel) -> ALSModel:
     return stages[-1]
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Train, register and score ALS as of the run date; returns the exit status."""
-    parser = job_parser("Train and register ALS; write gold.als_recommendations and gold.item_similar_als.")
-    ctx = parse_job_args(parser, argv)
-    cfg = ctx.config
+def train(
+    cfg: Config,
+    interactions: DataFrame,
+    inputs: dict[str, LakeTable],
+    params: AlsParams,
+    source: str,
+    run_date: dt.date,
+) -> int:
+    """Fit ALS with `params`, log and register it (champion unless a later run date's model holds the alias);
+    returns the version."""
     rec = cfg.recommend
-    run_date = ctx.run_date
-    spark = get_spark(cfg.spark, app_name="train_als")
-    lake = open_lake(spark, cfg.lake)
-    data = training_data(lake, cfg, run_date)
-    if data is None:
-        return 1
-    interactions, inputs = data
-    params, source = chosen_params(lake.table(METRICS), run_date, rec.default_params)
-    log.info("ALS configuration %s from %s", params, source)
-    train = interactions.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH).persist(StorageLevel.MEMORY_AND_DISK)
+    # ALS sums each user's and item's terms in the order the pairs arrive: a fixed layout, a fixed model.
+    train = in_fixed_order(
+        interactions.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX]
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     pairs = train.count()
     run_params = {
         "rank": params.rank,
@@ -169,14 +205,71 @@ def main(argv: Sequence[str] | None = None) -> int:
         seconds = time.perf_counter() - started
         mlflow.log_metrics({C.TRAIN_SECONDS: seconds, "training_pairs": float(pairs)})
         log.info("trained ALS on %d pairs in %.1fs", pairs, seconds)
+        champion = registered_version(cfg, rec.model_name)
+        # A re-run of an older date does not take the alias from a model trained for a later one.
+        newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
         with timed(log, "log and register the model"):
             uri = log_spark_model(model, "model")
-            version = register_model(uri, rec.model_name, tags={"run_date": run_date.isoformat()})
+            version = register_model(
+                uri,
+                rec.model_name,
+                alias=CHAMPION if newest else None,
+                tags={RUN_DATE_TAG: run_date.isoformat(), PARAMS_TAG: params_tag(params, rec.seed)},
+            )
     train.unpersist()
-    log.info("registered %s version %d as %s", rec.model_name, version, CHAMPION)
+    log.info("registered %s version %d%s", rec.model_name, version,
+             f" as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)")  # fmt: skip
+    return version
+
+
+def reuse(cfg: Config, version: int, run_date: dt.date) -> None:
+    """Keep the version registered for the run date, champion unless a later run date's model holds it."""
+    name = cfg.recommend.model_name
+    champion = registered_version(cfg, name)
+    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
+    if newest and (champion is None or int(champion.version) != version):
+        set_alias(cfg, name, CHAMPION, version)
+    log.info("reused %s version %d, registered for %s with the same configuration and seed%s (--retrain "
+             "trains a new version)", name, version, run_date,
+             f", as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)")  # fmt: skip
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = job_parser("Train and register ALS; write gold.als_recommendations and gold.item_similar_als.")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a new version even if one registered for the run date has the same configuration",
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train (or reuse), register and score ALS as of the run date; returns the exit status."""
+    ctx = parse_job_args(build_parser(), argv)
+    cfg = ctx.config
+    rec = cfg.recommend
+    run_date = ctx.run_date
+    spark = get_spark(cfg.spark, app_name="train_als")
+    lake = open_lake(spark, cfg.lake)
+    data = training_data(lake, cfg, run_date)
+    if data is None:
+        return 1
+    interactions, inputs = data
+    params, source = chosen_params(lake.table(METRICS), run_date, rec.default_params)
+    log.info("ALS configuration %s from %s", params, source)
+    version = None
+    if not ctx.args.retrain:
+        version = reusable_version(
+            model_versions(cfg, rec.model_name), run_date, params_tag(params, rec.seed)
+        )
+    if version is None:
+        version = train(cfg, interactions, inputs, params, source, run_date)
+    else:
+        reuse(cfg, version, run_date)
 
     # Scored by what the registry serves, as any other consumer of the model would.
-    als = als_stage(load_registered_spark_model(cfg, rec.model_name, CHAMPION))
+    als = als_stage(load_registered_spark_model(cfg, rec.model_name, version=version))
     user_index, item_index = lake.table(USER_INDEX).read(), lake.table(ITEM_INDEX).read()
     snapshot = F.lit(run_date).alias(C.SNAPSHOT_DATE)
     recommendations = all_als_recommendations(als, user_index, item_index, k=rec.top_n).select("*", snapshot)

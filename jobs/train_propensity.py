@@ -2,6 +2,7 @@
 
     shop-train-propensity --env local --date 2026-10-30
     python -m jobs.train_propensity --env local --date 2026-10-30 --set propensity.horizon_days=14
+    shop-train-propensity --env local --date 2026-10-30 --retrain    # a new version even if one fits
 
 The label of a user on snapshot date T: a paid order placed in (T, T + horizon_days] (silver.orders). The
 inputs: the user's gold.user_features row of T and catalog tags evaluated over it (transforms.propensity). For
@@ -18,6 +19,12 @@ seen the newest labels; its reported metrics are those of the candidate fitted w
 propensity.model_name with its feature spec as a version tag, and becomes the champion unless a model
 trained for a later run date holds that alias. Writes the run date's partition of gold.propensity_metrics.
 
+A re-run of a date gives the same model and tables: when a version registered for the run date was trained
+with the same feature spec and settings (its training_settings tag) and gold.propensity_metrics still holds
+its rows, the job reuses it (logs which), rewrites those rows and trains nothing; `--retrain` trains a new
+version anyway. Training itself is seeded and reads its rows in a fixed layout (transforms.training_order),
+so a retrain on the same rows gives the same parameters and scores.
+
 Too little history is not a failure: when gold.user_features starts after the first snapshot the split needs
 (a young lake), the job logs which snapshot is missing and the first run date that can train, and exits 0
 with the champion unchanged. A snapshot missing inside the lake's history, or silver.orders ending before the
@@ -26,11 +33,14 @@ run date, is an error (exit 1) naming the snapshot or table.
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
+import hashlib
 import json
 import sys
 import time
 from collections.abc import Sequence
+from dataclasses import asdict
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
@@ -49,16 +59,25 @@ from shop_platform.tracking import (
     CHAMPION,
     RUN_DATE_TAG,
     log_spark_model,
+    model_versions,
     register_model,
     registered_version,
+    set_alias,
     training_run,
 )
 from transforms import columns as C
-from transforms.propensity.dataset import FeatureSpec, feature_spec, model_inputs, spec_problems
+from transforms.propensity.dataset import (
+    FeatureSpec,
+    expression_refusals,
+    feature_spec,
+    model_inputs,
+    spec_problems,
+)
 from transforms.propensity.labels import TimeSplit, time_split, with_purchase_label
 from transforms.propensity.model import propensity_pipeline
 from transforms.propensity.search import Candidate, Evaluation, best, candidates, validation_metrics
 from transforms.schemas import GOLD_PROPENSITY_METRICS_PARTITIONS, GOLD_PROPENSITY_METRICS_SCHEMA
+from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.train_propensity")
 
@@ -71,12 +90,84 @@ MODEL_ARTIFACT = "propensity_model"
 FEATURE_SPEC_TAG = "feature_spec"
 FAMILY_TAG = "model_family"
 PARAMS_TAG = "model_params"
+# The SHA-256 of everything besides the data that decides the model (`training_settings`, also logged as
+# training_settings.json): a re-run with equal settings reuses the version. A hash, as the settings with the
+# tag expressions come close to MLflow's 5,000-character limit on a tag value.
+SETTINGS_TAG = "training_settings_sha256"
+SETTINGS_ARTIFACT = "training_settings.json"
 
 
 def trained_on(version: ModelVersion) -> dt.date | None:
     """The run date a registered version was trained for (its `run_date` tag)."""
     text = (version.tags or {}).get(RUN_DATE_TAG)
     return dt.date.fromisoformat(text) if text else None
+
+
+def training_settings(p: PropensitySettings, spec: FeatureSpec) -> str:
+    """The settings a model is trained with, as canonical JSON: the configured feature spec (tags with their
+    expressions), the split, the imputation, the candidates' grids and the seed."""
+    return json.dumps(
+        {
+            "feature_spec": json.loads(spec.to_json()),
+            "horizon_days": p.horizon_days,
+            "train_snapshots": p.train_snapshots,
+            "snapshot_step_days": p.snapshot_step_days,
+            "impute_strategy": p.impute_strategy,
+            "candidates": asdict(p.candidates),
+            "seed": p.seed,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def settings_digest(settings: str) -> str:
+    return hashlib.sha256(settings.encode("utf-8")).hexdigest()
+
+
+def reusable_version(
+    versions: Sequence[ModelVersion], run_date: dt.date, settings: str
+) -> ModelVersion | None:
+    """The newest version registered for `run_date` with these training settings, or None."""
+    digest = settings_digest(settings)
+    fitting = [
+        v for v in versions if trained_on(v) == run_date and (v.tags or {}).get(SETTINGS_TAG) == digest
+    ]
+    return max(fitting, key=lambda v: int(v.version), default=None)
+
+
+def reuse(lake: Lake, cfg: Config, version: ModelVersion, run_date: dt.date) -> bool:
+    """Keep `version` as the run date's model: rewrite the gold.propensity_metrics rows it was chosen with and
+    give it the champion alias unless a later run date's model holds it. False (nothing done) when the table
+    no longer holds those rows, so the date must be trained again."""
+    p = cfg.propensity
+    metrics = lake.table(METRICS)
+    if not metrics.exists():
+        return False
+    # A handful of rows: one per candidate of the run date.
+    names = GOLD_PROPENSITY_METRICS_SCHEMA.fieldNames()
+    rows = metrics.read().where(F.col(C.RUN_DATE) == F.lit(run_date)).select(*names).collect()
+    chosen = [r for r in rows if r[C.CHOSEN] and r[C.MODEL_VERSION] == int(version.version)]
+    if not chosen:
+        log.warning("%s version %s was registered for %s with the same settings, but %s holds no rows of it "
+                    "for that date: training again", p.model_name, version.version, run_date, METRICS)  # fmt: skip
+        return False
+    metrics.overwrite_partitions(
+        lake.spark.createDataFrame([tuple(r) for r in rows], GOLD_PROPENSITY_METRICS_SCHEMA),
+        {C.RUN_DATE: [run_date]},
+    )
+    champion = registered_version(cfg, p.model_name)
+    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
+    if newest and (champion is None or champion.version != version.version):
+        set_alias(cfg, p.model_name, CHAMPION, int(version.version))
+    log.info(
+        "reused %s version %s, registered for %s with the same feature spec and settings (%s, validation AUC "
+        "%.4f)%s; rewrote its %d rows of %s (--retrain trains a new version)",
+        p.model_name, version.version, run_date, (version.tags or {}).get(FAMILY_TAG), chosen[0][C.AUC],
+        f" as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)", len(rows),
+        METRICS,
+    )  # fmt: skip
+    return True
 
 
 def history_problem(
@@ -170,7 +261,7 @@ def evaluate(
 
 
 def register_winner(
-    cfg: Config, chosen: Evaluation, data: DataFrame, spec: FeatureSpec, run_date: dt.date
+    cfg: Config, chosen: Evaluation, data: DataFrame, spec: FeatureSpec, settings: str, run_date: dt.date
 ) -> tuple[int, bool]:
     """Refit the winner on every snapshot of the split and register it (in the active run); returns the
     version and whether it became the champion."""
@@ -192,6 +283,7 @@ def register_winner(
                 FEATURE_SPEC_TAG: spec.to_json(),
                 FAMILY_TAG: chosen.candidate.family,
                 PARAMS_TAG: json.dumps(chosen.candidate.params),
+                SETTINGS_TAG: settings_digest(settings),
             },
         )
     return version, newest
@@ -233,10 +325,16 @@ def metrics_rows(
 
 
 def train(
-    lake: Lake, cfg: Config, data: DataFrame, spec: FeatureSpec, split: TimeSplit, run_date: dt.date
+    lake: Lake,
+    cfg: Config,
+    data: DataFrame,
+    spec: FeatureSpec,
+    settings: str,
+    split: TimeSplit,
+    run_date: dt.date,
 ) -> int:
-    """Compare the candidates, register the winner and write the metrics; `data` holds the labelled inputs of
-    every snapshot of the split."""
+    """Compare the candidates, register the winner (tagged with its training `settings`) and write the
+    metrics; `data` holds the labelled inputs of every snapshot of the split."""
     p = cfg.propensity
     counts = class_counts(data, split, p.horizon_days)
     for role, (users, positives) in counts.items():
@@ -265,6 +363,7 @@ def train(
             evaluate(cfg, c, train_rows, valid_rows, spec, run_date) for c in candidates(p.candidates)
         ]
         chosen = best(evaluations)
+        mlflow.log_dict(json.loads(settings), SETTINGS_ARTIFACT)
         mlflow.log_params({"chosen": chosen.candidate.name, "chosen_family": chosen.candidate.family})
         mlflow.log_metrics(
             {
@@ -273,7 +372,7 @@ def train(
                 "refit_rows": float(counts["training"][0] + counts["validation"][0]),
             }
         )
-        version, newest = register_winner(cfg, chosen, data, spec, run_date)
+        version, newest = register_winner(cfg, chosen, data, spec, settings, run_date)
     lake.table(
         METRICS, GOLD_PROPENSITY_METRICS_SCHEMA, GOLD_PROPENSITY_METRICS_PARTITIONS
     ).overwrite_partitions(
@@ -289,11 +388,20 @@ def train(
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Train, compare and register the propensity model as of the run date; returns the exit status."""
-    ctx = parse_job_args(
-        job_parser("Train the purchase propensity model; write gold.propensity_metrics."), argv
+def build_parser() -> argparse.ArgumentParser:
+    parser = job_parser("Train the purchase propensity model; write gold.propensity_metrics.")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a new version even if one registered for the run date has the same settings",
     )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Train, compare and register the propensity model as of the run date (or reuse the one registered for
+    it); returns the exit status."""
+    ctx = parse_job_args(build_parser(), argv)
     cfg = ctx.config
     p = cfg.propensity
     run_date = ctx.run_date
@@ -315,6 +423,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("propensity.numeric_features / tag_features (conf/base.yaml):\n  %s", "\n  ".join(problems))
         return 2
     spec = feature_spec(p.numeric_features, p.log1p_features, p.tag_features, catalog)
+    refusals = expression_refusals(spark, spec)
+    if refusals:
+        log.error("propensity.tag_features (conf/base.yaml) reads tags of %s that are not allowed:\n  %s",
+                  cfg.tags.catalog or TAGS_FILE, "\n  ".join(refusals))  # fmt: skip
+        return 2
+    settings = training_settings(p, spec)
+    if not ctx.args.retrain:
+        reused = reusable_version(model_versions(cfg, p.model_name), run_date, settings)
+        if reused is not None and reuse(lake, cfg, reused, run_date):
+            return 0
     available = [
         r[0]
         for r in features.read().where(F.col(C.SNAPSHOT_DATE) <= F.lit(run_date))
@@ -333,11 +451,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         log.error("%s ends on %s, before the run date %s: the labels through it would be incomplete; run "
                   "build_silver for it", ORDERS, last_order, run_date)  # fmt: skip
         return 1
-    data = with_purchase_label(
+    labelled = with_purchase_label(
         model_inputs(features.read(), spec, split.dates), orders.read(), p.horizon_days
-    ).persist(StorageLevel.MEMORY_AND_DISK)
+    )
+    data = in_fixed_order(labelled, [C.USER_ID, C.SNAPSHOT_DATE]).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        return train(lake, cfg, data, spec, split, run_date)
+        return train(lake, cfg, data, spec, settings, split, run_date)
     finally:
         data.unpersist()
 

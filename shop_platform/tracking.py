@@ -132,6 +132,14 @@ def register_model(
     return int(version.version)
 
 
+def set_alias(config: Config, name: str, alias: str, version: int) -> None:
+    """Point `alias` of model `name` at `version` (e.g. a re-run reusing the version of its date)."""
+    from mlflow import MlflowClient
+
+    configure_tracking(config.tracking, config.lake.root)
+    MlflowClient().set_registered_model_alias(name, alias, str(version))
+
+
 def model_versions(config: Config, name: str) -> list[ModelVersion]:
     """Every registered version of model `name` with its tags (none when the model does not exist)."""
     from mlflow import MlflowClient

@@ -48,6 +48,7 @@ def lake_root(tmp_path) -> str:
 # these go first: a long module started last would leave the other worker idle while it runs.
 LONGEST_FIRST = (
     "test_train_als_job",
+    "test_rerun_reproduces",
     "test_build_silver_job",
     "test_build_copurchase_graph_job",
     "test_generator",

@@ -4,17 +4,31 @@ nulls and categories, top-decile metrics and calibration, scores and churn-risk 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
+from mlflow.entities.model_registry import ModelVersion, ModelVersionTag
 from pyspark.ml import Pipeline
 from pyspark.ml.functions import vector_to_array
 
-from jobs.train_propensity import history_problem
+from jobs.train_propensity import (
+    SETTINGS_TAG,
+    history_problem,
+    reusable_version,
+    settings_digest,
+    training_settings,
+)
 from shop_platform.catalogs import Category, Tag, TagCatalog
 from shop_platform.config import load_config
 from transforms import columns as C
-from transforms.propensity.dataset import FeatureSpec, TagFeature, model_inputs, spec_problems
+from transforms.propensity.dataset import (
+    FeatureSpec,
+    TagFeature,
+    expression_refusals,
+    model_inputs,
+    spec_problems,
+)
 from transforms.propensity.evaluation import area_under_roc, calibration_table, summary_metrics, with_deciles
 from transforms.propensity.labels import TimeSplit, time_split, with_purchase_label
 from transforms.propensity.model import FEATURES_VECTOR, preprocessing
@@ -164,6 +178,47 @@ def test_spec_round_trips_and_bad_inputs_are_named():
         "tag 'churn_risk' holds the model's own score and cannot be an input",
         "tag 'missing' is not in the tag catalog",
     ]
+
+
+def test_a_model_spec_reading_a_disallowed_tag_expression_is_refused_naming_the_tag(spark):
+    """A registered model carries its own copy of the tag expressions: scoring checks them again."""
+    spec = FeatureSpec(
+        numeric=("orders_30d",),
+        log1p=(),
+        tags=(
+            TagFeature("ok", "boolean", "percent_rank() OVER (ORDER BY orders_30d) >= 0.5"),
+            TagFeature("salt", "enum", "java_method('java.lang.System', 'getenv', 'SHOP_PII_SALT')"),
+            TagFeature("broken", "number", "orders_30d +"),
+        ),
+    )
+    problems = expression_refusals(spark, spec)
+    assert len(problems) == 2, problems
+    assert problems[0].startswith("tag 'salt': calls java_method, not allowed in tag expressions")
+    assert problems[1].startswith("tag 'broken': expression does not parse")
+
+
+def test_a_rerun_reuses_the_newest_version_of_its_date_trained_with_the_same_settings():
+    settings = load_config("local", []).propensity
+    spec = FeatureSpec(numeric=("orders_30d",), log1p=(), tags=())
+    same = training_settings(settings, spec)
+    other = training_settings(replace(settings, seed=7), spec)
+    run_date = dt.date(2026, 10, 30)
+
+    def version(number: int, day: dt.date, trained_with: str) -> ModelVersion:
+        tags = [
+            ModelVersionTag("run_date", day.isoformat()),
+            ModelVersionTag(SETTINGS_TAG, settings_digest(trained_with)),
+        ]
+        return ModelVersion("m", str(number), 0, tags=tags)
+
+    versions = [version(1, run_date, same), version(2, run_date, same), version(3, run_date, other),
+                version(4, run_date + dt.timedelta(days=1), same)]  # fmt: skip
+    assert reusable_version(versions, run_date, same).version == "2"
+    assert (
+        reusable_version(versions, run_date, training_settings(settings, spec.without(["orders_30d"])))
+        is None
+    )
+    assert reusable_version(versions, run_date - dt.timedelta(days=1), same) is None
 
 
 def test_preprocessing_flags_and_imputes_nulls_and_keeps_unseen_categories(spark):

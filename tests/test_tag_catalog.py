@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
+from transforms.tags.allowed_functions import disallowed_calls
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
 
 BUILTINS = {
@@ -127,6 +128,86 @@ def test_expressions_are_checked_against_the_features_naming_the_tag(spark, tmp_
     empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
     problems = expression_problems(empty, catalog, BUILTINS)
     assert len(problems) == 1 and re.search(message, problems[0]), problems
+
+
+SALT_READER = "java_method('java.lang.System', 'getenv', 'SHOP_PII_SALT')"
+
+
+@pytest.mark.parametrize(
+    ("value_type", "expression", "refused"),
+    [
+        ("enum", SALT_READER, "java_method"),
+        ("enum", "reflect('java.util.UUID', 'randomUUID')", "reflect"),
+        ("enum", "upper(try_reflect('java.lang.System', 'getenv', 'HOME'))", "try_reflect"),
+        ("boolean", "orders_7d > 0 AND EXISTS (SELECT 1)", "a subquery"),
+        ("boolean", "orders_7d IN (SELECT 1)", "a subquery"),
+        ("enum", "input_file_name()", "input_file_name"),
+        ("number", "(SELECT count(*) FROM read_files('/etc/passwd'))", "a subquery"),
+        ("number", "rand(7) * orders_7d", "rand"),
+        ("boolean", "first_order_date > date_sub(current_date, 30)", "current_date"),
+        ("boolean", "abs(orders_7d) > 0 OR uuid() IS NULL", "uuid"),
+        ("enum", "IDENTIFIER('java_method')('java.lang.System', 'getenv', 'HOME')", r"IDENTIFIER\(\.\.\.\)"),
+        ("number", "row_number() OVER (ORDER BY orders_7d)", "row_number"),
+    ],
+)
+def test_expressions_may_call_only_allowed_functions_naming_the_tag_and_the_function(
+    spark, tmp_path, value_type, expression, refused
+):
+    """Each of these passed the check before the allow-list (an enum's values only bind CASE branches)."""
+    tag = {"id": "a", "value_type": value_type, "expression": expression}
+    if value_type == "enum":
+        tag["values"] = ["x"]
+    catalog = load_tag_catalog(BUILTINS, write_catalog(tmp_path, [tag]))
+    empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
+    problems = expression_problems(empty, catalog, BUILTINS)
+    assert len(problems) == 1 and re.match(f"tag 'a': calls {refused}, not allowed", problems[0]), problems
+
+
+def test_a_subquery_reading_a_file_is_refused_before_spark_reads_the_file(spark, tmp_path):
+    """Without the allow-list this tag passes the check and puts the file's first line in every user's
+    profile; the file here is the lake's own secret, written for the test."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("SHOP_PII_SALT=s3cr3t\n", encoding="utf-8")
+    expression = f"(SELECT max(value) FROM text.`{secret}`)"
+    catalog = load_tag_catalog(
+        BUILTINS, write_catalog(tmp_path, [{"id": "leak", "value_type": "enum", "values": ["x"],
+                                            "expression": expression}])
+    )  # fmt: skip
+    empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
+    assert expression_problems(empty, catalog, BUILTINS) == [
+        "tag 'leak': calls a subquery, not allowed in tag expressions (deterministic SQL functions only: no "
+        "reflection, file readers, subqueries, UDFs, randomness or clock; allowed functions: "
+        "transforms.tags.allowed_functions.ALLOWED_FUNCTIONS)"
+    ]
+
+
+def test_a_session_udf_is_refused_by_name(spark, tmp_path):
+    spark.udf.register("shop_test_identity", lambda x: x, "bigint")
+    catalog = load_tag_catalog(
+        BUILTINS,
+        write_catalog(
+            tmp_path, [{"id": "a", "value_type": "number", "expression": "shop_test_identity(orders_7d)"}]
+        ),
+    )
+    empty = with_builtins(spark.createDataFrame([], GOLD_USER_FEATURES_SCHEMA))
+    problems = expression_problems(empty, catalog, BUILTINS)
+    assert len(problems) == 1 and problems[0].startswith("tag 'a': calls shop_test_identity, not allowed")
+
+
+def test_the_allow_list_keeps_what_the_catalog_and_tag_authors_use(spark):
+    written = (
+        "CASE WHEN paid_gmv_90d <= 0 THEN 'none' WHEN percent_rank() OVER (PARTITION BY paid_gmv_90d > 0 "
+        "ORDER BY paid_gmv_90d) >= 0.95 THEN 'vip' ELSE concat('tier_', lower(city)) END",
+        "size(filter(top_categories, c -> c IN ('food', 'beauty'))) BETWEEN 1 AND 2",
+        "first_order_date > date_sub(snapshot_date, 30) AND coalesce(orders_7d, 0) || '' LIKE '1%'",
+        "avg(orders_30d) OVER (PARTITION BY city_tier) < CAST(orders_30d AS DOUBLE)",
+    )
+    for expression in written:
+        assert disallowed_calls(spark, expression) == [], expression
+    catalog = load_tag_catalog(BUILTINS, TAGS_FILE)
+    for tag in catalog.tags:
+        if tag.expression is not None:
+            assert disallowed_calls(spark, tag.expression) == [], tag.id
 
 
 def test_tags_evaluate_to_known_values_in_the_profile_and_the_long_snapshot(spark, tmp_path):

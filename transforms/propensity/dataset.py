@@ -20,12 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 
-from pyspark.sql import Column, DataFrame
+from pyspark.errors import ParseException
+from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from shop_platform.catalogs import TagCatalog
 from transforms import columns as C
+from transforms.tags.allowed_functions import disallowed_calls
+from transforms.tags.evaluate import refusal
 
 # Prefix of a tag's model input column: tags may share a name with a feature (city_tier, tenure_days).
 TAG_PREFIX = "tag__"
@@ -140,6 +143,22 @@ def spec_problems(
             problems.append(
                 f"tag {tag_id!r} is a {tag.value_type} tag; inputs are {', '.join(INPUT_TAG_TYPES)} tags"
             )
+    return problems
+
+
+def expression_refusals(spark: SparkSession, spec: FeatureSpec) -> list[str]:
+    """Every tag input whose expression calls a function outside the tag allow-list, naming the tag and the
+    function (empty when all are sound). A registered model's spec carries its own copy of the expressions,
+    so scoring checks them again rather than trusting the catalog check of the day it was trained."""
+    problems = []
+    for tag in spec.tags:
+        try:
+            refused = disallowed_calls(spark, tag.expression)
+        except ParseException as exc:
+            problems.append(f"tag {tag.id!r}: expression does not parse: {str(exc).strip().splitlines()[0]}")
+            continue
+        if refused:
+            problems.append(f"tag {tag.id!r}: {refusal(refused)}")
     return problems
 
 

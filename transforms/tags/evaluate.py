@@ -2,7 +2,9 @@
 
 Expression tags are Spark SQL over one features row (window functions over the snapshot are allowed, e.g.
 a percentile rank); builtin tags take a column that a named computation (RFM, lifecycle) added to the
-features first. Both are checked against the features' schema before any data is read.
+features first. Both are checked against the features' schema before any data is read, and an expression
+may call only the functions of transforms.tags.allowed_functions (no reflection, files, subqueries or
+randomness), checked on its parsed form before Spark analyses it.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pyspark.sql import types as T
 
 from shop_platform.catalogs import Tag, TagCatalog
 from transforms import columns as C
+from transforms.tags.allowed_functions import disallowed_calls
 
 # String results of CASE branches: checked against an enum's values before any data is read.
 _BRANCH_RESULT = re.compile(r"\b(?:THEN|ELSE)\s+'((?:[^']|'')*)'", re.IGNORECASE)
@@ -47,8 +50,9 @@ def _fits(actual: T.DataType, tag: Tag) -> bool:
 
 
 def expression_problems(inputs: DataFrame, catalog: TagCatalog, builtins: Mapping[str, str]) -> list[str]:
-    """Every tag whose definition does not parse, names an unknown column, has the wrong result type or
-    returns an enum value outside its declared set; `inputs` only provides the schema (no rows are read).
+    """Every tag whose definition does not parse, calls a function outside the allow-list
+    (transforms.tags.allowed_functions), names an unknown column, has the wrong result type or returns an
+    enum value outside its declared set; `inputs` only provides the schema (no rows are read).
 
     Args:
         inputs: Features plus the builtin columns (an empty frame of that schema is enough).
@@ -66,6 +70,15 @@ def expression_problems(inputs: DataFrame, catalog: TagCatalog, builtins: Mappin
             actual = inputs.schema[column].dataType
         else:
             try:
+                # Before analysis: analysing a subquery would already read the files it names.
+                refused = disallowed_calls(inputs.sparkSession, tag.expression)
+            except ParseException as exc:
+                problems.append(f"{where}: expression does not parse: {_first_line(exc)}")
+                continue
+            if refused:
+                problems.append(f"{where}: {refusal(refused)}")
+                continue
+            try:
                 actual = inputs.select(F.expr(tag.expression).alias(tag.id)).schema[0].dataType
             except ParseException as exc:
                 problems.append(f"{where}: expression does not parse: {_first_line(exc)}")
@@ -82,6 +95,15 @@ def expression_problems(inputs: DataFrame, catalog: TagCatalog, builtins: Mappin
             if stray:
                 problems.append(f"{where}: returns {stray}, outside its values {list(tag.values)}")
     return problems
+
+
+def refusal(refused: Iterable[str]) -> str:
+    """The message for calls outside the allow-list (see transforms.tags.allowed_functions)."""
+    return (
+        f"calls {', '.join(refused)}, not allowed in tag expressions (deterministic SQL functions only: "
+        "no reflection, file readers, subqueries, UDFs, randomness or clock; allowed functions: "
+        "transforms.tags.allowed_functions.ALLOWED_FUNCTIONS)"
+    )
 
 
 def _first_line(exc: Exception) -> str:
