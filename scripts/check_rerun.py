@@ -1,0 +1,128 @@
+"""Does re-running a date leave every table as it was? Re-run the daily pipeline for one date and compare.
+
+    SHOP_PII_SALT=... .venv/bin/python scripts/check_rerun.py --env local --date 2026-10-30 \
+        --set lake.root=/path/to/demo/lake
+
+Records the version of every Delta table under the lake, runs `jobs.run_pipeline` for --date (no sample
+data, no back-fill), then compares each table's rows at the recorded version with its rows now, in Spark:
+rows are matched with their floating-point values rounded to `--decimals` places at any depth (a double
+inside an array of structs too), so float noise is told apart from real differences. Columns that hold a
+wall-clock time or a model version are listed per table with --ignore-column. Exits 1 when a table differs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from jobs import run_pipeline
+from shop_platform.config import load_config
+from shop_platform.session import get_spark
+from shop_platform.storage import Lake, open_lake
+
+DELTA_LOG = "_delta_log"
+# What a re-run may change without changing what the table says: how long a step took.
+ALWAYS_IGNORED = ("train_seconds",)
+
+
+def delta_tables(root: str) -> list[str]:
+    """Every Delta table under the (local) lake root, as `layer.name`."""
+    return sorted(
+        f"{log.parent.parent.name}.{log.parent.name}"
+        for log in Path(root).glob(f"*/*/{DELTA_LOG}")
+        if log.is_dir()
+    )
+
+
+def rounded(column: Column, data_type: T.DataType, decimals: int) -> Column:
+    """`column` with every float inside it rounded to `decimals` places."""
+    if isinstance(data_type, (T.DoubleType, T.FloatType)):
+        return F.round(column, decimals)
+    if isinstance(data_type, T.ArrayType):
+        return F.transform(column, lambda element: rounded(element, data_type.elementType, decimals))
+    if isinstance(data_type, T.StructType):
+        fields = [
+            rounded(column.getField(f.name), f.dataType, decimals).alias(f.name) for f in data_type.fields
+        ]
+        return F.when(column.isNotNull(), F.struct(*fields))
+    if isinstance(data_type, T.MapType):
+        return F.transform_values(column, lambda _key, value: rounded(value, data_type.valueType, decimals))
+    return column
+
+
+def comparable(df: DataFrame, decimals: int, ignored: set[str]) -> DataFrame:
+    return df.select(
+        *[
+            rounded(F.col(f.name), f.dataType, decimals).alias(f.name)
+            for f in df.schema.fields
+            if f.name not in ignored
+        ]
+    )
+
+
+def compare(
+    lake: Lake, name: str, version: int, decimals: int, ignored: set[str]
+) -> tuple[int, int, int, int]:
+    """(rows before, rows now, rows only before, rows only now), floats rounded."""
+    table = lake.table(name)
+    before, now = table.read(version=version), table.read()
+    if before.schema != now.schema:
+        # A re-run that evolved the schema: compare the columns both have.
+        shared = [c for c in before.columns if c in now.columns]
+        before, now = before.select(*shared), now.select(*shared)
+    before, now = comparable(before, decimals, ignored), comparable(now, decimals, ignored)
+    return before.count(), now.count(), before.exceptAll(now).count(), now.exceptAll(before).count()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--env", default="local")
+    parser.add_argument("--date", required=True)
+    parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
+    parser.add_argument("--decimals", type=int, default=9, help="places floats are rounded to (default 9)")
+    parser.add_argument("--ignore-column", action="append", default=[], help="a column left out everywhere")
+    args = parser.parse_args(argv)
+
+    config = load_config(args.env, args.overrides)
+    spark = get_spark(config.spark, app_name="check_rerun")
+    lake = open_lake(spark, config.lake)
+    before = {name: lake.table(name).version() for name in delta_tables(lake.root)}
+    print(f"{len(before)} tables under {lake.root}; re-running {args.date}", flush=True)
+
+    started = time.monotonic()
+    pipeline_argv = ["--env", args.env, "--date", args.date]
+    for override in args.overrides:
+        pipeline_argv += ["--set", override]
+    status = run_pipeline.main(pipeline_argv)
+    print(f"re-run of {args.date}: exit {status} in {time.monotonic() - started:.0f} s", flush=True)
+    if status != 0:
+        return status
+
+    ignored = {*ALWAYS_IGNORED, *args.ignore_column}
+    differing = []
+    for name, version in before.items():
+        rows_before, rows_now, only_before, only_now = compare(lake, name, version, args.decimals, ignored)
+        now_version = lake.table(name).version()
+        same = only_before == 0 and only_now == 0
+        verdict = "same" if same else f"DIFFERS: {only_before} rows only before, {only_now} only now"
+        print(
+            f"{name}: v{version} -> v{now_version}, {rows_before} -> {rows_now} rows: {verdict}", flush=True
+        )
+        if not same:
+            differing.append(name)
+    print(
+        f"{len(before) - len(differing)} of {len(before)} tables the same (floats to {args.decimals} places)"
+    )
+    if differing:
+        print("differ: " + ", ".join(differing))
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
