@@ -13,6 +13,7 @@ wall-clock time or a model version are listed per table with --ignore-column. Ex
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -52,7 +53,12 @@ def rounded(column: Column, data_type: T.DataType, decimals: int) -> Column:
         ]
         return F.when(column.isNotNull(), F.struct(*fields))
     if isinstance(data_type, T.MapType):
-        return F.transform_values(column, lambda _key, value: rounded(value, data_type.valueType, decimals))
+        # Set operations refuse maps: compare the entries, sorted, instead.
+        entries = F.array_sort(F.map_entries(column))
+        entry_type = T.StructType(
+            [T.StructField("key", data_type.keyType), T.StructField("value", data_type.valueType)]
+        )
+        return rounded(entries, T.ArrayType(entry_type), decimals)
     return column
 
 
@@ -67,17 +73,23 @@ def comparable(df: DataFrame, decimals: int, ignored: set[str]) -> DataFrame:
 
 
 def compare(
-    lake: Lake, name: str, version: int, decimals: int, ignored: set[str]
+    lake: Lake, name: str, before: int | dt.datetime, decimals: int, ignored: set[str]
 ) -> tuple[int, int, int, int]:
-    """(rows before, rows now, rows only before, rows only now), floats rounded."""
+    """(rows before, rows now, rows only before, rows only now), floats rounded; `before` is the version
+    or the time the table is compared at."""
     table = lake.table(name)
-    before, now = table.read(version=version), table.read()
+    now = table.read()
+    before = table.read(timestamp=before) if isinstance(before, dt.datetime) else table.read(version=before)
     if before.schema != now.schema:
         # A re-run that evolved the schema: compare the columns both have.
         shared = [c for c in before.columns if c in now.columns]
         before, now = before.select(*shared), now.select(*shared)
     before, now = comparable(before, decimals, ignored), comparable(now, decimals, ignored)
     return before.count(), now.count(), before.exceptAll(now).count(), now.exceptAll(before).count()
+
+
+def _at(before: int | dt.datetime) -> str:
+    return f"v{before}" if isinstance(before, int) else f"as of {before:%H:%M:%S}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,22 +99,33 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], dest="overrides", metavar="KEY=VALUE")
     parser.add_argument("--decimals", type=int, default=9, help="places floats are rounded to (default 9)")
     parser.add_argument("--ignore-column", action="append", default=[], help="a column left out everywhere")
+    parser.add_argument(
+        "--compare-since",
+        type=dt.datetime.fromisoformat,
+        help="do not run: compare every table as of this UTC time (before an earlier re-run) with now",
+    )
     args = parser.parse_args(argv)
 
     config = load_config(args.env, args.overrides)
     spark = get_spark(config.spark, app_name="check_rerun")
     lake = open_lake(spark, config.lake)
-    before = {name: lake.table(name).version() for name in delta_tables(lake.root)}
-    print(f"{len(before)} tables under {lake.root}; re-running {args.date}", flush=True)
-
-    started = time.monotonic()
-    pipeline_argv = ["--env", args.env, "--date", args.date]
-    for override in args.overrides:
-        pipeline_argv += ["--set", override]
-    status = run_pipeline.main(pipeline_argv)
-    print(f"re-run of {args.date}: exit {status} in {time.monotonic() - started:.0f} s", flush=True)
-    if status != 0:
-        return status
+    names = delta_tables(lake.root)
+    before: dict[str, int | dt.datetime]
+    if args.compare_since is not None:
+        since = args.compare_since.replace(tzinfo=args.compare_since.tzinfo or dt.timezone.utc)
+        before = dict.fromkeys(names, since)
+        print(f"{len(names)} tables under {lake.root}, compared as of {since} with now", flush=True)
+    else:
+        before = {name: lake.table(name).version() for name in names}
+        print(f"{len(names)} tables under {lake.root}; re-running {args.date}", flush=True)
+        started = time.monotonic()
+        pipeline_argv = ["--env", args.env, "--date", args.date]
+        for override in args.overrides:
+            pipeline_argv += ["--set", override]
+        status = run_pipeline.main(pipeline_argv)
+        print(f"re-run of {args.date}: exit {status} in {time.monotonic() - started:.0f} s", flush=True)
+        if status != 0:
+            return status
 
     ignored = {*ALWAYS_IGNORED, *args.ignore_column}
     differing = []
@@ -112,7 +135,8 @@ def main(argv: list[str] | None = None) -> int:
         same = only_before == 0 and only_now == 0
         verdict = "same" if same else f"DIFFERS: {only_before} rows only before, {only_now} only now"
         print(
-            f"{name}: v{version} -> v{now_version}, {rows_before} -> {rows_now} rows: {verdict}", flush=True
+            f"{name}: {_at(version)} -> v{now_version}, {rows_before} -> {rows_now} rows: {verdict}",
+            flush=True,
         )
         if not same:
             differing.append(name)
