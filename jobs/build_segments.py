@@ -39,9 +39,10 @@ from shop_platform.tracking import (
     RUN_DATE_TAG,
     load_registered_spark_model,
     log_spark_model,
+    may_take_champion,
     model_versions,
     register_model,
-    registered_version,
+    trained_on,
     training_run,
 )
 from transforms import columns as C
@@ -56,12 +57,6 @@ JOB = "build_segments"
 USER_FEATURES = "gold.user_features"
 USER_SEGMENTS = "gold.user_segments"
 MODEL_ARTIFACT = "segments_model"
-
-
-def trained_on(version: ModelVersion) -> dt.date | None:
-    """The snapshot date a registered version was trained on (its `run_date` tag)."""
-    text = (version.tags or {}).get(RUN_DATE_TAG)
-    return dt.date.fromisoformat(text) if text else None
 
 
 def model_for(
@@ -118,9 +113,7 @@ def train(
         mlflow.log_metrics(
             {"k": search.k, "silhouette": chosen.silhouette, "training_cost": chosen.cost, "users": users}
         )
-        champion = registered_version(cfg, s.model_name)
-        # A model trained for an older date (a re-run) does not take the alias from a newer one.
-        newest = champion is None or (trained_on(champion) or dt.date.min) <= snapshot_date
+        newest = may_take_champion(cfg, s.model_name, snapshot_date)
         version = register_model(
             log_spark_model(search.model, MODEL_ARTIFACT),
             s.model_name,

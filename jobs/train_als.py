@@ -46,10 +46,11 @@ from shop_platform.tracking import (
     RUN_DATE_TAG,
     load_registered_spark_model,
     log_spark_model,
+    may_take_champion,
     model_versions,
     register_model,
-    registered_version,
     set_alias,
+    trained_on,
     training_run,
 )
 from transforms import columns as C
@@ -77,12 +78,6 @@ ITEM_SIMILAR_ALS = "gold.item_similar_als"
 CHOSEN_MODEL = "als"
 # Model version tag: the configuration and seed it was trained with (JSON); a re-run with equal ones reuses it.
 PARAMS_TAG = "als_params"
-
-
-def trained_on(version: ModelVersion) -> dt.date | None:
-    """The run date a registered version was trained for (its `run_date` tag)."""
-    text = (version.tags or {}).get(RUN_DATE_TAG)
-    return dt.date.fromisoformat(text) if text else None
 
 
 def params_tag(params: AlsParams, seed: int) -> str:
@@ -205,9 +200,7 @@ def train(
         seconds = time.perf_counter() - started
         mlflow.log_metrics({C.TRAIN_SECONDS: seconds, "training_pairs": float(pairs)})
         log.info("trained ALS on %d pairs in %.1fs", pairs, seconds)
-        champion = registered_version(cfg, rec.model_name)
-        # A re-run of an older date does not take the alias from a model trained for a later one.
-        newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
+        newest = may_take_champion(cfg, rec.model_name, run_date)
         with timed(log, "log and register the model"):
             uri = log_spark_model(model, "model")
             version = register_model(
@@ -225,9 +218,8 @@ def train(
 def reuse(cfg: Config, version: int, run_date: dt.date) -> None:
     """Keep the version registered for the run date, champion unless a later run date's model holds it."""
     name = cfg.recommend.model_name
-    champion = registered_version(cfg, name)
-    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
-    if newest and (champion is None or int(champion.version) != version):
+    newest = may_take_champion(cfg, name, run_date)
+    if newest:
         set_alias(cfg, name, CHAMPION, version)
     log.info("reused %s version %d, registered for %s with the same configuration and seed%s (--retrain "
              "trains a new version)", name, version, run_date,

@@ -59,10 +59,11 @@ from shop_platform.tracking import (
     CHAMPION,
     RUN_DATE_TAG,
     log_spark_model,
+    may_take_champion,
     model_versions,
     register_model,
-    registered_version,
     set_alias,
+    trained_on,
     training_run,
 )
 from transforms import columns as C
@@ -95,12 +96,6 @@ PARAMS_TAG = "model_params"
 # tag expressions come close to MLflow's 5,000-character limit on a tag value.
 SETTINGS_TAG = "training_settings_sha256"
 SETTINGS_ARTIFACT = "training_settings.json"
-
-
-def trained_on(version: ModelVersion) -> dt.date | None:
-    """The run date a registered version was trained for (its `run_date` tag)."""
-    text = (version.tags or {}).get(RUN_DATE_TAG)
-    return dt.date.fromisoformat(text) if text else None
 
 
 def training_settings(p: PropensitySettings, spec: FeatureSpec) -> str:
@@ -156,9 +151,8 @@ def reuse(lake: Lake, cfg: Config, version: ModelVersion, run_date: dt.date) -> 
         lake.spark.createDataFrame([tuple(r) for r in rows], GOLD_PROPENSITY_METRICS_SCHEMA),
         {C.RUN_DATE: [run_date]},
     )
-    champion = registered_version(cfg, p.model_name)
-    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
-    if newest and (champion is None or champion.version != version.version):
+    newest = may_take_champion(cfg, p.model_name, run_date)
+    if newest:
         set_alias(cfg, p.model_name, CHAMPION, int(version.version))
     log.info(
         "reused %s version %s, registered for %s with the same feature spec and settings (%s, validation AUC "
@@ -270,9 +264,7 @@ def register_winner(
         model = propensity_pipeline(
             chosen.candidate.family, chosen.candidate.params, spec, p.impute_strategy, p.seed
         ).fit(data)
-    champion = registered_version(cfg, p.model_name)
-    # A re-run of an older date does not take the alias from a model trained for a later one.
-    newest = champion is None or (trained_on(champion) or dt.date.min) <= run_date
+    newest = may_take_champion(cfg, p.model_name, run_date)
     with timed(log, "log and register the model"):
         version = register_model(
             log_spark_model(model, MODEL_ARTIFACT),

@@ -140,6 +140,20 @@ def set_alias(config: Config, name: str, alias: str, version: int) -> None:
     MlflowClient().set_registered_model_alias(name, alias, str(version))
 
 
+def trained_on(version: ModelVersion) -> dt.date | None:
+    """The run date a registered version was trained for (its `run_date` tag), or None without one."""
+    text = (version.tags or {}).get(RUN_DATE_TAG)
+    return dt.date.fromisoformat(text) if text else None
+
+
+def may_take_champion(config: Config, name: str, run_date: dt.date) -> bool:
+    """Whether a version of model `name` for `run_date` may hold the champion alias: there is no champion
+    yet, or it was trained for `run_date` or earlier. A re-run of an older date never takes the alias from
+    a model trained for a later one."""
+    champion = registered_version(config, name)
+    return champion is None or (trained_on(champion) or dt.date.min) <= run_date
+
+
 def model_versions(config: Config, name: str) -> list[ModelVersion]:
     """Every registered version of model `name` with its tags (none when the model does not exist)."""
     from mlflow import MlflowClient
