@@ -4,7 +4,6 @@ nothing, and graph.engine=graphframes without its jar."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import pytest
 from chispa import assert_df_equality
@@ -13,6 +12,7 @@ from pyspark.sql import functions as F
 from jobs import build_copurchase_graph
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
+from tests.job_logs import job_log_of
 from transforms import columns as C
 from transforms.schemas import (
     SILVER_ORDER_ITEMS_PARTITIONS,
@@ -110,17 +110,6 @@ def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(e
     assert build_copurchase_graph.algorithm_partitions(edges, 1_000_000, 8) == expected
 
 
-class Records(logging.Handler):
-    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.levelname} {record.getMessage()}")
-
-
 def test_an_export_without_item_ids_says_so_instead_of_a_silent_empty_graph(spark, lake_root):
     lake = open_lake(spark, LakeSettings(lake_root, "embedded", 168, 24))
     # Paid orders whose export had no item id column: silver.order_items holds no line for them.
@@ -131,15 +120,10 @@ def test_an_export_without_item_ids_says_so_instead_of_a_silent_empty_graph(spar
         spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA)
     )
     lake.table("silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS).create()
-    records = Records()
-    logger = logging.getLogger("jobs.build_copurchase_graph")
-    logger.addHandler(records)
-    try:
+    with job_log_of("jobs.build_copurchase_graph") as records:
         assert run(lake_root) == 0
-    finally:
-        logger.removeHandler(records)
     assert (
         "WARNING silver.orders has 5 orders with status ['paid', 'refunded'] in 2026-07-23..2026-10-20 but "
         "silver.order_items holds no line with an item_id for any of them (an order export without an item id "
         "column): the co-purchase graph is empty"
-    ) in records.messages
+    ) in records.leveled

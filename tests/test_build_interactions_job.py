@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 
 import pytest
 from chispa import assert_approx_df_equality
@@ -11,6 +10,7 @@ from chispa import assert_approx_df_equality
 from jobs import build_interactions
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
+from tests.job_logs import job_log_of
 from tests.test_interactions import silver_event, utc
 from transforms import columns as C
 from transforms import vocabulary as V
@@ -163,27 +163,11 @@ def test_an_export_without_item_ids_warns_instead_of_writing_zero_pairs_silently
     root = str(tmp_path / "lake")
     # An order export without an item id column: orders whose lines name no item.
     write_silver(spark, root, {D[7]: [silver_event("u1", V.ORDER, D[7], 20, items=[None])]})
-    records = Records()
-    logger = logging.getLogger("jobs.build_interactions")
-    logger.addHandler(records)
-    try:
+    with job_log_of("jobs.build_interactions") as records:
         run_job(root, D[7], "--rebuild")
-    finally:
-        logger.removeHandler(records)
     assert gold(spark, root, "user_item_interactions").read().count() == 0
     assert (
         "WARNING silver.events has 1 events in all history through 2026-10-05 but none names an item (item_id, "
         "or items.item_id of an order): the export has no item id column, so these days add no user-item "
         "interaction and the recommenders get nothing from them"
-    ) in records.messages
-
-
-class Records(logging.Handler):
-    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(f"{record.levelname} {record.getMessage()}")
+    ) in records.leveled

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +13,7 @@ from pyspark.sql import types as T
 from jobs.build_user_features import main
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
+from tests.job_logs import JobLog, job_log_of
 from tests.silver_builders import TIMEZONE, bronze_event, bronze_events, bronze_items, local
 from transforms import columns as C
 from transforms.events_cleansing import cleanse_events
@@ -116,24 +116,10 @@ def test_daily_runs_with_a_late_event_equal_a_rebuild(spark, tmp_path):
     )
 
 
-class Records(logging.Handler):
-    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture()
-def job_log() -> Iterator[Records]:
-    records = Records()
-    logger = logging.getLogger("jobs.build_user_features")
-    logger.addHandler(records)
-    yield records
-    logger.removeHandler(records)
+def job_log() -> Iterator[JobLog]:
+    with job_log_of("jobs.build_user_features") as records:
+        yield records
 
 
 def test_a_first_run_without_rebuild_on_existing_history_rebuilds_it(spark, tmp_path, job_log):

@@ -3,7 +3,6 @@ script error, no network), its numbers, missing optional tables, the ALS fallbac
 
 from __future__ import annotations
 
-import logging
 import re
 import shutil
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ from jobs import build_report
 from shop_platform.reporting import SECTION_IDS
 from shop_platform.reporting.browser import check_page
 from tests.gold_lake import RUN, gold_lake  # noqa: F401  (the fixture)
+from tests.job_logs import JobLog, job_log_of
 
 # Every chart the full lake draws (data-chart names), in page order.
 ALL_CHARTS = [
@@ -37,24 +37,10 @@ ALL_CHARTS = [
 ]
 
 
-class Records(logging.Handler):
-    """The job logger's messages (jobs reset the root logger's handlers, so caplog cannot see them)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.messages: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.messages.append(record.getMessage())
-
-
 @pytest.fixture()
-def job_log() -> Iterator[Records]:
-    records = Records()
-    logger = logging.getLogger("jobs.build_report")
-    logger.addHandler(records)
-    yield records
-    logger.removeHandler(records)
+def job_log() -> Iterator[JobLog]:
+    with job_log_of("jobs.build_report") as records:
+        yield records
 
 
 def run_report(lake_root: str, out: Path, *extra: str) -> int:
