@@ -14,9 +14,7 @@ import pytest
 from deltalake import DeltaTable
 from pyspark.sql import functions as F
 
-from jobs import ingest_events
-from shop_platform.config import load_config
-from shop_platform.storage import open_lake
+from tests.test_ingest_job import run, table
 from transforms import columns as C
 
 D = dt.date(2026, 10, 5)
@@ -50,16 +48,6 @@ def deliver(lake_root: str, when: dt.date, data: bytes | list[str], name: str = 
 def redeliver_empty(lake_root: str, when: dt.date) -> None:
     shutil.rmtree(raw_folder(lake_root, when))
     deliver(lake_root, when, b"")
-
-
-def run(lake_root: str, *args: str) -> int:
-    settings = [f"lake.root={lake_root}", "lake.engine=embedded", "spark.shuffle_partitions=2"]
-    return ingest_events.main([*[arg for setting in settings for arg in ("--set", setting)], *args])
-
-
-def table(spark, lake_root: str, name: str):
-    settings = load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded"]).lake
-    return open_lake(spark, settings).table(name)
 
 
 def rows_by_date(spark, lake_root: str, name: str) -> dict[dt.date, int]:

@@ -44,10 +44,6 @@ class LakeFiles:
         """Every line under `relative_dir` as column `value`, with partition columns from the folder names."""
         return self.spark.read.text(self.path(relative_dir))
 
-    def read_csv(self, relative_dir: str, schema: StructType) -> DataFrame:
-        """CSV with a header, read with an explicit schema (never inferred)."""
-        return self.spark.read.schema(schema).option("header", True).csv(self.path(relative_dir))
-
     def list_files(self, relative_dir: str) -> list[str]:
         """The data files under `relative_dir` as Spark lists them (hidden and `_` files excluded).
 

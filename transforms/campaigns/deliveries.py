@@ -52,7 +52,7 @@ def check_campaigns(raw: DataFrame, id_pattern: str | None) -> DataFrame:
     """Type and check raw campaigns.
 
     Args:
-        raw: RAW_CAMPAIGNS_SCHEMA columns as text (catalog.text_schema), SOURCE_FILE, INGESTED_AT.
+        raw: RAW_CAMPAIGNS_SCHEMA columns as text (mapped by header name), SOURCE_FILE, INGESTED_AT.
         id_pattern: Regular expression campaign ids must match, or None.
 
     Returns:

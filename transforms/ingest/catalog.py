@@ -32,14 +32,6 @@ from transforms.ingest.reasons import (
 from transforms.schemas import BRONZE_CATALOG_QUARANTINE_SCHEMA
 
 
-def text_schema(schema: T.StructType) -> T.StructType:
-    """`schema` with every column as text, plus CORRUPT_RECORD: how catalogue CSV files are read."""
-    return T.StructType(
-        [T.StructField(f.name, T.StringType(), True) for f in schema.fields]
-        + [T.StructField(C.CORRUPT_RECORD, T.StringType(), True)]
-    )
-
-
 def undecodable(text: Column) -> Column:
     """True where `text` holds U+FFFD (what the reader makes of bytes that are not UTF-8) or NUL."""
     return text.contains("\ufffd") | text.contains("\u0000")
