@@ -16,60 +16,16 @@ import argparse
 import datetime as dt
 import sys
 import time
-from pathlib import Path
 
-from pyspark.sql import Column, DataFrame
-from pyspark.sql import functions as F
-from pyspark.sql import types as T
+from lake_tables import comparable, delta_tables
 
 from jobs import run_pipeline
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.storage import Lake, open_lake
 
-DELTA_LOG = "_delta_log"
 # What a re-run may change without changing what the table says: how long a step took.
 ALWAYS_IGNORED = ("train_seconds",)
-
-
-def delta_tables(root: str) -> list[str]:
-    """Every Delta table under the (local) lake root, as `layer.name`."""
-    return sorted(
-        f"{log.parent.parent.name}.{log.parent.name}"
-        for log in Path(root).glob(f"*/*/{DELTA_LOG}")
-        if log.is_dir()
-    )
-
-
-def rounded(column: Column, data_type: T.DataType, decimals: int) -> Column:
-    """`column` with every float inside it rounded to `decimals` places."""
-    if isinstance(data_type, (T.DoubleType, T.FloatType)):
-        return F.round(column, decimals)
-    if isinstance(data_type, T.ArrayType):
-        return F.transform(column, lambda element: rounded(element, data_type.elementType, decimals))
-    if isinstance(data_type, T.StructType):
-        fields = [
-            rounded(column.getField(f.name), f.dataType, decimals).alias(f.name) for f in data_type.fields
-        ]
-        return F.when(column.isNotNull(), F.struct(*fields))
-    if isinstance(data_type, T.MapType):
-        # Set operations refuse maps: compare the entries, sorted, instead.
-        entries = F.array_sort(F.map_entries(column))
-        entry_type = T.StructType(
-            [T.StructField("key", data_type.keyType), T.StructField("value", data_type.valueType)]
-        )
-        return rounded(entries, T.ArrayType(entry_type), decimals)
-    return column
-
-
-def comparable(df: DataFrame, decimals: int, ignored: set[str]) -> DataFrame:
-    return df.select(
-        *[
-            rounded(F.col(f.name), f.dataType, decimals).alias(f.name)
-            for f in df.schema.fields
-            if f.name not in ignored
-        ]
-    )
 
 
 def compare(

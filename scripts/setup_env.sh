@@ -17,8 +17,8 @@ if ! { [ -n "${JAVA_HOME:-}" ] && [ -x "$JAVA_HOME/bin/java" ]; } && ! command -
   extras="dev,java"
 fi
 
-# Reinstall only when setup.py or the extras change.
-stamp=".venv/.installed-$(cat setup.py | sha1sum | cut -c1-12)-${extras/,/-}"
+# Reinstall only when setup.py, the job modules (one console script each) or the extras change.
+stamp=".venv/.installed-$( (cat setup.py; ls jobs/*.py sample_shop/jobs/*.py 2>/dev/null) | sha1sum | cut -c1-12)-${extras/,/-}"
 if [ ! -f "$stamp" ]; then
   echo "setup: installing shop-analytics[$extras] into .venv" >&2
   .venv/bin/python -m pip install --quiet --upgrade pip

@@ -1,11 +1,17 @@
-"""Arguments every job shares: `--env`, `--date`, `--set key=value`; config is loaded before Spark starts."""
+"""Arguments every job shares (`--env`, `--date`, `--set key=value`) and the one way a job is started.
+
+A job module has `parser()` (the shared arguments plus its own), `run(context) -> int` and
+`main = command(parser, run)`: the console script and spark-submit call `main(argv)`, which parses the
+arguments and loads the config before Spark starts; the pipeline runner loads the config once and calls
+each task's `run` with `context.for_task(parser(), ...)`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 from shop_platform.config import ConfigError, load_config
@@ -32,6 +38,15 @@ class JobContext:
         """Every date from `first_date` through the run date."""
         days = (self.run_date - self.first_date).days
         return [self.first_date + dt.timedelta(days=n) for n in range(days + 1)]
+
+    def for_task(self, parser: argparse.ArgumentParser, back_fill: bool) -> JobContext:
+        """The context a task of a pipeline run gets: this run's config and dates, the task's own options
+        at their defaults, and `--from-date` only when the task takes a date range (`back_fill`)."""
+        args = parser.parse_args([])
+        args.env, args.date, args.overrides = self.env, self.run_date, list(self.args.overrides)
+        if hasattr(args, "from_date"):
+            args.from_date = getattr(self.args, "from_date", None) if back_fill else None
+        return replace(self, args=args)
 
 
 def job_parser(description: str, date_range: bool = False) -> argparse.ArgumentParser:
@@ -79,6 +94,20 @@ def parse_job_args(parser: argparse.ArgumentParser, argv: Sequence[str] | None) 
     if from_date is not None and from_date > run_date:
         parser.exit(2, f"--from-date {from_date} is after the run date {run_date}\n")
     return JobContext(config=config, run_date=run_date, env=args.env, args=args)
+
+
+JobRun = Callable[[JobContext], int]
+
+
+def command(
+    parser: Callable[[], argparse.ArgumentParser], run: JobRun
+) -> Callable[[Sequence[str] | None], int]:
+    """A job's `main(argv)`: parse the arguments, load the config, run the job; returns its exit status."""
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        return run(parse_job_args(parser(), argv))
+
+    return main
 
 
 def default_run_date(timezone: str, now: dt.datetime | None = None) -> dt.date:

@@ -1,12 +1,23 @@
-"""A stand-in task for the pipeline runner's tests: it records the arguments each run was given."""
+"""A stand-in task for the pipeline runner's tests: it records the context each run was given."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import argparse
 
-CALLS: list[list[str]] = []
+from shop_platform.cli import JobContext, command, job_parser
+
+CALLS: list[JobContext] = []
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    CALLS.append(list(argv or []))
+def parser() -> argparse.ArgumentParser:
+    built = job_parser("Record the context.", date_range=True)
+    built.add_argument("--flag", action="store_true", help="an option of the job's own")
+    return built
+
+
+def run(ctx: JobContext) -> int:
+    CALLS.append(ctx)
     return 0
+
+
+main = command(parser, run)

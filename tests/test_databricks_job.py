@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
-import re
-from pathlib import Path
 
 from databricks.sdk.service.jobs import JobSettings
 
-from jobs import databricks_job
-from jobs.run_pipeline import PIPELINE
+from shop_platform import databricks_job
+from shop_platform.pipeline import load_pipeline
 
-ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = load_pipeline().tasks
 
 
 def job_document() -> dict:
@@ -42,9 +41,7 @@ def test_its_tasks_and_dependencies_are_the_runners_dag():
 
 
 def test_every_task_runs_a_console_script_of_the_wheel():
-    setup = (ROOT / "setup.py").read_text(encoding="utf-8")
-    jobs = set(re.findall(r'^    "(\w+)",$', setup.split("JOBS = [", 1)[1].split("]", 1)[0], flags=re.M))
-    scripts = {f"shop-{name.replace('_', '-')}" for name in jobs}
+    scripts = {ep.name for ep in importlib.metadata.entry_points(group="console_scripts")}
     for task in JobSettings.from_dict(job_document()).tasks:
         assert task.python_wheel_task.entry_point in scripts, task.task_key
         assert task.python_wheel_task.package_name == "shop-analytics"

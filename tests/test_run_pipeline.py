@@ -1,12 +1,25 @@
-"""The local runner's task ordering and selection."""
+"""The DAG (conf/pipeline.yaml), the local runner's ordering and selection, and what each task is given."""
 
 from __future__ import annotations
 
+import datetime as dt
+import importlib
+import importlib.metadata
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from jobs.run_pipeline import PIPELINE, Task, ordered, select
+import jobs.run_pipeline as runner
+import sample_shop.demo as demo
+import shop_platform.cli as cli
+from shop_platform.config import ConfigError
+from shop_platform.pipeline import Pipeline, Task, describe_writes, load_pipeline, ordered, select
+from tests import recording_job
+from tests.job_logs import job_log_of
+
+ROOT = Path(__file__).resolve().parent.parent
+PIPELINE = load_pipeline()
 
 DAG = [
     Task("report", "m", ("tags", "recs")),
@@ -42,67 +55,117 @@ def test_from_resumes_and_only_filters():
         select(tasks, ["nope"], None)
 
 
-def test_shipped_pipeline_is_a_valid_dag_of_importable_jobs():
-    import importlib
+def test_a_malformed_dag_file_names_the_file_and_the_task(tmp_path):
+    path = tmp_path / "pipeline.yaml"
+    path.write_text("tasks:\n  - name: a\n    depends: [b]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"pipeline.yaml: tasks\[1\] \(a\): unknown keys \['depends'\]"):
+        load_pipeline(path)
+    path.write_text("tasks:\n  - name: a\n    depends_on: [b]\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="pipeline.yaml: task 'a' depends on unknown task 'b'"):
+        load_pipeline(path)
 
-    for task in ordered(PIPELINE):
-        assert callable(importlib.import_module(task.module).main)
+
+def every_task() -> list[Task]:
+    return [*PIPELINE.sample_shop_before, *PIPELINE.tasks, *PIPELINE.sample_shop_after]
 
 
-def run_recorded(monkeypatch, *argv: str) -> dict[str, list[str]]:
-    """Run the pipeline with every task replaced by the recording job; returns each task's arguments."""
-    import jobs.run_pipeline as runner
-    from tests import recording_job
+@pytest.mark.parametrize("task", every_task(), ids=lambda task: task.name)
+def test_every_task_is_a_job_with_parser_run_and_main(task):
+    job = importlib.import_module(task.module)
+    assert callable(job.run) and callable(job.main)
+    # The runner gives each task its options at their defaults: none may be required.
+    options = job.parser().parse_args([])
+    assert hasattr(options, "from_date") or not task.date_range, f"{task.name} takes no --from-date"
 
-    monkeypatch.setattr(runner, "PIPELINE", tuple(replace(t, module="tests.recording_job") for t in PIPELINE))
-    monkeypatch.setattr(runner, "SAMPLE_DATA", replace(runner.SAMPLE_DATA, module="tests.recording_job"))
-    monkeypatch.setattr(
-        runner, "TRUTH_CHECKS", tuple(replace(t, module="tests.recording_job") for t in runner.TRUTH_CHECKS)
+
+def test_every_job_module_is_a_task_and_has_its_console_script():
+    """setup.py makes a console script of every job module: the DAG names each of them (the runner apart)."""
+    scripts = {ep.name: ep.value for ep in importlib.metadata.entry_points(group="console_scripts")}
+    for task in every_task():
+        assert scripts.get(task.console_script) == f"{task.module}:main", task.name
+    on_disk = {p.stem for p in (ROOT / "jobs").glob("*.py")} - {"__init__", "run_pipeline"}
+    assert on_disk == {task.name for task in PIPELINE.tasks}
+    sample_jobs = {p.stem for p in (ROOT / "sample_shop" / "jobs").glob("*.py")} - {"__init__"}
+    assert sample_jobs == {t.name for t in (*PIPELINE.sample_shop_before, *PIPELINE.sample_shop_after)}
+
+
+def run_recorded(monkeypatch, main, *argv: str) -> dict[str, cli.JobContext]:
+    """Run `main` with every task replaced by the recording job; returns each task's context by name."""
+    recorded = Pipeline(
+        *(
+            tuple(replace(task, module="tests.recording_job") for task in tasks)
+            for tasks in (PIPELINE.tasks, PIPELINE.sample_shop_before, PIPELINE.sample_shop_after)
+        )
     )
+    loads = []
+    real_load_config = cli.load_config
+    monkeypatch.setattr(cli, "load_config", lambda *a: loads.append(a) or real_load_config(*a))
+    monkeypatch.setattr(runner, "load_pipeline", lambda: recorded)
+    monkeypatch.setattr(demo, "load_pipeline", lambda: recorded)
     recording_job.CALLS.clear()
-    assert runner.main(["--env", "local", *argv]) == 0
-    names = [t.name for t in ordered(runner.PIPELINE)]
-    if "--sample-data" in argv:
-        names = [runner.SAMPLE_DATA.name, *names, *[t.name for t in runner.TRUTH_CHECKS]]
+    assert main(["--env", "local", *argv]) == 0
+    assert len(loads) == 1, "the config is loaded once per pipeline run"
+    names = [t.name for t in ordered(recorded.tasks)]
+    if main is demo.main:
+        names = [
+            *(t.name for t in recorded.sample_shop_before),
+            *names,
+            *(t.name for t in recorded.sample_shop_after),
+        ]
     assert len(recording_job.CALLS) == len(names)
     return dict(zip(names, recording_job.CALLS, strict=True))
 
 
 def test_a_back_fill_gives_the_range_to_range_tasks_and_the_last_date_to_the_rest(monkeypatch):
     setting = ["--set", "sessions.gap_minutes=20"]
-    calls = run_recorded(monkeypatch, "--from-date", "2026-10-01", "--date", "2026-10-30", *setting)
-    for task in PIPELINE:
-        expected = ["--env", "local", "--date", "2026-10-30", *setting]
-        if task.date_range:
-            expected += ["--from-date", "2026-10-01"]
-        assert calls[task.name] == expected, task.name
+    calls = run_recorded(
+        monkeypatch, runner.main, "--from-date", "2026-10-01", "--date", "2026-10-30", *setting
+    )
+    first_config = calls["ingest_catalog"].config
+    for task in PIPELINE.tasks:
+        ctx = calls[task.name]
+        assert ctx.config is first_config and ctx.config.sessions.gap_minutes == 20
+        assert (ctx.env, ctx.run_date) == ("local", dt.date(2026, 10, 30))
+        assert ctx.first_date == (dt.date(2026, 10, 1) if task.date_range else dt.date(2026, 10, 30)), (
+            task.name
+        )
+        assert ctx.args.flag is False, "a task's own options are at their defaults"
 
 
-def test_sample_data_generates_first_and_back_fills_the_generated_period(monkeypatch):
-    calls = run_recorded(monkeypatch, "--sample-data", "--date", "2026-10-30", "--set", "generator.days=10")
-    assert calls["generate_sample_data"] == [
-        "--env",
-        "local",
-        "--date",
-        "2026-10-30",
-        "--set",
-        "generator.days=10",
-    ]
-    assert calls["ingest_events"][-2:] == ["--from-date", "2026-10-21"]
-    assert "--from-date" not in calls["build_interactions"]
-    assert calls["measure_behaviour_truth"][-2:] == ["--from-date", "2026-10-21"]
-    assert calls["measure_tag_truth"][-2:] == ["--from-date", "2026-10-21"]
+def test_a_daily_run_gives_every_task_the_run_date_alone(monkeypatch):
+    calls = run_recorded(monkeypatch, runner.main, "--date", "2026-10-30")
+    assert {ctx.dates[0] for ctx in calls.values()} == {dt.date(2026, 10, 30)}
+    assert {len(ctx.dates) for ctx in calls.values()} == {1}
+
+
+def test_the_demo_generates_first_and_back_fills_the_generated_period(monkeypatch):
+    with job_log_of("shop_platform.pipeline") as log:
+        calls = run_recorded(monkeypatch, demo.main, "--date", "2026-10-30", "--set", "generator.days=10")
+    assert "[1/25] generate_sample_data: starting" in log.messages
+    assert "[25/25] measure_campaign_truth: starting" in log.messages
+    assert calls["generate_sample_data"].first_date == dt.date(2026, 10, 30)
+    assert calls["ingest_events"].first_date == dt.date(2026, 10, 21)
+    assert calls["build_interactions"].first_date == dt.date(2026, 10, 30)
+    assert calls["measure_behaviour_truth"].first_date == dt.date(2026, 10, 21)
+    assert calls["measure_tag_truth"].first_date == dt.date(2026, 10, 21)
+
+
+def test_a_failing_task_stops_the_run_and_names_where_to_resume(monkeypatch):
+    monkeypatch.setattr(recording_job, "run", lambda ctx: 3)
+    recorded = Pipeline(tuple(replace(t, module="tests.recording_job") for t in PIPELINE.tasks), (), ())
+    monkeypatch.setattr(runner, "load_pipeline", lambda: recorded)
+    with job_log_of("shop_platform.pipeline") as log:
+        assert runner.main(["--env", "local", "--date", "2026-10-30", "--from", "build_silver"]) == 3
+    assert log.messages[-1] == "task build_silver exited with 3; resume with --from build_silver"
 
 
 def test_the_shipped_dag_orders_the_behaviour_stages():
-    names = [t.name for t in ordered(PIPELINE)]
+    names = [t.name for t in ordered(PIPELINE.tasks)]
     assert names.index("ingest_events") < names.index("build_silver") < names.index("build_interactions")
     assert names.index("ingest_catalog") < names.index("build_silver")
 
 
 def test_each_task_reports_the_rows_it_wrote_per_table():
-    from jobs.run_pipeline import describe_writes
-
     assert (
         describe_writes({"bronze.events": 990_183, "gold.x": None})
         == "bronze.events 990,183 rows, gold.x ? rows"

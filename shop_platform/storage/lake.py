@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -16,6 +17,7 @@ from shop_platform.storage.files import LakeFiles
 from shop_platform.storage.journal import WRITE_JOURNAL, TableWrite
 from shop_platform.storage.paths import ensure_writable, resolve_root, table_path
 from shop_platform.storage.schema_check import SchemaMismatchError, aligned_schema, select_in_order
+from shop_platform.storage.spec import TableSpec
 
 log = get_logger(__name__)
 
@@ -25,16 +27,16 @@ class DuplicateKeyError(ValueError):
 
 
 class LakeTable:
-    """One Delta table. With a schema it is created on first write; without one it must exist."""
+    """One Delta table, opened from its declaration. With a schema it is created on first write; without one
+    it must exist."""
 
-    def __init__(
-        self, lake: Lake, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()
-    ) -> None:
+    def __init__(self, lake: Lake, spec: TableSpec) -> None:
         self.lake = lake
-        self.name = name
-        self.path = table_path(lake.root, name)
-        self.declared_schema = schema
-        self.declared_partitions = list(partition_by)
+        self.spec = spec
+        self.name = spec.name
+        self.path = table_path(lake.root, spec.name)
+        self.declared_schema = spec.schema
+        self.declared_partitions = list(spec.partition_by)
 
     @property
     def engine(self) -> TableEngine:
@@ -127,6 +129,61 @@ class LakeTable:
         self._require()
         return self.engine.read(self.path, version, timestamp)
 
+    def read_or_empty(self) -> DataFrame:
+        """The latest snapshot, or no rows of the declared schema (with a warning naming the job that writes
+        the table) when the table does not exist yet."""
+        if self.exists():
+            return self.read()
+        log.warning(
+            "%s does not exist at %s (%s writes it): read as no rows", self.name, self.path, self._writer()
+        )
+        return self.empty()
+
+    def empty(self) -> DataFrame:
+        """No rows, with the declared schema."""
+        if self.declared_schema is None:
+            raise ValueError(f"{self.name} declares no schema, so it has no empty frame")
+        return self.lake.spark.createDataFrame([], self.declared_schema)
+
+    def read_on(self, date: dt.date | None, missing_ok: bool = False) -> DataFrame:
+        """The rows of one date of the table's date column (a snapshot, a day); none for a None date."""
+        return self._dated(missing_ok).where(F.col(self._date_column()) == F.lit(date))
+
+    def read_between(self, first: dt.date, last: dt.date, missing_ok: bool = False) -> DataFrame:
+        """The rows whose date column falls from `first` through `last`."""
+        return self._dated(missing_ok).where(F.col(self._date_column()).between(F.lit(first), F.lit(last)))
+
+    def latest_date(self, on_or_before: dt.date | None = None) -> dt.date | None:
+        """The table's last date (on or before `on_or_before` when given): a one-row aggregate; None when the
+        table is missing or has no such date."""
+        if not self.exists():
+            return None
+        rows = self.read()
+        if on_or_before is not None:
+            rows = rows.where(F.col(self._date_column()) <= F.lit(on_or_before))
+        return rows.agg(F.max(self._date_column())).first()[0]
+
+    def earliest_date(self, before: dt.date | None = None) -> dt.date | None:
+        """The table's first date (strictly before `before` when given): where its history starts; None when
+        the table is missing or has no such date."""
+        if not self.exists():
+            return None
+        rows = self.read()
+        if before is not None:
+            rows = rows.where(F.col(self._date_column()) < F.lit(before))
+        return rows.agg(F.min(self._date_column())).first()[0]
+
+    def latest_on_or_before(self, as_of: dt.date, needed_for: str) -> tuple[DataFrame, dt.date | None]:
+        """The rows of the latest date on or before `as_of`, and that date; no rows and None (with a warning
+        naming the table and what it was `needed_for`) when there is none."""
+        date = self.latest_date(on_or_before=as_of)
+        if date is None:
+            log.warning("%s has no snapshot on or before %s: %s is left out", self.name, as_of, needed_for)
+            return self.empty(), None
+        if date < as_of:
+            log.info("%s: using the snapshot of %s for %s", self.name, date, as_of)
+        return self.read_on(date), date
+
     def version(self) -> int:
         self._require()
         return self.engine.version(self.path)
@@ -164,7 +221,20 @@ class LakeTable:
 
     def _require(self) -> None:
         if not self.exists():
-            raise TableNotFoundError(f"table {self.name} does not exist at {self.path}")
+            raise TableNotFoundError(
+                f"table {self.name} does not exist at {self.path}: run {self._writer()} first"
+            )
+
+    def _writer(self) -> str:
+        return self.spec.written_by or "the job that writes it"
+
+    def _date_column(self) -> str:
+        if self.spec.date_column is None:
+            raise ValueError(f"{self.name} declares no date column to read it by")
+        return self.spec.date_column
+
+    def _dated(self, missing_ok: bool) -> DataFrame:
+        return self.read_or_empty() if missing_ok else self.read()
 
     def _prepare(self, df: DataFrame, merge_schema: bool) -> DataFrame:
         if not self.exists():
@@ -193,9 +263,39 @@ class Lake:
         self.files = LakeFiles(spark, self.root)
 
     def table(
-        self, name: str, schema: T.StructType | None = None, partition_by: Sequence[str] = ()
+        self,
+        table: TableSpec | str,
+        schema: T.StructType | None = None,
+        partition_by: Sequence[str] | None = None,
     ) -> LakeTable:
-        return LakeTable(self, name, schema, partition_by)
+        """A declared table (`transforms.tables`), or one named here with an optional schema (scratch and
+        test tables). A `schema` given with a declaration replaces the declared one (config-shaped tables)."""
+        spec = table if isinstance(table, TableSpec) else TableSpec(table, None, written_by="")
+        if schema is not None or partition_by is not None:
+            spec = replace(
+                spec,
+                schema=schema if schema is not None else spec.schema,
+                partition_by=tuple(spec.partition_by if partition_by is None else partition_by),
+            )
+        return LakeTable(self, spec)
+
+    def latest_dates(
+        self, tables: Sequence[LakeTable], on_or_before: dt.date | None = None
+    ) -> dict[str, dt.date | None]:
+        """Each table's `latest_date(on_or_before)` by name, in one Spark job (a union of one-row aggregates)
+        instead of one per table, for reading many tables as of one date; None for a table that is missing or
+        has no such date."""
+        union = None
+        for table in tables:
+            if not table.exists():
+                continue
+            rows, column = table.read(), table._date_column()
+            if on_or_before is not None:
+                rows = rows.where(F.col(column) <= F.lit(on_or_before))
+            latest = rows.agg(F.max(column).alias("date")).select(F.lit(table.name).alias("table"), "date")
+            union = latest if union is None else union.unionByName(latest)
+        found = {} if union is None else {row["table"]: row["date"] for row in union.collect()}
+        return {table.name: found.get(table.name) for table in tables}
 
     def path(self, name: str) -> str:
         return table_path(self.root, name)

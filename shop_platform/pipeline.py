@@ -1,0 +1,201 @@
+"""The daily pipeline's DAG (conf/pipeline.yaml) and running its tasks in one Spark session.
+
+A task is a job module with `parser()` and `run(context)` (see shop_platform.cli). The runner loads the
+config once, hands every task the same context (its own options at their defaults, `--from-date` only when
+the task takes a date range), logs each task's time and the rows it wrote per table, and stops at the first
+failure, naming the task so it can be resumed with `--from`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import importlib
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from shop_platform.cli import JobContext, job_parser
+from shop_platform.config import CONF_DIR, ConfigError
+from shop_platform.logs import get_logger
+from shop_platform.storage.journal import WRITE_JOURNAL, rows_by_table
+from shop_platform.storage.local_files import report_path
+
+log = get_logger(__name__)
+
+PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
+REPORT_TASK = "build_report"
+PRODUCT_PACKAGE = "jobs"
+SAMPLE_SHOP_PACKAGE = "sample_shop.jobs"
+TASK_KEYS = frozenset({"name", "depends_on", "date_range"})
+
+
+@dataclass(frozen=True)
+class Task:
+    name: str
+    module: str
+    depends_on: tuple[str, ...] = ()
+    # Takes `--from-date` for a back-fill in one run; other tasks run as of the last date.
+    date_range: bool = False
+
+    @property
+    def console_script(self) -> str:
+        """The task's console script (setup.py makes one per job module): build_silver -> shop-build-silver."""
+        return "shop-" + self.name.replace("_", "-")
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The daily DAG's tasks, and the sample shop's tasks that run before and after it in the demo."""
+
+    tasks: tuple[Task, ...]
+    sample_shop_before: tuple[Task, ...]
+    sample_shop_after: tuple[Task, ...]
+
+
+def load_pipeline(path: Path = PIPELINE_FILE) -> Pipeline:
+    """Read the DAG; a malformed entry is a ConfigError naming the file and the task."""
+    try:
+        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"{path}: cannot read the pipeline: {exc}") from exc
+    sample_shop = document.get("sample_shop") or {}
+    pipeline = Pipeline(
+        tasks=_tasks(path, "tasks", document.get("tasks"), PRODUCT_PACKAGE),
+        sample_shop_before=_tasks(path, "sample_shop.before", sample_shop.get("before"), SAMPLE_SHOP_PACKAGE),
+        sample_shop_after=_tasks(path, "sample_shop.after", sample_shop.get("after"), SAMPLE_SHOP_PACKAGE),
+    )
+    try:
+        ordered(pipeline.tasks)
+        ordered((*pipeline.sample_shop_before, *pipeline.tasks, *pipeline.sample_shop_after))
+    except ValueError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
+    return pipeline
+
+
+def _tasks(path: Path, section: str, entries: Any, package: str) -> tuple[Task, ...]:
+    if entries is None:
+        return ()
+    if not isinstance(entries, list):
+        raise ConfigError(f"{path}: {section} must be a list of tasks")
+    tasks = []
+    for position, entry in enumerate(entries, start=1):
+        where = f"{path}: {section}[{position}]"
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("name"), str):
+            raise ConfigError(f"{where}: a task is a mapping with a name")
+        unknown = sorted(set(entry) - TASK_KEYS)
+        if unknown:
+            raise ConfigError(
+                f"{where} ({entry['name']}): unknown keys {unknown}; known: {sorted(TASK_KEYS)}"
+            )
+        depends_on = entry.get("depends_on") or []
+        if not isinstance(depends_on, list) or not all(isinstance(d, str) for d in depends_on):
+            raise ConfigError(f"{where} ({entry['name']}): depends_on must be a list of task names")
+        if not isinstance(entry.get("date_range", False), bool):
+            raise ConfigError(f"{where} ({entry['name']}): date_range must be true or false")
+        name = entry["name"]
+        tasks.append(Task(name, f"{package}.{name}", tuple(depends_on), entry.get("date_range", False)))
+    return tuple(tasks)
+
+
+def ordered(tasks: Sequence[Task]) -> list[Task]:
+    """Tasks in an order that respects every dependency (stable for ties)."""
+    by_name = {t.name: t for t in tasks}
+    done: list[Task] = []
+    visiting: set[str] = set()
+
+    def visit(task: Task) -> None:
+        if task in done:
+            return
+        if task.name in visiting:
+            raise ValueError(f"pipeline has a dependency cycle through task {task.name!r}")
+        visiting.add(task.name)
+        for dependency in task.depends_on:
+            if dependency not in by_name:
+                raise ValueError(f"task {task.name!r} depends on unknown task {dependency!r}")
+            visit(by_name[dependency])
+        visiting.discard(task.name)
+        done.append(task)
+
+    for task in tasks:
+        visit(task)
+    return done
+
+
+def select(tasks: list[Task], only: Sequence[str], start_from: str | None) -> list[Task]:
+    names = [t.name for t in tasks]
+    for name in [*only, *([start_from] if start_from else [])]:
+        if name not in names:
+            raise ValueError(f"unknown task {name!r}; tasks are: {', '.join(names)}")
+    if start_from:
+        tasks = tasks[names.index(start_from) :]
+    return [t for t in tasks if not only or t.name in only]
+
+
+def describe_writes(rows: dict[str, int | None]) -> str:
+    """ "bronze.events 990,183 rows, bronze.events_quarantine 3,510 rows" (or "no tables")."""
+    if not rows:
+        return "no tables"
+    return ", ".join(f"{table} {'?' if n is None else f'{n:,}'} rows" for table, n in rows.items())
+
+
+def runner_parser(description: str) -> argparse.ArgumentParser:
+    """The runner's arguments: the shared job arguments with `--from-date`, plus `--only` and `--from`."""
+    parser = job_parser(description, date_range=True)
+    parser.add_argument("--only", action="append", default=[], metavar="TASK", help="run only these tasks")
+    parser.add_argument("--from", dest="start_from", metavar="TASK", help="resume from this task")
+    return parser
+
+
+def run_tasks(ctx: JobContext, tasks: Sequence[Task]) -> int:
+    """Run `tasks` in order with the run's context; the first failing task's status (1 for an exception)."""
+    started = time.perf_counter()
+    for position, task in enumerate(tasks, start=1):
+        log.info("[%d/%d] %s: starting", position, len(tasks), task.name)
+        task_started = time.perf_counter()
+        mark = WRITE_JOURNAL.mark()
+        try:
+            job = importlib.import_module(task.module)
+            status = job.run(ctx.for_task(job.parser(), back_fill=task.date_range))
+        except Exception:
+            log.exception("task %s failed; resume with --from %s", task.name, task.name)
+            return 1
+        if status != 0:
+            log.error("task %s exited with %s; resume with --from %s", task.name, status, task.name)
+            return status
+        log.info(
+            "[%d/%d] %s: done in %.1fs; wrote %s",
+            position,
+            len(tasks),
+            task.name,
+            time.perf_counter() - task_started,
+            describe_writes(rows_by_table(WRITE_JOURNAL.since(mark))),
+        )
+    log.info(
+        "pipeline for %s..%s finished: %d tasks in %.1fs",
+        ctx.first_date,
+        ctx.run_date,
+        len(tasks),
+        time.perf_counter() - started,
+    )
+    return 0
+
+
+def back_filled_from(ctx: JobContext, first_date: dt.date | None) -> JobContext:
+    """The run's context with `--from-date` set to `first_date` (None or the run date: a daily run)."""
+    args = argparse.Namespace(**vars(ctx.args))
+    args.from_date = first_date if first_date is not None and first_date < ctx.run_date else None
+    return JobContext(config=ctx.config, run_date=ctx.run_date, env=ctx.env, args=args)
+
+
+def announce_report(ctx: JobContext, tasks: Sequence[Task]) -> None:
+    """Log and print where the report of the run date is, when the run wrote it."""
+    if REPORT_TASK in {task.name for task in tasks}:
+        cfg = ctx.config
+        path = report_path(cfg.report.output_root or cfg.lake.root, ctx.run_date)
+        log.info("report: %s", path)
+        print(f"report: {path}")
