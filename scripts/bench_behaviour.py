@@ -40,7 +40,8 @@ from pathlib import Path
 import duckdb
 from pyspark.sql import SparkSession
 
-from jobs import build_interactions, build_silver, generate_sample_data, ingest_catalog, ingest_events
+from jobs import build_interactions, build_silver, ingest_catalog, ingest_events
+from sample_shop.jobs import generate_sample_data
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.settings import Config

@@ -2,7 +2,7 @@
 
     .venv/bin/python scripts/bench_generator.py [--scale 2000x30 --scale 10000x30] [--repeats 1] [--out DIR]
 
-Each scale (USERSxDAYS, other settings from conf/base.yaml + conf/local.yaml) runs the job's own steps in one
+Each scale (USERSxDAYS, other settings from conf/base.yaml + conf/local.yaml) runs the generator job's own steps in one
 Spark session, writing under a temporary lake root: compose the generator, materialising the frames that
 several outputs share (users, plans, orders, events), then write every raw and truth dataset. Wall time is
 split into Spark start (once), plan build (driver-side DataFrame construction: composition time minus the
@@ -19,16 +19,11 @@ import tempfile
 import time
 from dataclasses import dataclass
 
-from jobs.generate_sample_data import (
-    RAW_EVENTS,
-    LocalCheckpoints,
-    build_inputs,
-    write_sample_data,
-)
+from sample_shop.generator.dataset import build_inputs, build_sample_data
+from sample_shop.generator.materialise import RAW_EVENTS, LocalCheckpoints, write_sample_data
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
-from transforms.sample_data.dataset import build_sample_data
 
 
 @dataclass(frozen=True)

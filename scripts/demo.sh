@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Set up (./.venv), generate the sample shop and back-fill its whole period through the daily pipeline
-# (bronze, silver, gold) with the embedded defaults. Arguments go to the pipeline runner, e.g.
+# Set up (./.venv), generate the sample shop, back-fill its whole period through the daily pipeline
+# (bronze, silver, gold) with the embedded defaults and measure the results against the planted truth.
+# Arguments go to the demo runner (python -m sample_shop.demo), e.g.
 #   ./scripts/demo.sh --set lake.root=$HOME/lakes/shop --set generator.users=2000
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
 
@@ -17,4 +18,4 @@ if [[ -z "${SHOP_PII_SALT:-}" ]]; then
 fi
 
 # The sample period ends on 2026-10-30 (conf: generator.start_date + generator.days); a later --date wins.
-exec python -m jobs.run_pipeline --env local --sample-data --date 2026-10-30 "$@"
+exec python -m sample_shop.demo --env local --date 2026-10-30 "$@"

@@ -12,28 +12,29 @@ from chispa import assert_approx_df_equality, assert_df_equality
 from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
-from jobs import build_silver, generate_sample_data, ingest_events, measure_behaviour_truth
-from shop_platform.config import load_config
-from shop_platform.storage import open_lake
-from tests.silver_builders import local
-from transforms import columns as C
-from transforms.evaluation.bot_flags import score_bot_flags
-from transforms.evaluation.ingest_accounting import ingest_accounting
-from transforms.evaluation.quarantine_truth import (
+from jobs import build_silver, ingest_events
+from sample_shop.jobs import generate_sample_data, measure_behaviour_truth
+from sample_shop.schemas import TRUTH_DIRT_SCHEMA, TRUTH_EVENT_SESSIONS_SCHEMA, TRUTH_PERSONAS_SCHEMA
+from sample_shop.truth.bot_flags import score_bot_flags
+from sample_shop.truth.ingest_accounting import ingest_accounting
+from sample_shop.truth.quarantine import (
     match_quarantine_to_dirt,
     quarantine_by_kind,
     quarantine_mismatches,
     quarantine_summary,
 )
-from transforms.evaluation.session_recovery import (
+from sample_shop.truth.session_recovery import (
     events_without_truth,
     failed_sessions,
     missing_from_silver,
     session_recovery,
     summarise_recovery,
 )
+from shop_platform.config import load_config
+from shop_platform.storage import open_lake
+from tests.silver_builders import local
+from transforms import columns as C
 from transforms.ingest.reasons import REASONS_TYPE
-from transforms.schemas import TRUTH_DIRT_SCHEMA, TRUTH_EVENT_SESSIONS_SCHEMA, TRUTH_PERSONAS_SCHEMA
 
 D = dt.date(2026, 10, 5)
 NEXT = D + dt.timedelta(days=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
+from sample_shop.schemas import TRUTH_CAMPAIGNS_SCHEMA
+from sample_shop.truth.campaigns import uplift_recovery
 from transforms import columns as C
-from transforms.evaluation.campaign_truth import uplift_recovery
-from transforms.schemas import TRUTH_CAMPAIGNS_SCHEMA
 
 
 def results_row(campaign, metric, uplift, low, high, cuped_low, cuped_high):

@@ -9,9 +9,9 @@ from pyspark.ml.linalg import Vectors
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from jobs.generate_sample_data import LocalCheckpoints, build_inputs
+from sample_shop.generator.dataset import build_inputs, build_sample_data
+from sample_shop.generator.materialise import LocalCheckpoints
 from shop_platform.config import load_config
-from transforms.sample_data.dataset import build_sample_data
 
 TIMEZONE = "Asia/Shanghai"
 SMALL = [

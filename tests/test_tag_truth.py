@@ -8,21 +8,20 @@ import json
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
-from jobs import measure_tag_truth
-from shop_platform.config import load_config
-from shop_platform.storage import open_lake
-from transforms import columns as C
-from transforms.evaluation.tag_truth import (
+from sample_shop.jobs import measure_tag_truth
+from sample_shop.schemas import TRUTH_CHURN_SCHEMA, TRUTH_PERSONAS_SCHEMA
+from sample_shop.truth.tags import (
     churn_detection,
     flagged_share,
     persona_value_shares,
     summarise_churn_detection,
 )
+from shop_platform.config import load_config
+from shop_platform.storage import open_lake
+from transforms import columns as C
 from transforms.schemas import (
     GOLD_TAG_SNAPSHOTS_PARTITIONS,
     GOLD_TAG_SNAPSHOTS_SCHEMA,
-    TRUTH_CHURN_SCHEMA,
-    TRUTH_PERSONAS_SCHEMA,
 )
 
 D = dt.date(2026, 10, 10)

@@ -1,0 +1,42 @@
+"""Ground truth of what the generator planted, in the exact shapes of `sample_shop.schemas.TRUTH_*` (read only
+by the truth checks, never by the pipeline)."""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from transforms import columns as C
+
+
+def truth_personas(users: DataFrame) -> DataFrame:
+    """`truth/personas`: USER_ID, PERSONA for every user, bots included (persona "bot")."""
+    return users.select(C.USER_ID, C.PERSONA)
+
+
+def truth_event_sessions(events: DataFrame) -> DataFrame:
+    """`truth/event_sessions`: EVENT_ID, SESSION_ID for every generated event (one row per event id)."""
+    return events.select(C.EVENT_ID, C.SESSION_ID)
+
+
+def truth_bundles(members: DataFrame) -> DataFrame:
+    """`truth/bundles`: BUNDLE_ID, ITEM_ID."""
+    return members.select(C.BUNDLE_ID, C.ITEM_ID)
+
+
+def truth_campaigns(assignments: DataFrame, uplift: DataFrame) -> DataFrame:
+    """`truth/campaigns`: CAMPAIGN_ID, USER_ID, GROUP, PLANTED_UPLIFT (the campaign's, on each of its rows).
+
+    Args:
+        assignments: CAMPAIGN_ID, USER_ID, GROUP per eligible user.
+        uplift: CAMPAIGN_ID, PLANTED_UPLIFT (`campaigns.planted_uplift`), one row per campaign, so the
+            join keeps one row per assignment.
+    """
+    return assignments.join(F.broadcast(uplift), on=[C.CAMPAIGN_ID], how="left").select(
+        C.CAMPAIGN_ID, C.USER_ID, C.GROUP, F.col(C.PLANTED_UPLIFT).cast("double").alias(C.PLANTED_UPLIFT)
+    )
+
+
+def truth_churn(users: DataFrame) -> DataFrame:
+    """`truth/churn`: USER_ID, CHURN_DATE of users with planted churn (no events on or after that day)."""
+    return users.where(F.col(C.CHURN_DATE).isNotNull()).select(C.USER_ID, C.CHURN_DATE)
