@@ -20,10 +20,12 @@ from shop_platform.settings import Config
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 BASE_FILE = "base.yaml"
-# Catalogs beside the settings (shop_platform.catalogs); they are not environment overlays.
+# Catalogs beside the settings (shop_platform.catalogs) and the pipeline's DAG (shop_platform.pipeline); they
+# are not environment overlays.
 TAGS_FILE_NAME = "tags.yaml"
 AUDIENCES_FILE_NAME = "audiences.yaml"
-NOT_OVERLAYS = (BASE_FILE, TAGS_FILE_NAME, AUDIENCES_FILE_NAME)
+PIPELINE_FILE_NAME = "pipeline.yaml"
+NOT_OVERLAYS = (BASE_FILE, TAGS_FILE_NAME, AUDIENCES_FILE_NAME, PIPELINE_FILE_NAME)
 SET_SOURCE = "--set"
 
 T = TypeVar("T")

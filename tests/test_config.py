@@ -124,13 +124,6 @@ def test_rfm_and_lifecycle_defaults_load():
     assert lifecycle.new_days < lifecycle.churn_days
 
 
-def test_rfm_windows_are_the_feature_windows_longer_than_a_day():
-    from shop_platform.settings import RFM_WINDOWS
-    from transforms.features.windows import WINDOWS
-
-    assert set(RFM_WINDOWS) == {days for days in WINDOWS if days > 1}
-
-
 def test_rfm_window_and_split_are_validated_by_key():
     with pytest.raises(
         ConfigError, match=r"'rfm.window_days' must be a positive number of days or 'all', got 0"

@@ -1,4 +1,39 @@
-"""The allowed values of coded columns (event types, page types, groups), shared by generator and pipeline."""
+"""The allowed values of coded columns (event types, page types, groups), shared by generator and pipeline.
+
+Lists that the settings also name (formats, order statuses, windows, edge types, blend sources) are written
+once in shop_platform.vocabulary, since the platform imports nothing from transforms; they are re-exported here.
+"""
+
+from shop_platform.vocabulary import (
+    ALS,
+    BLEND_SOURCES,
+    CATEGORY_POPULAR,
+    COPURCHASE,
+    COPURCHASE_EDGE_TYPES,
+    EVENTS_JSONL,
+    FEATURE_WINDOWS,
+    GLOBAL_POPULAR,
+    GRAPH_ENGINE_CHOICES,
+    INGEST_FORMATS,
+    ORDER_LINES_CSV,
+    ORDER_ROW_STATUSES,
+    ORDER_STATUSES,
+    RFM_ALL_HISTORY,
+    RFM_SPLITS,
+    RFM_WINDOWS,
+    SAME_ORDER,
+    SAME_USER,
+    SEGMENT_POPULAR,
+    STATUS_PAID,
+    STATUS_PLACED,
+    STATUS_REFUNDED,
+    TAOBAO_USER_BEHAVIOR,
+    GraphEngineChoice,
+    IngestFormat,
+    OrderRowStatus,
+    OrderStatus,
+    RfmSplit,
+)
 
 PAGE_VIEW = "page_view"
 SEARCH = "search"
@@ -26,3 +61,55 @@ PAYMENT_METHODS = ("alipay", "wechat_pay", "card", "credit")
 
 TREATMENT = "treatment"
 CONTROL = "control"
+
+__all__ = [
+    "ADD_TO_CART",
+    "ALS",
+    "AMOUNT_EVENT_TYPES",
+    "BLEND_SOURCES",
+    "CATEGORY_POPULAR",
+    "CHANNELS",
+    "CONTROL",
+    "COPURCHASE",
+    "COPURCHASE_EDGE_TYPES",
+    "DEVICES",
+    "EVENTS_JSONL",
+    "EVENT_TYPES",
+    "FAVORITE",
+    "FEATURE_WINDOWS",
+    "GLOBAL_POPULAR",
+    "GRAPH_ENGINE_CHOICES",
+    "INGEST_FORMATS",
+    "ORDER",
+    "ORDER_LINES_CSV",
+    "ORDER_ROW_STATUSES",
+    "ORDER_STATUSES",
+    "PAGE_CATEGORY",
+    "PAGE_HOME",
+    "PAGE_PRODUCT",
+    "PAGE_SEARCH",
+    "PAGE_TYPES",
+    "PAGE_VIEW",
+    "PAY",
+    "PAYMENT_METHODS",
+    "REFUND",
+    "REMOVE_FROM_CART",
+    "REVIEW",
+    "RFM_ALL_HISTORY",
+    "RFM_SPLITS",
+    "RFM_WINDOWS",
+    "SAME_ORDER",
+    "SAME_USER",
+    "SEARCH",
+    "SEGMENT_POPULAR",
+    "STATUS_PAID",
+    "STATUS_PLACED",
+    "STATUS_REFUNDED",
+    "TAOBAO_USER_BEHAVIOR",
+    "TREATMENT",
+    "GraphEngineChoice",
+    "IngestFormat",
+    "OrderRowStatus",
+    "OrderStatus",
+    "RfmSplit",
+]

@@ -1,0 +1,82 @@
+"""The sample shop's generated data: `generator`, its dirt and its campaigns."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from shop_platform.settings.checks import Problems, positive, rates
+
+
+@dataclass(frozen=True)
+class DirtSettings:
+    """Shares of generated raw lines that carry each kind of defect (0 turns one off)."""
+
+    duplicate_rate: float
+    malformed_json_rate: float
+    missing_field_rate: float
+    wrong_type_rate: float
+    negative_amount_rate: float
+    future_timestamp_rate: float
+    ancient_timestamp_rate: float
+    unknown_event_type_rate: float
+    bot_users: int
+    bot_events_per_day: int
+
+    def problems(self) -> Problems:
+        yield from rates(
+            self,
+            (
+                "duplicate_rate",
+                "malformed_json_rate",
+                "missing_field_rate",
+                "wrong_type_rate",
+                "negative_amount_rate",
+                "future_timestamp_rate",
+                "ancient_timestamp_rate",
+                "unknown_event_type_rate",
+            ),
+        )
+        if self.bot_users < 0:
+            yield "bot_users", f"must be >= 0, got {self.bot_users}"
+
+
+@dataclass(frozen=True)
+class CampaignSettings:
+    count: int
+    # Share of users eligible for each campaign; eligible users split 50/50 treatment/control.
+    eligible_share: float
+    # Relative lift of a treated user's per-session conversion probability during the campaign.
+    conversion_lift: float
+    duration_days: int
+
+    def problems(self) -> Problems:
+        yield from rates(self, ("eligible_share",))
+        if self.count < 0:
+            yield "count", f"must be >= 0, got {self.count}"
+        yield from positive(self, ("duration_days",))
+
+
+@dataclass(frozen=True)
+class GeneratorSettings:
+    seed: int
+    start_date: dt.date
+    days: int
+    users: int
+    items: int
+    mean_sessions_per_active_day: float
+    # Share of users who stop coming back partway through the period (besides the churning persona).
+    churn_share: float
+    bundles: int
+    # Share of events whose raw file is one or two days after the day they happened.
+    late_event_share: float
+    # Partitions of the generated data: more for bigger scales on a cluster.
+    partitions: int
+    dirt: DirtSettings
+    campaigns: CampaignSettings
+
+    def problems(self) -> Problems:
+        yield from positive(self, ("days", "users", "items", "mean_sessions_per_active_day", "partitions"))
+        yield from rates(self, ("churn_share", "late_event_share"))
+        if self.bundles < 0:
+            yield "bundles", f"must be >= 0, got {self.bundles}"
