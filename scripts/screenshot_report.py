@@ -12,7 +12,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from shop_platform.reporting.browser import check_page, screenshot
+from report_browser import check_page, screenshot
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,5 +1,6 @@
-"""A small hand-built gold lake with the real schemas, written through the lake API once per test session:
-what the report and the notebooks read (tests/test_report*.py, tests/test_notebooks.py).
+"""A small hand-built gold lake of the catalogue's tables (transforms.tables: their schemas and partitions),
+written through the lake API once per test session: what the report and the notebooks read
+(tests/test_report*.py, tests/test_notebooks.py).
 
 Run date RUN; most tables hold RUN and the day before (PREV), whose rows must not leak into RUN's summaries;
 the segments exist for PREV only, so the report must say it shows them one day before the run date.
@@ -10,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -21,8 +22,9 @@ from pyspark.sql import types as T
 
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import Lake, open_lake
+from shop_platform.storage.spec import TableSpec
 from transforms import columns as C
-from transforms import schemas as S
+from transforms import tables
 
 RUN = dt.date(2031, 3, 12)
 PREV = RUN - dt.timedelta(days=1)
@@ -243,8 +245,8 @@ def _calibration(offset: float) -> list[dict[str, Any]]:
     ]
 
 
-def tables() -> dict[str, tuple[T.StructType, Sequence[str], list[dict[str, Any]]]]:
-    """Every table of the lake: name -> (schema, partition columns, records)."""
+def contents() -> dict[TableSpec, list[dict[str, Any]]]:
+    """Every table of the lake, as the catalogue declares it: table -> records."""
     items = [
         {C.ITEM_ID: i, C.CATEGORY_L1: a, C.CATEGORY_L2: b, C.BRAND: brand, C.LIST_PRICE: 10.0}
         for i, (a, b, brand) in ITEMS.items()
@@ -269,282 +271,222 @@ def tables() -> dict[str, tuple[T.StructType, Sequence[str], list[dict[str, Any]
         for rank, item in enumerate(("i1", "i3"), start=1)
     ]
     return {
-        "gold.activity_daily": (
-            S.GOLD_ACTIVITY_DAILY_SCHEMA,
-            S.GOLD_ACTIVITY_DAILY_PARTITIONS,
-            [
-                {
-                    C.DAU: dau,
-                    C.WAU: dau * 2,
-                    C.MAU: 200,
-                    C.NEW_USERS: 5,
-                    C.RETURNING_USERS: dau - 5,
-                    C.STICKINESS: dau / 200,
-                    C.ACTIVITY_DATE: RUN - dt.timedelta(days=back),
-                }
-                for back, dau in ((2, 40), (1, 50), (0, 60))
-            ],
-        ),
-        "gold.funnel_daily": (S.GOLD_FUNNEL_DAILY_SCHEMA, S.GOLD_FUNNEL_DAILY_PARTITIONS, _funnel()),
-        "gold.session_paths": (
-            S.GOLD_SESSION_PATHS_SCHEMA,
-            S.GOLD_SESSION_PATHS_PARTITIONS,
-            [
-                {
-                    C.CONVERTED: converted,
-                    C.RANK: rank,
-                    C.PATH: path,
-                    C.PATH_LENGTH: path.count(">") + 1,
-                    C.SESSIONS: sessions,
-                    C.SHARE: share,
-                    C.EVENT_DATE: RUN,
-                }
-                for converted, rank, path, sessions, share in (
-                    (True, 1, "home > product", 2, 0.67),
-                    (True, 2, "product", 1, 0.33),
-                    (False, 1, "product", 8, 0.62),
-                    (False, 2, "home", 5, 0.38),
-                )
-            ],
-        ),
-        "gold.retention_cohorts": (
-            S.GOLD_RETENTION_COHORTS_SCHEMA,
-            S.GOLD_RETENTION_COHORTS_PARTITIONS,
-            [
-                {
-                    C.COHORT_TYPE: kind,
-                    C.COHORT_WEEK: week,
-                    C.WEEK_OFFSET: offset,
-                    C.COHORT_USERS: users,
-                    C.RETAINED_USERS: kept,
-                    C.RETENTION_RATE: kept / users,
-                    C.AS_OF_DATE: RUN,
-                }
-                for kind, week, offset, users, kept in (
-                    ("registration", dt.date(2031, 2, 24), 0, 20, 20),
-                    ("registration", dt.date(2031, 2, 24), 1, 20, 12),
-                    ("registration", dt.date(2031, 3, 3), 0, 10, 10),
-                    ("first_order", dt.date(2031, 2, 24), 0, 8, 8),
-                    ("first_order", dt.date(2031, 2, 24), 1, 8, 3),
-                )
-            ],
-        ),
-        "gold.churn_monthly": (
-            S.GOLD_CHURN_MONTHLY_SCHEMA,
-            S.GOLD_CHURN_MONTHLY_PARTITIONS,
-            [
-                {
-                    C.MONTH: dt.date(2031, 2, 1),
-                    C.THROUGH_DATE: dt.date(2031, 2, 28),
-                    C.USERS_AT_START: 60,
-                    C.CHURNED_USERS: 2,
-                    C.CHURN_RATE: 2 / 60,
-                    C.CHURNED_AT_START: 40,
-                    C.REACTIVATED_USERS: 38,
-                    C.REACTIVATION_RATE: 0.95,
-                    C.HISTORY_COMPLETE: False,
-                    C.AS_OF_DATE: RUN,
-                },
-                {
-                    C.MONTH: dt.date(2031, 3, 1),
-                    C.THROUGH_DATE: RUN,
-                    C.USERS_AT_START: 100,
-                    C.CHURNED_USERS: 5,
-                    C.CHURN_RATE: 0.05,
-                    C.CHURNED_AT_START: 20,
-                    C.REACTIVATED_USERS: 4,
-                    C.REACTIVATION_RATE: 0.2,
-                    C.HISTORY_COMPLETE: True,
-                    C.AS_OF_DATE: RUN,
-                },
-            ],
-        ),
-        "gold.tag_snapshots": (S.GOLD_TAG_SNAPSHOTS_SCHEMA, S.GOLD_TAG_SNAPSHOTS_PARTITIONS, _tags()),
-        "gold.tag_quality": (
-            S.GOLD_TAG_QUALITY_SCHEMA,
-            S.GOLD_TAG_QUALITY_PARTITIONS,
-            [
-                {
-                    C.TAG_ID: tag,
-                    C.USERS_WITH_VALUE: users,
-                    C.COVERAGE: coverage,
-                    C.DISTINCT_VALUES: values,
-                    C.DISTRIBUTION: {"x": 1.0},
-                    C.PSI: psi if day == RUN else None,
-                    C.SNAPSHOT_DATE: day,
-                }
-                for day in (PREV, RUN)
-                for tag, (users, coverage, values, psi) in TAG_QUALITY.items()
-            ],
-        ),
-        "gold.segment_profiles": (
-            S.GOLD_SEGMENT_PROFILES_SCHEMA,
-            S.GOLD_SEGMENT_PROFILES_PARTITIONS,
-            [
-                {
-                    C.SEGMENT_ID: 0,
-                    C.USERS: 2,
-                    C.SHARE: 0.4,
-                    C.FEATURE_MEANS: {"orders_90d": 3.0, "paid_gmv_90d": 1500.0},
-                    C.FEATURE_Z: {"orders_90d": 1.2, "paid_gmv_90d": 0.9},
-                    C.DOMINANT_RFM_SEGMENT: "champions",
-                    C.DOMINANT_LIFECYCLE_STAGE: "active",
-                    C.TOP_CATEGORIES: ["apparel", "beauty"],
-                    C.CATEGORY_LIFT: {"apparel": 1.5},
-                    C.LABEL: "high spend, high frequency",
-                    C.SNAPSHOT_DATE: PREV,
-                },
-                {
-                    C.SEGMENT_ID: 1,
-                    C.USERS: 3,
-                    C.SHARE: 0.6,
-                    C.FEATURE_MEANS: {"orders_90d": 0.2, "paid_gmv_90d": 40.0},
-                    C.FEATURE_Z: {"orders_90d": -0.8, "paid_gmv_90d": -0.6},
-                    C.DOMINANT_RFM_SEGMENT: "no_purchase",
-                    C.DOMINANT_LIFECYCLE_STAGE: "active",
-                    C.TOP_CATEGORIES: ["food"],
-                    C.CATEGORY_LIFT: {"food": 1.2},
-                    C.LABEL: "low spend",
-                    C.SNAPSHOT_DATE: PREV,
-                },
-            ],
-        ),
-        "gold.user_segments": (
-            S.GOLD_USER_SEGMENTS_SCHEMA,
-            S.GOLD_USER_SEGMENTS_PARTITIONS,
-            [
-                {C.USER_ID: user, C.SEGMENT_ID: segment, C.DISTANCE_TO_CENTRE: 0.5, C.SNAPSHOT_DATE: PREV}
-                for user, segment in (("u1", 0), ("u2", 0), ("u3", 1), ("u5", 1), ("u6", 1))
-            ],
-        ),
-        "gold.audience_sizes": (
-            S.GOLD_AUDIENCE_SIZES_SCHEMA,
-            S.GOLD_AUDIENCE_PARTITIONS,
-            [
-                {C.AUDIENCE_ID: audience, C.USERS: users, C.SNAPSHOT_DATE: day}
-                for day, sizes in AUDIENCES.items()
-                for audience, users in sizes.items()
-            ],
-        ),
-        "gold.campaign_results": (
-            S.GOLD_CAMPAIGN_RESULTS_SCHEMA,
-            S.GOLD_CAMPAIGN_RESULTS_PARTITIONS,
-            _campaign_results(),
-        ),
-        "gold.campaign_breakdown": (
-            S.GOLD_CAMPAIGN_BREAKDOWN_SCHEMA,
-            S.GOLD_CAMPAIGN_BREAKDOWN_PARTITIONS,
-            [
-                {
-                    C.CAMPAIGN_ID: "cmp1",
-                    C.DIMENSION: dimension,
-                    C.DIMENSION_VALUE: value,
-                    C.TREATMENT_USERS: t,
-                    C.CONTROL_USERS: c,
-                    C.TREATMENT_CONVERSION: 0.18,
-                    C.CONTROL_CONVERSION: 0.15,
-                    C.CONVERSION_UPLIFT: 0.03,
-                    C.TREATMENT_GMV_PER_USER: 280.0,
-                    C.CONTROL_GMV_PER_USER: 200.0,
-                    C.GMV_UPLIFT: 80.0,
-                    C.RUN_DATE: RUN,
-                }
-                for dimension, value, t, c in (
-                    ("all", "all", 500, 490),
-                    ("segment", "0", 120, 118),
-                    ("audience", "a_big", 40, 41),
-                )
-            ],
-        ),
-        "gold.recommendation_metrics": (
-            S.GOLD_RECOMMENDATION_METRICS_SCHEMA,
-            S.GOLD_RECOMMENDATION_METRICS_PARTITIONS,
-            [
-                {
-                    C.MODEL: model,
-                    C.PARAMS: params,
-                    C.EVALUATED_USERS: 100,
-                    C.PRECISION_AT_K: ndcg / 3,
-                    C.RECALL_AT_K: ndcg * 1.2,
-                    C.NDCG_AT_K: ndcg,
-                    C.MAP_AT_K: ndcg / 2,
-                    C.HIT_RATE: ndcg * 2,
-                    C.CATALOG_COVERAGE: 0.2,
-                    C.NOVELTY: 10.0,
-                    C.SPLIT_DATE: RUN - dt.timedelta(days=7),
-                    C.TEST_DAYS: 7,
-                    C.K: 10,
-                    C.RUN_DATE: RUN,
-                }
-                for model, params, ndcg in (
-                    ("als", {"rank": "16"}, 0.12),
-                    ("popularity", {}, 0.05),
-                    ("als_candidate", {"rank": "16"}, 0.12),
-                    ("als_candidate", {"rank": "32"}, 0.09),
-                )
-            ],
-        ),
-        "gold.recommendations": (
-            S.GOLD_RECOMMENDATIONS_SCHEMA,
-            S.GOLD_RECOMMENDATIONS_PARTITIONS,
-            recommendations,
-        ),
-        "gold.als_recommendations": (
-            S.GOLD_ALS_RECOMMENDATIONS_SCHEMA,
-            S.GOLD_ALS_RECOMMENDATIONS_PARTITIONS,
-            als,
-        ),
-        "gold.user_propensity": (
-            S.GOLD_USER_PROPENSITY_SCHEMA,
-            S.GOLD_USER_PROPENSITY_PARTITIONS,
-            [
-                {
-                    C.USER_ID: user,
-                    C.PURCHASE_PROPENSITY: p,
-                    C.CHURN_RISK: 1 - p,
-                    C.MODEL_VERSION: 3,
-                    C.SNAPSHOT_DATE: RUN,
-                }
-                for user, p in PROPENSITY.items()
-            ],
-        ),
-        "gold.propensity_metrics": (
-            S.GOLD_PROPENSITY_METRICS_SCHEMA,
-            S.GOLD_PROPENSITY_METRICS_PARTITIONS,
-            [
-                {
-                    C.MODEL: model,
-                    C.PARAMS: {},
-                    C.CHOSEN: chosen,
-                    C.EVALUATED_USERS: 30,
-                    C.POSITIVES: 9,
-                    C.BASE_RATE: 0.3,
-                    C.AUC: auc,
-                    C.PRECISION_TOP_DECILE: 0.6,
-                    C.RECALL_TOP_DECILE: 0.2,
-                    C.LIFT_TOP_DECILE: 2.0,
-                    C.BRIER_SCORE: 0.2,
-                    C.CALIBRATION: _calibration(offset),
-                    C.TRAIN_ROWS: 60,
-                    C.TRAIN_SECONDS: 1.0,
-                    C.TRAIN_DATES: [RUN - dt.timedelta(days=60)],
-                    C.VALIDATION_DATE: RUN - dt.timedelta(days=30),
-                    C.HORIZON_DAYS: 30,
-                    C.MODEL_VERSION: 3 if chosen else None,
-                    C.RUN_DATE: RUN,
-                }
-                for model, chosen, auc, offset in (
-                    ("logistic_regression", True, 0.8, 0.02),
-                    ("gbt", False, 0.75, 0.1),
-                )
-            ],
-        ),
-        "bronze.items": (S.BRONZE_ITEMS_SCHEMA, (), items),
+        tables.ACTIVITY_DAILY: [
+            {
+                C.DAU: dau,
+                C.WAU: dau * 2,
+                C.MAU: 200,
+                C.NEW_USERS: 5,
+                C.RETURNING_USERS: dau - 5,
+                C.STICKINESS: dau / 200,
+                C.ACTIVITY_DATE: RUN - dt.timedelta(days=back),
+            }
+            for back, dau in ((2, 40), (1, 50), (0, 60))
+        ],
+        tables.FUNNEL_DAILY: _funnel(),
+        tables.SESSION_PATHS: [
+            {
+                C.CONVERTED: converted,
+                C.RANK: rank,
+                C.PATH: path,
+                C.PATH_LENGTH: path.count(">") + 1,
+                C.SESSIONS: sessions,
+                C.SHARE: share,
+                C.EVENT_DATE: RUN,
+            }
+            for converted, rank, path, sessions, share in (
+                (True, 1, "home > product", 2, 0.67),
+                (True, 2, "product", 1, 0.33),
+                (False, 1, "product", 8, 0.62),
+                (False, 2, "home", 5, 0.38),
+            )
+        ],
+        tables.RETENTION_COHORTS: [
+            {
+                C.COHORT_TYPE: kind,
+                C.COHORT_WEEK: week,
+                C.WEEK_OFFSET: offset,
+                C.COHORT_USERS: users,
+                C.RETAINED_USERS: kept,
+                C.RETENTION_RATE: kept / users,
+                C.AS_OF_DATE: RUN,
+            }
+            for kind, week, offset, users, kept in (
+                ("registration", dt.date(2031, 2, 24), 0, 20, 20),
+                ("registration", dt.date(2031, 2, 24), 1, 20, 12),
+                ("registration", dt.date(2031, 3, 3), 0, 10, 10),
+                ("first_order", dt.date(2031, 2, 24), 0, 8, 8),
+                ("first_order", dt.date(2031, 2, 24), 1, 8, 3),
+            )
+        ],
+        tables.CHURN_MONTHLY: [
+            {
+                C.MONTH: dt.date(2031, 2, 1),
+                C.THROUGH_DATE: dt.date(2031, 2, 28),
+                C.USERS_AT_START: 60,
+                C.CHURNED_USERS: 2,
+                C.CHURN_RATE: 2 / 60,
+                C.CHURNED_AT_START: 40,
+                C.REACTIVATED_USERS: 38,
+                C.REACTIVATION_RATE: 0.95,
+                C.HISTORY_COMPLETE: False,
+                C.AS_OF_DATE: RUN,
+            },
+            {
+                C.MONTH: dt.date(2031, 3, 1),
+                C.THROUGH_DATE: RUN,
+                C.USERS_AT_START: 100,
+                C.CHURNED_USERS: 5,
+                C.CHURN_RATE: 0.05,
+                C.CHURNED_AT_START: 20,
+                C.REACTIVATED_USERS: 4,
+                C.REACTIVATION_RATE: 0.2,
+                C.HISTORY_COMPLETE: True,
+                C.AS_OF_DATE: RUN,
+            },
+        ],
+        tables.TAG_SNAPSHOTS: _tags(),
+        tables.TAG_QUALITY: [
+            {
+                C.TAG_ID: tag,
+                C.USERS_WITH_VALUE: users,
+                C.COVERAGE: coverage,
+                C.DISTINCT_VALUES: values,
+                C.DISTRIBUTION: {"x": 1.0},
+                C.PSI: psi if day == RUN else None,
+                C.SNAPSHOT_DATE: day,
+            }
+            for day in (PREV, RUN)
+            for tag, (users, coverage, values, psi) in TAG_QUALITY.items()
+        ],
+        tables.SEGMENT_PROFILES: [
+            {
+                C.SEGMENT_ID: 0,
+                C.USERS: 2,
+                C.SHARE: 0.4,
+                C.FEATURE_MEANS: {"orders_90d": 3.0, "paid_gmv_90d": 1500.0},
+                C.FEATURE_Z: {"orders_90d": 1.2, "paid_gmv_90d": 0.9},
+                C.DOMINANT_RFM_SEGMENT: "champions",
+                C.DOMINANT_LIFECYCLE_STAGE: "active",
+                C.TOP_CATEGORIES: ["apparel", "beauty"],
+                C.CATEGORY_LIFT: {"apparel": 1.5},
+                C.LABEL: "high spend, high frequency",
+                C.SNAPSHOT_DATE: PREV,
+            },
+            {
+                C.SEGMENT_ID: 1,
+                C.USERS: 3,
+                C.SHARE: 0.6,
+                C.FEATURE_MEANS: {"orders_90d": 0.2, "paid_gmv_90d": 40.0},
+                C.FEATURE_Z: {"orders_90d": -0.8, "paid_gmv_90d": -0.6},
+                C.DOMINANT_RFM_SEGMENT: "no_purchase",
+                C.DOMINANT_LIFECYCLE_STAGE: "active",
+                C.TOP_CATEGORIES: ["food"],
+                C.CATEGORY_LIFT: {"food": 1.2},
+                C.LABEL: "low spend",
+                C.SNAPSHOT_DATE: PREV,
+            },
+        ],
+        tables.USER_SEGMENTS: [
+            {C.USER_ID: user, C.SEGMENT_ID: segment, C.DISTANCE_TO_CENTRE: 0.5, C.SNAPSHOT_DATE: PREV}
+            for user, segment in (("u1", 0), ("u2", 0), ("u3", 1), ("u5", 1), ("u6", 1))
+        ],
+        tables.AUDIENCE_SIZES: [
+            {C.AUDIENCE_ID: audience, C.USERS: users, C.SNAPSHOT_DATE: day}
+            for day, sizes in AUDIENCES.items()
+            for audience, users in sizes.items()
+        ],
+        tables.CAMPAIGN_RESULTS: _campaign_results(),
+        tables.CAMPAIGN_BREAKDOWN: [
+            {
+                C.CAMPAIGN_ID: "cmp1",
+                C.DIMENSION: dimension,
+                C.DIMENSION_VALUE: value,
+                C.TREATMENT_USERS: t,
+                C.CONTROL_USERS: c,
+                C.TREATMENT_CONVERSION: 0.18,
+                C.CONTROL_CONVERSION: 0.15,
+                C.CONVERSION_UPLIFT: 0.03,
+                C.TREATMENT_GMV_PER_USER: 280.0,
+                C.CONTROL_GMV_PER_USER: 200.0,
+                C.GMV_UPLIFT: 80.0,
+                C.RUN_DATE: RUN,
+            }
+            for dimension, value, t, c in (
+                ("all", "all", 500, 490),
+                ("segment", "0", 120, 118),
+                ("audience", "a_big", 40, 41),
+            )
+        ],
+        tables.RECOMMENDATION_METRICS: [
+            {
+                C.MODEL: model,
+                C.PARAMS: params,
+                C.EVALUATED_USERS: 100,
+                C.PRECISION_AT_K: ndcg / 3,
+                C.RECALL_AT_K: ndcg * 1.2,
+                C.NDCG_AT_K: ndcg,
+                C.MAP_AT_K: ndcg / 2,
+                C.HIT_RATE: ndcg * 2,
+                C.CATALOG_COVERAGE: 0.2,
+                C.NOVELTY: 10.0,
+                C.SPLIT_DATE: RUN - dt.timedelta(days=7),
+                C.TEST_DAYS: 7,
+                C.K: 10,
+                C.RUN_DATE: RUN,
+            }
+            for model, params, ndcg in (
+                ("als", {"rank": "16"}, 0.12),
+                ("popularity", {}, 0.05),
+                ("als_candidate", {"rank": "16"}, 0.12),
+                ("als_candidate", {"rank": "32"}, 0.09),
+            )
+        ],
+        tables.RECOMMENDATIONS: recommendations,
+        tables.ALS_RECOMMENDATIONS: als,
+        tables.USER_PROPENSITY: [
+            {
+                C.USER_ID: user,
+                C.PURCHASE_PROPENSITY: p,
+                C.CHURN_RISK: 1 - p,
+                C.MODEL_VERSION: 3,
+                C.SNAPSHOT_DATE: RUN,
+            }
+            for user, p in PROPENSITY.items()
+        ],
+        tables.PROPENSITY_METRICS: [
+            {
+                C.MODEL: model,
+                C.PARAMS: {},
+                C.CHOSEN: chosen,
+                C.EVALUATED_USERS: 30,
+                C.POSITIVES: 9,
+                C.BASE_RATE: 0.3,
+                C.AUC: auc,
+                C.PRECISION_TOP_DECILE: 0.6,
+                C.RECALL_TOP_DECILE: 0.2,
+                C.LIFT_TOP_DECILE: 2.0,
+                C.BRIER_SCORE: 0.2,
+                C.CALIBRATION: _calibration(offset),
+                C.TRAIN_ROWS: 60,
+                C.TRAIN_SECONDS: 1.0,
+                C.TRAIN_DATES: [RUN - dt.timedelta(days=60)],
+                C.VALIDATION_DATE: RUN - dt.timedelta(days=30),
+                C.HORIZON_DAYS: 30,
+                C.MODEL_VERSION: 3 if chosen else None,
+                C.RUN_DATE: RUN,
+            }
+            for model, chosen, auc, offset in (
+                ("logistic_regression", True, 0.8, 0.02),
+                ("gbt", False, 0.75, 0.1),
+            )
+        ],
+        tables.ITEMS: items,
     }
 
 
 def write_gold_lake(spark: SparkSession, root: str) -> Lake:
-    """Write every table of `tables()` under `root` and return the lake.
+    """Write every table of `contents()` under `root` and return the lake.
 
     The rows go to Spark as Arrow batches (a list of tuples would start Python workers to convert them, three
     times slower here), and the tables, being independent, are written from a few threads: each write is
@@ -552,14 +494,12 @@ def write_gold_lake(spark: SparkSession, root: str) -> Lake:
     """
     lake = open_lake(spark, LakeSettings(root=root, engine="embedded", vacuum_retention_hours=0,
                                          staging_retention_hours=0))  # fmt: skip
-    catalog = tables()
+    catalog = contents()
 
-    def write(name: str) -> None:
-        schema, partitions, records = catalog[name]
-        frame = pd.DataFrame(rows(schema, records), columns=schema.fieldNames())
-        lake.table(name, schema, partition_by=partitions).overwrite(
-            spark.createDataFrame(frame, schema).coalesce(1)
-        )
+    def write(table: TableSpec) -> None:
+        schema = table.schema
+        frame = pd.DataFrame(rows(schema, catalog[table]), columns=schema.fieldNames())
+        lake.table(table).overwrite(spark.createDataFrame(frame, schema).coalesce(1))
 
     saved = {key: spark.conf.get(key, None) for key in ARROW}
     for key, value in ARROW.items():

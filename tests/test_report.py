@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 
 from jobs import build_report
-from shop_platform.reporting import SECTION_IDS
-from shop_platform.reporting.browser import check_page
+from scripts.report_browser import check_page
 from tests.gold_lake import RUN, gold_lake  # noqa: F401  (the fixture)
 from tests.job_logs import JobLog, job_log_of
+from transforms.report import SECTION_IDS
 
 # Every chart the full lake draws (data-chart names), in page order.
 ALL_CHARTS = [

@@ -10,11 +10,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from shop_platform.reporting import charts
-from shop_platform.reporting.behaviour import funnel_section
-from shop_platform.reporting.formats import count, interval, number, percent, settings
-from shop_platform.reporting.output import ReportPathError, local_root, report_path, write_text_atomically
-from shop_platform.reporting.page import Chart, Section, Source, render_page
+from shop_platform.storage.local_files import ReportPathError, local_root, report_path, write_text_atomically
+from transforms.report import charts
+from transforms.report.behaviour import funnel_section
+from transforms.report.formats import count, interval, number, percent, settings
+from transforms.report.page import Chart, Section, Source, render_page
 
 RUN = dt.date(2031, 3, 12)
 

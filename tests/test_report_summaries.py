@@ -1,6 +1,7 @@
 """The report's Spark summaries (transforms/report) on the hand-built gold lake: only the day's rows, rates
-recomputed from sums, the latest snapshot on or before a date, score bins; the column contract. The other
-summaries are checked through the report's HTML (tests/test_report.py)."""
+recomputed from sums, the latest snapshot on or before a date (the lake's `latest_dates`), score bins; its
+inputs (catalogue tables) and their column check. The other summaries are checked through the report's HTML
+(tests/test_report.py)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from shop_platform.storage import open_lake
 from tests.gold_lake import PREV, RUN, gold_lake  # noqa: F401  (the fixture)
 from transforms import columns as C
 from transforms import schemas as S
+from transforms import tables
 from transforms.report.behaviour import funnel_steps
-from transforms.report.inputs import FUNNEL_DAILY, ReportInputError, check_columns, latest_dates
+from transforms.report.inputs import INPUTS, ReportInputError, check_columns
 from transforms.report.propensity import score_histogram
 
 
@@ -25,7 +27,7 @@ def lake(spark, gold_lake):  # noqa: F811
 
 
 def test_funnel_steps_recompute_rates_from_the_day_summed_cells(spark, lake):
-    funnel = lake.table("gold.funnel_daily").read()
+    funnel = lake.table(tables.FUNNEL_DAILY).read()
 
     actual = funnel_steps(funnel, RUN)
 
@@ -39,20 +41,21 @@ def test_funnel_steps_recompute_rates_from_the_day_summed_cells(spark, lake):
     assert_approx_df_equality(actual, expected, precision=1e-9, ignore_nullable=True)
 
 
-def test_latest_dates_is_the_last_snapshot_on_or_before_the_date(spark, lake):
-    tables = {
-        "gold.funnel_daily": (lake.table("gold.funnel_daily").read(), C.EVENT_DATE),
-        "gold.segment_profiles": (lake.table("gold.segment_profiles").read(), C.SNAPSHOT_DATE),
-        "gold.churn_monthly": (lake.table("gold.churn_monthly").read(), C.AS_OF_DATE),
+def test_latest_dates_is_the_last_snapshot_on_or_before_the_date_by_each_table_date_column(lake):
+    # Three date columns (event_date, snapshot_date, as_of_date); user_features does not exist in this lake.
+    opened = [
+        lake.table(t)
+        for t in (tables.FUNNEL_DAILY, tables.SEGMENT_PROFILES, tables.CHURN_MONTHLY, tables.USER_FEATURES)
+    ]
+
+    assert lake.latest_dates(opened, on_or_before=PREV) == {
+        "gold.funnel_daily": PREV,
+        "gold.segment_profiles": PREV,
+        "gold.churn_monthly": None,
+        "gold.user_features": None,
     }
-
-    actual = latest_dates(tables, PREV)
-
-    expected = spark.createDataFrame(
-        [("gold.funnel_daily", PREV), ("gold.segment_profiles", PREV), ("gold.churn_monthly", None)],
-        f"{C.TABLE} string, {C.DATE} date",
-    )
-    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert lake.latest_dates(opened[:1]) == {"gold.funnel_daily": RUN}
+    assert lake.latest_dates([]) == {}
 
 
 def test_score_histogram_counts_users_per_bin_with_a_score_of_one_in_the_last(spark, lake):
@@ -77,11 +80,16 @@ def test_check_columns_names_the_table_and_every_missing_or_mistyped_column():
     )
 
     with pytest.raises(ReportInputError) as error:
-        check_columns(FUNNEL_DAILY, schema)
+        check_columns(tables.FUNNEL_DAILY, schema)
 
     assert str(error.value) == (
         "gold.funnel_daily does not have the columns the report reads (missing columns: channel (string), "
         "device (string); wrong types: sessions (expected bigint, found int)); "
         "it is written by build_behaviour_analytics"
     )
-    check_columns(FUNNEL_DAILY, S.GOLD_FUNNEL_DAILY_SCHEMA)  # the table's own schema passes
+    check_columns(tables.FUNNEL_DAILY, S.GOLD_FUNNEL_DAILY_SCHEMA)  # the table's own schema passes
+
+
+def test_the_report_reads_catalogue_tables_and_needs_only_the_tag_snapshot_and_quality():
+    assert all(tables.spec(i.name) is i.table for i in INPUTS)
+    assert [i.name for i in INPUTS if i.required] == ["gold.tag_snapshots", "gold.tag_quality"]

@@ -1,16 +1,27 @@
-"""Report summaries of the A/B-tested campaigns: uplift with intervals per campaign and metric, and the
-response by segment and audience (gold.campaign_results, gold.campaign_breakdown)."""
+"""The report's campaigns section: every A/B-tested campaign's uplift with intervals per metric, and the
+response by segment and audience. Spark summaries of gold.campaign_results and gold.campaign_breakdown, and
+the section drawn from them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report import charts
+from transforms.report.formats import count, interval, missing, number, percent, table
 from transforms.report.ordering import in_order
+from transforms.report.page import Chart, Section, Source
 
+METRIC_CHARTS = {
+    # metric: (chart title, axis title, tick format)
+    "conversion": ("Conversion uplift per campaign", "difference in conversion rate", ".1%"),
+    "gmv_per_user": ("Paid GMV per user uplift per campaign", "difference in paid GMV per user", ",.0f"),
+}
 ALL_DIMENSION = "all"
 
 
@@ -83,3 +94,75 @@ def campaign_response(breakdown: DataFrame, run_date: dt.date) -> DataFrame:
             C.DIMENSION_VALUE,
         )
     )
+
+
+def campaigns_section(
+    results: pd.DataFrame | None, response: pd.DataFrame | None, sources: Sequence[Source]
+) -> Section:
+    """Uplift with confidence intervals per campaign and metric, the numbers, and the response breakdown."""
+    blocks = []
+    if not missing(results):
+        for metric, (title, axis, tick_format) in METRIC_CHARTS.items():
+            rows = results[results["metric"] == metric]
+            if not rows.empty:
+                blocks.append(
+                    Chart(f"campaign-{metric}", charts.uplift_forest(rows, title, axis, tick_format))
+                )
+        groups = zip(results["treatment_users"], results["control_users"], strict=True)
+        readable = results.assign(
+            users=[f"{count(t)} / {count(c)}" for t, c in groups],
+            uplift=_intervals(results, "absolute"),
+            cuped=_intervals(results, "cuped"),
+        )
+        blocks.append(
+            table(
+                "Results: treatment against control, uplift [confidence interval]",
+                readable,
+                {
+                    "campaign_id": ("campaign", str),
+                    "metric": ("metric", str),
+                    "complete": ("window", lambda v: "ended" if v else "running"),
+                    "users": ("users (T / C)", str),
+                    "treatment_mean": ("treatment", number),
+                    "control_mean": ("control", number),
+                    "uplift": ("uplift", str),
+                    "relative_uplift": ("relative", percent),
+                    "p_value": ("p", number),
+                    "cuped": ("CUPED uplift", str),
+                    "cuped_p_value": ("CUPED p", number),
+                    "srm_detected": ("split", lambda v: "MISMATCH" if v else "as planned"),
+                },
+            )
+        )
+    if not missing(response):
+        blocks.append(
+            table(
+                "Response by segment and audience (as of the day before each start)",
+                response,
+                {
+                    "campaign_id": ("campaign", str),
+                    "dimension": ("by", str),
+                    "dimension_value": ("value", str),
+                    "treatment_users": ("treatment users", count),
+                    "control_users": ("control users", count),
+                    "treatment_conversion": ("treatment conversion", percent),
+                    "control_conversion": ("control conversion", percent),
+                    "conversion_uplift": ("conversion uplift", percent),
+                    "gmv_per_user_uplift": ("GMV per user uplift", number),
+                },
+            )
+        )
+    return Section(
+        "campaigns",
+        "Campaign results",
+        "Each campaign as an A/B test: the difference between treatment and control with its confidence "
+        "interval, raw and CUPED-adjusted (an interval that does not cross zero is a significant effect).",
+        sources,
+        blocks,
+    )
+
+
+def _intervals(results: pd.DataFrame, prefix: str) -> list[str]:
+    """ "estimate [low, high]" of the `<prefix>_uplift` and `<prefix>_ci_low/high` columns."""
+    columns = (results[f"{prefix}_uplift"], results[f"{prefix}_ci_low"], results[f"{prefix}_ci_high"])
+    return [interval(*values) for values in zip(*columns, strict=True)]

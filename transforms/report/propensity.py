@@ -1,15 +1,21 @@
-"""Report summaries of the propensity model: the score distribution of a snapshot, the evaluated models and
-the chosen one's calibration (gold.user_propensity, gold.propensity_metrics)."""
+"""The report's propensity section: the purchase propensity scores of a snapshot, the evaluated models and the
+chosen one's calibration. Spark summaries of gold.user_propensity and gold.propensity_metrics, and the
+section drawn from them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report import charts
+from transforms.report.formats import count, day, missing, number, percent, settings, table
 from transforms.report.ordering import in_order
+from transforms.report.page import Chart, Section, Source
 
 
 def score_histogram(propensity: DataFrame, snapshot_date: dt.date, column: str, bins: int) -> DataFrame:
@@ -84,4 +90,51 @@ def calibration(metrics: DataFrame, run_date: dt.date) -> DataFrame:
             F.col("_decile")[C.OBSERVED_RATE].alias(C.OBSERVED_RATE),
         )
         .transform(in_order, C.MODEL, C.DECILE)
+    )
+
+
+def propensity_section(
+    histogram: pd.DataFrame | None,
+    models: pd.DataFrame | None,
+    deciles: pd.DataFrame | None,
+    sources: Sequence[Source],
+) -> Section:
+    """The purchase propensity scores of the day, the evaluated models and the chosen one's calibration."""
+    blocks = []
+    if not missing(histogram):
+        figure = charts.score_histogram(
+            histogram, "Purchase propensity of the users scored", "purchase propensity (churn risk = 1 - it)"
+        )
+        blocks.append(Chart("propensity-scores", figure))
+    if not missing(deciles):
+        figure = charts.calibration_plot(
+            deciles, f"Calibration of the chosen model ({deciles['model'].iloc[0]})"
+        )
+        blocks.append(Chart("propensity-calibration", figure))
+    if not missing(models):
+        blocks.append(
+            table(
+                "Models evaluated",
+                models,
+                {
+                    "model": ("model", str),
+                    "chosen": ("chosen", lambda v: "yes" if v else ""),
+                    "model_version": ("version", count),
+                    "evaluated_users": ("users", count),
+                    "base_rate": ("base rate", percent),
+                    "auc": ("AUC", number),
+                    "precision_top_decile": ("precision, top decile", percent),
+                    "lift_top_decile": ("lift, top decile", number),
+                    "brier_score": ("Brier score", number),
+                    "validation_date": ("validated on", day),
+                    "params": ("parameters", settings),
+                },
+            )
+        )
+    return Section(
+        "propensity",
+        "Purchase propensity",
+        "The probability that each user places a paid order within the model's horizon, as scored today.",
+        sources,
+        blocks,
     )

@@ -1,19 +1,44 @@
-"""Report summaries of the recommendations: example lists of a few users with each item's source, the mix of
-sources, and the offline metrics per model (gold.recommendations or gold.als_recommendations,
-gold.tag_snapshots, bronze.items, gold.recommendation_metrics)."""
+"""The report's recommendations section: the offline metrics per model, the mix of sources, and example lists
+of a few users with each item's source. Spark summaries of gold.recommendations (or gold.als_recommendations
+until it exists), gold.tag_snapshots, bronze.items and gold.recommendation_metrics, and the section drawn
+from them."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
 
+import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-from transforms.report.inputs import ALS_SOURCE
+from transforms import tables
+from transforms.report import charts
+from transforms.report.formats import (
+    blank_list,
+    count,
+    day,
+    joined,
+    missing,
+    number,
+    percent,
+    settings,
+    table,
+    text,
+)
+from transforms.report.inputs import Input
 from transforms.report.ordering import in_order
+from transforms.report.page import Chart, Note, Section, Source
 
+RECOMMENDATION_METRICS = {
+    "precision_at_k": "precision@k",
+    "recall_at_k": "recall@k",
+    "ndcg_at_k": "NDCG@k",
+    "hit_rate": "hit rate",
+}
+# Until gold.recommendations (the hybrid blend) exists, the report shows the ALS candidates with this source.
+ALS_SOURCE = "als"
 RFM_SEGMENT_TAG = "rfm_segment"
 LIFECYCLE_STAGE_TAG = "lifecycle_stage"
 PREFERRED_CATEGORIES_TAG = "preferred_categories"
@@ -30,6 +55,21 @@ def als_with_source(als: DataFrame) -> DataFrame:
     return als.select(
         C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE, F.lit(ALS_SOURCE).alias(C.SOURCE), C.SNAPSHOT_DATE
     )
+
+
+def recommendation_input(blended: Input, als: Input) -> Input:
+    """gold.recommendations, or gold.als_recommendations (every item's source "als") until it exists."""
+    if blended.df is not None:
+        return blended
+    if als.df is None:
+        return Input(
+            None, Source(blended.source.table, problem=f"{blended.source.problem} {als.source.problem}")
+        )
+    note = (
+        f"{tables.RECOMMENDATIONS.name} is not available, so these lists are the ALS candidates of "
+        f"{tables.ALS_RECOMMENDATIONS.name} (source: {ALS_SOURCE})."
+    )
+    return Input(als_with_source(als.df), Source(als.source.table, als.as_of, note=note))
 
 
 def example_users(
@@ -169,4 +209,76 @@ def model_metrics(metrics: DataFrame, run_date: dt.date) -> DataFrame:
             C.TEST_DAYS,
         )
         .transform(in_order, F.col(C.NDCG_AT_K).desc_nulls_last(), C.MODEL)
+    )
+
+
+def recommendations_section(
+    users: pd.DataFrame | None,
+    lists: pd.DataFrame | None,
+    mix: pd.DataFrame | None,
+    models: pd.DataFrame | None,
+    sources: Sequence[Source],
+) -> Section:
+    """Offline metrics per model, the mix of sources and a few users' lists with each item's source."""
+    blocks = []
+    if not missing(models):
+        blocks.append(
+            Chart(
+                "recommendation-metrics",
+                charts.metric_bars(models, RECOMMENDATION_METRICS, "Offline evaluation per model"),
+            )
+        )
+        labelled = models.assign(label=charts.distinct_labels(models["model"]))
+        blocks.append(
+            table(
+                "Offline evaluation",
+                labelled,
+                {
+                    "label": ("model", str),
+                    "evaluated_users": ("users", count),
+                    "k": ("k", count),
+                    **{column: (label, number) for column, label in RECOMMENDATION_METRICS.items()},
+                    "catalog_coverage": ("catalog coverage", percent),
+                    "split_date": ("trained through", day),
+                    "params": ("parameters", settings),
+                },
+            )
+        )
+    if not missing(mix) and len(mix) > 1:
+        blocks.append(
+            Chart("recommendation-sources", charts.share_bars(mix, "source", "Where list entries come from"))
+        )
+    elif not missing(mix):
+        blocks.append(Note(f"Every list entry comes from one source: {mix['source'].iloc[0]}."))
+    if not missing(users) and lists is not None:
+        for position, (_, user) in enumerate(users.iterrows(), start=1):
+            items = lists[lists["user_id"] == user["user_id"]]
+            caption = (
+                f"Example {position}: {user['user_id']}, RFM segment {user['rfm_segment']}, "
+                f"lifecycle stage {user['lifecycle_stage']}"
+            )
+            if not blank_list(user["top_categories"]):
+                caption += f", prefers {joined(user['top_categories'])}"
+            blocks.append(
+                table(
+                    caption,
+                    items,
+                    {
+                        "rank": ("rank", count),
+                        "item_id": ("item", str),
+                        "category_l1": ("category", text),
+                        "category_l2": ("subcategory", text),
+                        "brand": ("brand", text),
+                        "score": ("score", number),
+                        "source": ("why (source)", str),
+                    },
+                )
+            )
+    return Section(
+        "recommendations",
+        "Recommendations",
+        "How the recommenders scored offline, and example lists of users from different RFM segments with the "
+        "source that put each item in the list.",
+        sources,
+        blocks,
     )

@@ -1,15 +1,21 @@
-"""Report summaries of the K-means segments: who each segment is and how its features differ from the
-segmented population (gold.segment_profiles), and its RFM mix (gold.user_segments with gold.tag_snapshots)."""
+"""The report's segments section: who each K-means segment is and how its features differ from the segmented
+population (gold.segment_profiles), and its RFM mix (gold.user_segments with gold.tag_snapshots, for the
+notebooks). Spark summaries, and the section drawn from them."""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
+import pandas as pd
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report import charts
+from transforms.report.formats import count, joined, missing, percent, table
 from transforms.report.ordering import in_order
+from transforms.report.page import Chart, Section, Source
 
 RFM_SEGMENT_TAG = "rfm_segment"
 
@@ -81,4 +87,37 @@ def segment_rfm_mix(segments: DataFrame, snapshots: DataFrame, snapshot_date: dt
     share = F.col(C.USERS) / F.sum(C.USERS).over(Window.partitionBy(C.SEGMENT_ID))
     return counts.select(C.SEGMENT_ID, C.VALUE, C.USERS, share.alias(C.SHARE)).transform(
         in_order, C.SEGMENT_ID, F.col(C.USERS).desc(), C.VALUE
+    )
+
+
+def segments_section(
+    summary: pd.DataFrame | None, features: pd.DataFrame | None, sources: Sequence[Source]
+) -> Section:
+    """The K-means segments side by side: feature z-scores heatmap and who each segment is."""
+    blocks = []
+    if not missing(features):
+        blocks.append(Chart("segment-features", charts.feature_heatmap(features)))
+    if not missing(summary):
+        blocks.append(
+            table(
+                "Segments",
+                summary,
+                {
+                    "segment_id": ("segment", count),
+                    "label": ("label", lambda v: v or "–"),
+                    "users": ("users", count),
+                    "share": ("share", percent),
+                    "dominant_rfm_segment": ("commonest RFM segment", lambda v: v or "–"),
+                    "dominant_lifecycle_stage": ("commonest lifecycle stage", lambda v: v or "–"),
+                    "top_categories": ("top categories", joined),
+                },
+            )
+        )
+    return Section(
+        "segments",
+        "Behaviour segments",
+        "K-means segments of the users active in the last 90 days: each cell is the segment's mean, coloured "
+        "by how many population standard deviations it lies from the population mean.",
+        sources,
+        blocks,
     )

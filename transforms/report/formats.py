@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 
 import pandas as pd
 
-from shop_platform.reporting.page import Table
+from transforms.report.page import Table
 
 Formatter = Callable[[object], str]
 

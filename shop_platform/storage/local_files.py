@@ -1,4 +1,6 @@
-"""Where a report goes and how it is written: `<root>/reports/<date>/report.html`, replaced atomically."""
+"""Files written on this machine's file system rather than as lake tables: the daily report, at
+`<root>/reports/<date>/report.html` (the job build_report writes it, the pipeline runner says where it is),
+replaced atomically."""
 
 from __future__ import annotations
 
@@ -37,10 +39,10 @@ def report_path(root: str, run_date: dt.date) -> str:
 
 def write_text_atomically(path: str, text: str) -> str:
     """Write `text` (UTF-8) to `path` through a temporary file in the same folder, then rename it over the
-    old file, so a reader never sees half a report and a failed write leaves the previous one."""
+    old file, so a reader never sees half a file and a failed write leaves the previous one."""
     folder = os.path.dirname(path)
     os.makedirs(folder, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".report-", suffix=".tmp", dir=folder)
+    handle, temporary = tempfile.mkstemp(prefix=f".{os.path.basename(path)}-", suffix=".tmp", dir=folder)
     try:
         with os.fdopen(handle, "w", encoding="utf-8") as out:
             out.write(text)

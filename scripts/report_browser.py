@@ -3,7 +3,8 @@ did the page reach for the network; and a full-page screenshot.
 
 Chromium (Debian's `chromium`) is started with a fresh profile and a debugging port it picks itself; the
 protocol is plain JSON over a WebSocket (`websocket-client`), so no Node.js, driver binary or browser
-download is involved.
+download is involved. A development tool, not part of the product: scripts/screenshot_report.py and
+tests/test_report.py drive it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from shop_platform.reporting.page import CHART_ATTRIBUTE, CHART_CLASS
+from transforms.report.page import CHART_ATTRIBUTE, CHART_CLASS
 
 # Without the background-networking flags Chromium phones home at start-up, which this machine refuses.
 CHROMIUM_FLAGS = (

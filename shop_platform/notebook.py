@@ -19,7 +19,7 @@ from pathlib import Path
 from shop_platform.config import load_config
 from shop_platform.settings import Config
 
-REPOSITORY = Path(__file__).resolve().parent.parent.parent
+REPOSITORY = Path(__file__).resolve().parent.parent
 
 
 def notebook_config() -> Config:
