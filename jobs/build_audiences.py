@@ -12,44 +12,42 @@ contact data) to exports/audiences/<id>/snapshot_date=<date>/ under the lake roo
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from jobs.build_tag_snapshots import BUILTIN_COLUMNS, TAG_SNAPSHOTS
 from shop_platform.catalogs import AUDIENCES_FILE, TAGS_FILE, CatalogError, load_audiences, load_tag_catalog
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
 from transforms import columns as C
-from transforms.audiences import AudienceError, compile_audience
+from transforms import tables
+from transforms.audiences import AudienceError, membership_column, parse_audience, validate_audience
 from transforms.audiences.membership import (
     audience_members,
     audience_overlap,
     audience_sizes,
     profile_from_snapshot,
 )
-from transforms.schemas import (
-    GOLD_AUDIENCE_MEMBERS_SCHEMA,
-    GOLD_AUDIENCE_OVERLAP_SCHEMA,
-    GOLD_AUDIENCE_PARTITIONS,
-    GOLD_AUDIENCE_SIZES_SCHEMA,
-)
+from transforms.tags.builtins import BUILTIN_COLUMNS
 
 log = get_logger("jobs.build_audiences")
 
 EXPORT_DIR = "exports/audiences"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Write the audiences of the run date; returns the exit status."""
+def parser() -> argparse.ArgumentParser:
     parser = job_parser("Evaluate rule-based audiences over the tag snapshot of the run date.")
     parser.add_argument("--export", metavar="AUDIENCE_ID", help="also export this audience's user ids")
     parser.add_argument("--export-format", choices=("csv", "parquet"), default="csv")
-    ctx = parse_job_args(parser, argv)
+    return parser
+
+
+def run(ctx: JobContext) -> int:
+    """Write the audiences of the run date; returns the exit status."""
     cfg = ctx.config
     try:
         catalog = load_tag_catalog(BUILTIN_COLUMNS, cfg.tags.catalog or TAGS_FILE)
@@ -60,7 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     rules, problems = {}, []
     for audience in audiences:
         try:
-            rules[audience.id] = compile_audience(audience.id, audience.rule, catalog)
+            rules[audience.id] = parse_audience(audience.id, audience.rule)
+            validate_audience(audience.id, rules[audience.id], catalog)
         except AudienceError as exc:
             problems.append(str(exc))
     if ctx.args.export and ctx.args.export not in {a.id for a in audiences}:
@@ -72,26 +71,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
 
     spark = get_spark(cfg.spark, app_name="build_audiences")
+    # Rules are checked before Spark starts; a Column needs the running session.
+    rules = {audience_id: membership_column(expr) for audience_id, expr in rules.items()}
     lake = open_lake(spark, cfg.lake)
-    snapshot = lake.table(TAG_SNAPSHOTS).read().where(F.col(C.SNAPSHOT_DATE) == F.lit(ctx.run_date))
+    snapshot = lake.table(tables.TAG_SNAPSHOTS).read_on(ctx.run_date)
     members = (
         audience_members(profile_from_snapshot(snapshot, catalog), rules)
-        .select(*GOLD_AUDIENCE_MEMBERS_SCHEMA.fieldNames())
+        .select(*tables.AUDIENCE_MEMBERS.schema.fieldNames())
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
     date = {C.SNAPSHOT_DATE: [ctx.run_date]}
     with timed(log, f"audiences of {ctx.run_date}"):
-        lake.table(
-            "gold.audience_members", GOLD_AUDIENCE_MEMBERS_SCHEMA, GOLD_AUDIENCE_PARTITIONS
-        ).overwrite_partitions(members, date)
+        lake.table(tables.AUDIENCE_MEMBERS).overwrite_partitions(members, date)
         sizes = audience_sizes(members, list(rules)).where(F.col(C.SNAPSHOT_DATE) == F.lit(ctx.run_date))
         sizes = sizes.persist(StorageLevel.MEMORY_AND_DISK)
-        lake.table(
-            "gold.audience_sizes", GOLD_AUDIENCE_SIZES_SCHEMA, GOLD_AUDIENCE_PARTITIONS
-        ).overwrite_partitions(sizes, date)
-        lake.table(
-            "gold.audience_overlap", GOLD_AUDIENCE_OVERLAP_SCHEMA, GOLD_AUDIENCE_PARTITIONS
-        ).overwrite_partitions(audience_overlap(members), date)
+        lake.table(tables.AUDIENCE_SIZES).overwrite_partitions(sizes, date)
+        lake.table(tables.AUDIENCE_OVERLAP).overwrite_partitions(audience_overlap(members), date)
     for row in sizes.orderBy(C.AUDIENCE_ID).collect():
         log.info("audience %s on %s: %d users", row[C.AUDIENCE_ID], ctx.run_date, row[C.USERS])
     if ctx.args.export:
@@ -104,6 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     members.unpersist()
     return 0
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

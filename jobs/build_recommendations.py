@@ -22,167 +22,107 @@ recommend.blend.top_n rows per user with the score and the source of each.
 
 from __future__ import annotations
 
-import datetime as dt
+import argparse
 import sys
-from collections.abc import Sequence
 
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from jobs.train_als import training_data
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.storage import LakeTable, open_lake
+from shop_platform.storage import open_lake
 from transforms import columns as C
+from transforms import tables
 from transforms.recommend.baselines import item_categories
-from transforms.recommend.blend import BlendInputs, hybrid_recommendations
-from transforms.recommend.candidates import SOURCES
-from transforms.schemas import (
-    GOLD_BOUGHT_TOGETHER_SCHEMA,
-    GOLD_RECOMMENDATIONS_PARTITIONS,
-    GOLD_RECOMMENDATIONS_SCHEMA,
-    GOLD_USER_SEGMENTS_SCHEMA,
+from transforms.recommend.blend import (
+    PARTNER_COLUMNS,
+    SEGMENT_COLUMNS,
+    BlendInputs,
+    hybrid_recommendations,
+    known_users,
+    source_counts,
 )
+from transforms.recommend.candidates import SOURCES
+from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
 
 log = get_logger("jobs.build_recommendations")
 
-USER_INDEX = "gold.user_index"
-ITEM_INDEX = "gold.item_index"
-INTERACTIONS = "gold.user_item_interactions"
-USER_ITEM_DAILY = "gold.user_item_daily"
-ALS_RECOMMENDATIONS = "gold.als_recommendations"
-BOUGHT_TOGETHER = "gold.bought_together"
-USER_SEGMENTS = "gold.user_segments"
-USER_FEATURES = "gold.user_features"
-SILVER_EVENTS = "silver.events"
-RECOMMENDATIONS = "gold.recommendations"
-REQUIRED = (USER_INDEX, ITEM_INDEX, INTERACTIONS, USER_ITEM_DAILY, ALS_RECOMMENDATIONS, SILVER_EVENTS)
-
-PARTNER_COLUMNS = (C.ITEM_ID, C.PARTNER_ID, C.CONFIDENCE)
-SEGMENT_COLUMNS = (C.USER_ID, C.SEGMENT_ID)
+REQUIRED = (
+    tables.USER_INDEX, tables.ITEM_INDEX, tables.USER_ITEM_INTERACTIONS, tables.USER_ITEM_DAILY,
+    tables.ALS_RECOMMENDATIONS, tables.SILVER_EVENTS,
+)  # fmt: skip
 
 
-def empty_frame(spark: SparkSession, schema: T.StructType, columns: Sequence[str]) -> DataFrame:
-    """No rows, with `columns` of `schema`: a source whose table is missing."""
-    return spark.createDataFrame([], schema).select(*columns)
+def parser() -> argparse.ArgumentParser:
+    return job_parser("Blend the recommendation sources into gold.recommendations.")
 
 
-def snapshot_on_or_before(
-    spark: SparkSession,
-    table: LakeTable,
-    schema: T.StructType,
-    columns: Sequence[str],
-    as_of: dt.date,
-    what: str,
-) -> tuple[DataFrame, dt.date | None]:
-    """`columns` of the table's latest SNAPSHOT_DATE on or before `as_of`, and that date; no rows (with a
-    warning naming the table and the `what` it feeds) when there is none."""
-    date = None
-    if table.exists():
-        date = (
-            table.read().where(F.col(C.SNAPSHOT_DATE) <= F.lit(as_of)).agg(F.max(C.SNAPSHOT_DATE)).first()[0]
-        )
-    if date is None:
-        log.warning("%s has no snapshot on or before %s: %s is left out", table.name, as_of, what)
-        return empty_frame(spark, schema, columns), None
-    if date < as_of:
-        log.info("%s: using the snapshot of %s for %s", table.name, date, as_of)
-    rows = table.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(date)).select(*columns)
-    return rows, date
-
-
-def known_users(user_index: DataFrame, features: LakeTable, run_date: dt.date) -> DataFrame:
-    """USER_ID of every user indexed by the run date or with features on it, one row each."""
-    indexed = user_index.where(F.col(C.FIRST_SEEN) <= F.lit(run_date)).select(C.USER_ID)
-    if not features.exists():
-        log.warning("%s does not exist: only users with interactions get recommendations", features.name)
-        return indexed
-    registered = features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(run_date)).select(C.USER_ID)
-    if registered.isEmpty():
-        log.warning(
-            "%s has no rows for %s: only users with interactions get recommendations", features.name, run_date
-        )
-        return indexed
-    return indexed.unionByName(registered).distinct()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
+def run(ctx: JobContext) -> int:
     """Write the run date's gold.recommendations; returns the exit status."""
-    parser = job_parser("Blend the recommendation sources into gold.recommendations.")
-    ctx = parse_job_args(parser, argv)
-    cfg = ctx.config
+    cfg, run_date = ctx.config, ctx.run_date
     rec = cfg.recommend
-    run_date = ctx.run_date
-    spark = get_spark(cfg.spark, app_name="build_recommendations")
-    lake = open_lake(spark, cfg.lake)
-    tables = {name: lake.table(name) for name in REQUIRED}
-    missing = [name for name, table in tables.items() if not table.exists()]
+    lake = open_lake(get_spark(cfg.spark, app_name="build_recommendations"), cfg.lake)
+    missing = [spec.name for spec in REQUIRED if not lake.table(spec).exists()]
     if missing:
         log.error("%s missing under %s: run build_interactions and train_als first", missing, lake.root)
         return 1
-    data = training_data(lake, cfg, run_date)
-    if data is None:
+    matrix_date = lake.table(tables.USER_ITEM_INTERACTIONS).latest_date()
+    problem = matrix_problem(matrix_date, run_date)
+    if problem:
+        log.error("%s", problem)
         return 1
-    interactions, _ = data
-    als = tables[ALS_RECOMMENDATIONS].read().where(F.col(C.SNAPSHOT_DATE) == F.lit(run_date))
+    interactions = matrix_on(
+        run_date,
+        {spec.name: lake.table(spec).read() for spec in matrix_sources(matrix_date, run_date)},
+        half_life_days=cfg.interactions.half_life_days,
+        timezone=cfg.app.timezone,
+    )
+    als = lake.table(tables.ALS_RECOMMENDATIONS).read_on(run_date)
     if als.isEmpty():
-        log.error(
-            "%s has no rows for %s: run train_als for the run date first", ALS_RECOMMENDATIONS, run_date
-        )
+        log.error("%s has no rows for %s: run train_als for the run date first", tables.ALS_RECOMMENDATIONS.name,
+                  run_date)  # fmt: skip
         return 1
-    partners, _ = snapshot_on_or_before(
-        spark,
-        lake.table(BOUGHT_TOGETHER),
-        GOLD_BOUGHT_TOGETHER_SCHEMA,
-        PARTNER_COLUMNS,
-        run_date,
-        "copurchase",
-    )
-    segments, _ = snapshot_on_or_before(
-        spark,
-        lake.table(USER_SEGMENTS),
-        GOLD_USER_SEGMENTS_SCHEMA,
-        SEGMENT_COLUMNS,
-        run_date,
-        "segment_popular",
-    )
+    partners, _ = lake.table(tables.BOUGHT_TOGETHER).latest_on_or_before(run_date, "copurchase")
+    segments, _ = lake.table(tables.USER_SEGMENTS).latest_on_or_before(run_date, "segment_popular")
+    registered = lake.table(tables.USER_FEATURES).read_on(run_date, missing_ok=True).select(C.USER_ID)
+    if registered.isEmpty():
+        log.warning("%s has no rows for %s: only users with interactions get recommendations",
+                    tables.USER_FEATURES.name, run_date)  # fmt: skip
+        registered = None
     keep = StorageLevel.MEMORY_AND_DISK
-    events = tables[SILVER_EVENTS].read().where(F.col(C.EVENT_DATE) <= F.lit(run_date))
+    events = lake.table(tables.SILVER_EVENTS).read().where(F.col(C.EVENT_DATE) <= F.lit(run_date))
     inputs = BlendInputs(
-        users=known_users(tables[USER_INDEX].read(), lake.table(USER_FEATURES), run_date).persist(keep),
+        users=known_users(lake.table(tables.USER_INDEX).read(), registered, run_date).persist(keep),
         interactions=interactions.select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.ORDERS).persist(keep),
-        daily=tables[USER_ITEM_DAILY].read().select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE),
+        daily=lake.table(tables.USER_ITEM_DAILY)
+        .read()
+        .select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE),
         als=als.select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE),
-        partners=partners,
-        segments=segments,
+        partners=partners.select(*PARTNER_COLUMNS),
+        segments=segments.select(*SEGMENT_COLUMNS),
         categories=item_categories(events).persist(keep),
     )
     recommendations = hybrid_recommendations(
         inputs, rec.blend, as_of=run_date, preferred_categories_per_user=rec.preferred_categories
     ).persist(keep)
     with timed(log, f"blend for {run_date}"):
-        lake.table(
-            RECOMMENDATIONS, GOLD_RECOMMENDATIONS_SCHEMA, partition_by=GOLD_RECOMMENDATIONS_PARTITIONS
-        ).overwrite_partitions(
+        lake.table(tables.RECOMMENDATIONS).overwrite_partitions(
             recommendations.select("*", F.lit(run_date).alias(C.SNAPSHOT_DATE)), {C.SNAPSHOT_DATE: [run_date]}
         )
     users = inputs.users.count()
-    counts = recommendations.agg(
-        F.count_distinct(C.USER_ID).alias(C.USERS),
-        *[F.count(F.when(F.col(C.SOURCE) == F.lit(s), 1)).alias(s) for s in SOURCES],
-    ).first()
-    by_source = {source: counts[source] for source in SOURCES}
+    counts = source_counts(recommendations).first()
     for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories):
         frame.unpersist()
+    by_source = {source: counts[source] for source in SOURCES}
     log.info(
         "wrote %s for %s: %d rows for %d of %d known users; rows by source %s",
-        RECOMMENDATIONS, run_date, sum(by_source.values()), counts[C.USERS], users, by_source,
+        tables.RECOMMENDATIONS.name, run_date, sum(by_source.values()), counts[C.USERS], users, by_source,
     )  # fmt: skip
     return 0
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -20,16 +20,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
-from collections.abc import Sequence
 
 import mlflow
-from mlflow.entities.model_registry import ModelVersion
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
-from pyspark.sql import functions as F
 
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.settings import Config
@@ -37,16 +34,16 @@ from shop_platform.storage import LakeTable, open_lake
 from shop_platform.tracking import (
     CHAMPION,
     RUN_DATE_TAG,
+    fitting_version,
     load_registered_spark_model,
     log_spark_model,
     may_take_champion,
     model_versions,
     register_model,
-    trained_on,
     training_run,
 )
 from transforms import columns as C
-from transforms.schemas import GOLD_USER_SEGMENTS_PARTITIONS, GOLD_USER_SEGMENTS_SCHEMA
+from transforms import tables
 from transforms.segments.features import feature_problems, segmentation_population
 from transforms.segments.kmeans import assign_segments, search_k
 from transforms.training_order import in_fixed_order
@@ -54,22 +51,7 @@ from transforms.training_order import in_fixed_order
 log = get_logger("jobs.build_segments")
 
 JOB = "build_segments"
-USER_FEATURES = "gold.user_features"
-USER_SEGMENTS = "gold.user_segments"
 MODEL_ARTIFACT = "segments_model"
-
-
-def model_for(
-    versions: Sequence[ModelVersion], snapshot_date: dt.date, retrain_every_days: int
-) -> int | None:
-    """The version to score `snapshot_date` with: trained on it or fewer than `retrain_every_days` days
-    before it, the latest such (then the highest version); None when the date needs a new model."""
-    fitting = [
-        (day, int(v.version))
-        for v in versions
-        if (day := trained_on(v)) is not None and 0 <= (snapshot_date - day).days < retrain_every_days
-    ]
-    return max(fitting)[1] if fitting else None
 
 
 def train(
@@ -90,7 +72,7 @@ def train(
         "seed": s.seed,
         "max_iter": s.max_iter,
     }
-    with training_run(cfg, job=JOB, run_date=snapshot_date, inputs={USER_FEATURES: features}, params=params):
+    with training_run(cfg, job=JOB, run_date=snapshot_date, inputs={features.name: features}, params=params):
         with timed(log, f"k search {ks[0]}..{ks[-1]} on {users} users ({snapshot_date})"):
             # K-means|| seeds its centres partition by partition: a fixed layout, a fixed model.
             rows = in_fixed_order(population, [C.USER_ID])
@@ -127,7 +109,7 @@ def train(
     return search.model, version
 
 
-def build_parser() -> argparse.ArgumentParser:
+def parser() -> argparse.ArgumentParser:
     parser = job_parser("Segment active users with K-means into gold.user_segments.", date_range=True)
     parser.add_argument(
         "--retrain", action="store_true", help="train a new model for every date even if one fits"
@@ -135,35 +117,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def run(ctx: JobContext) -> int:
     """Write gold.user_segments for the run date (or every date of a back-fill)."""
-    ctx = parse_job_args(build_parser(), argv)
     cfg = ctx.config
     s = cfg.segments
     spark = get_spark(cfg.spark, app_name=JOB)
     lake = open_lake(spark, cfg.lake)
-    features = lake.table(USER_FEATURES)
+    features = lake.table(tables.USER_FEATURES)
     if not features.exists():
-        log.error("%s does not exist at %s: run build_user_features first", USER_FEATURES, features.path)
+        log.error("%s does not exist at %s: run build_user_features first", features.name, features.path)
         return 1
     problems = feature_problems(features.schema(), s.features, s.active_feature)
     if problems:
         log.error("segments.features / segments.active_feature (conf/base.yaml): %s", "; ".join(problems))
         return 2
-    segments = lake.table(USER_SEGMENTS, GOLD_USER_SEGMENTS_SCHEMA, GOLD_USER_SEGMENTS_PARTITIONS).create()
+    segments = lake.table(tables.USER_SEGMENTS).create()
     loaded: dict[int, PipelineModel] = {}
     for snapshot_date in ctx.dates:
-        rows = features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
+        rows = features.read_on(snapshot_date)
         if rows.isEmpty():
             log.error(
-                "%s has no rows for %s: run build_user_features for it first", USER_FEATURES, snapshot_date
+                "%s has no rows for %s: run build_user_features for it first", features.name, snapshot_date
             )
             return 1
         population = segmentation_population(rows, s.active_feature).persist(StorageLevel.MEMORY_AND_DISK)
         try:
             users = population.count()
-            version = None if ctx.args.retrain else model_for(model_versions(cfg, s.model_name), snapshot_date,
-                                                                s.retrain_every_days)  # fmt: skip
+            version = None if ctx.args.retrain else fitting_version(model_versions(cfg, s.model_name),
+                                                                      snapshot_date, s.retrain_every_days)  # fmt: skip
             if version is None:
                 trained = train(cfg, features, population, users, snapshot_date)
                 if trained is not None:
@@ -173,18 +154,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                 log.info("%s: scoring with %s version %d", snapshot_date, s.model_name, version)
                 loaded[version] = load_registered_spark_model(cfg, s.model_name, version=version)
             if version is None:
-                assigned = spark.createDataFrame([], GOLD_USER_SEGMENTS_SCHEMA)
+                assigned = segments.empty()
             else:
                 assigned = assign_segments(loaded[version], population, snapshot_date)
             with timed(log, f"segments {snapshot_date}"):
                 segments.overwrite_partitions(assigned, {C.SNAPSHOT_DATE: [snapshot_date]})
             sizes = (
-                segments.read()
-                .where(F.col(C.SNAPSHOT_DATE) == F.lit(snapshot_date))
-                .groupBy(C.SEGMENT_ID)
-                .count()
-                .orderBy(C.SEGMENT_ID)
-                .collect()
+                segments.read_on(snapshot_date).groupBy(C.SEGMENT_ID).count().orderBy(C.SEGMENT_ID).collect()
             )
             log.info(
                 "%s: %d of %d users segmented with model version %s; sizes %s",
@@ -193,9 +169,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             )  # fmt: skip
         finally:
             population.unpersist()
-    log.info("wrote %s for %s..%s", USER_SEGMENTS, ctx.first_date, ctx.run_date)
+    log.info("wrote %s for %s..%s", segments.name, ctx.first_date, ctx.run_date)
     return 0
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,7 @@ its partition; a campaign whose window is still open is reported through the run
 
 from __future__ import annotations
 
+import argparse
 import datetime as dt
 import sys
 from collections.abc import Sequence
@@ -22,32 +23,21 @@ from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.settings import Config
-from shop_platform.storage import Lake, open_lake
+from shop_platform.storage import Lake, LakeTable, open_lake
 from transforms import columns as C
+from transforms import tables
 from transforms.campaigns.ab_test import CONVERSION, GMV_PER_USER, campaign_results, group_moments
 from transforms.campaigns.breakdown import campaign_breakdown
 from transforms.campaigns.exposure import attribution_windows, user_outcomes, with_pre_period
-from transforms.schemas import (
-    GOLD_CAMPAIGN_BREAKDOWN_PARTITIONS,
-    GOLD_CAMPAIGN_BREAKDOWN_SCHEMA,
-    GOLD_CAMPAIGN_RESULTS_PARTITIONS,
-    GOLD_CAMPAIGN_RESULTS_SCHEMA,
-)
 
 log = get_logger("jobs.evaluate_campaigns")
 
-CAMPAIGNS = "bronze.campaigns"
-ASSIGNMENTS = "bronze.campaign_assignments"
-ORDERS = "silver.orders"
-USER_FEATURES = "gold.user_features"
-USER_SEGMENTS = "gold.user_segments"
-AUDIENCE_MEMBERS = "gold.audience_members"
-RESULTS = "gold.campaign_results"
-BREAKDOWN = "gold.campaign_breakdown"
+INPUTS = (tables.CAMPAIGNS, tables.CAMPAIGN_ASSIGNMENTS, tables.ORDERS, tables.USER_FEATURES)
+RESULT_COLUMNS = tables.CAMPAIGN_RESULTS.schema.fieldNames()
 
 
 def covariate_problems(cfg: Config, features_columns: Sequence[str]) -> list[str]:
@@ -57,17 +47,17 @@ def covariate_problems(cfg: Config, features_columns: Sequence[str]) -> list[str
         "campaigns.gmv_covariate": cfg.campaigns.gmv_covariate,
     }
     return [
-        f"{key} = {column!r} is not a column of {USER_FEATURES} (conf/base.yaml or --set)"
+        f"{key} = {column!r} is not a column of {tables.USER_FEATURES.name} (conf/base.yaml or --set)"
         for key, column in settings.items()
         if column not in features_columns
     ]
 
 
-def optional(lake: Lake, name: str) -> DataFrame | None:
-    table = lake.table(name)
+def breakdown_input(table: LakeTable) -> DataFrame | None:
+    """The table's rows, or None (its breakdown is left out, not reported as unsegmented) when it is missing."""
     if table.exists():
         return table.read()
-    log.warning("%s does not exist: its breakdown is left out", name)
+    log.warning("%s does not exist: its breakdown is left out", table.name)
     return None
 
 
@@ -75,24 +65,23 @@ def evaluate(lake: Lake, cfg: Config, run_date: dt.date) -> int:
     """Write the results and breakdown of `run_date`; returns the number of campaigns evaluated."""
     settings = cfg.campaigns
     windows = attribution_windows(
-        lake.table(CAMPAIGNS).read(), settings.attribution_days_after_end, run_date
+        lake.table(tables.CAMPAIGNS).read(), settings.attribution_days_after_end, run_date
     ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         window_rows = windows.collect()  # a handful of campaigns
         first_start = min((w[C.START_DATE] for w in window_rows), default=run_date)
         orders = (
-            lake.table(ORDERS)
-            .read()
-            .where(F.col(C.ORDER_DATE).between(F.lit(first_start), F.lit(run_date)))
+            lake.table(tables.ORDERS)
+            .read_between(first_start, run_date)
             .select(C.USER_ID, C.ORDER_DATE, C.PAID_AMOUNT)
         )
         features = (
-            lake.table(USER_FEATURES)
+            lake.table(tables.USER_FEATURES)
             .read()
             .where(F.col(C.SNAPSHOT_DATE) < F.lit(run_date))
             .select(C.USER_ID, C.SNAPSHOT_DATE, settings.conversion_covariate, settings.gmv_covariate)
         )
-        assignments = lake.table(ASSIGNMENTS).read().select(C.CAMPAIGN_ID, C.USER_ID, C.GROUP)
+        assignments = lake.table(tables.CAMPAIGN_ASSIGNMENTS).read().select(C.CAMPAIGN_ID, C.USER_ID, C.GROUP)
         outcomes = with_pre_period(
             user_outcomes(assignments, windows, orders, run_date),
             windows,
@@ -113,23 +102,20 @@ def evaluate(lake: Lake, cfg: Config, run_date: dt.date) -> int:
                 settings.srm_p_value,
                 run_date,
             )
-            results = lake.spark.createDataFrame(rows, GOLD_CAMPAIGN_RESULTS_SCHEMA)
-            lake.table(
-                RESULTS, schema=GOLD_CAMPAIGN_RESULTS_SCHEMA, partition_by=GOLD_CAMPAIGN_RESULTS_PARTITIONS
-            ).overwrite_partitions(results, {C.RUN_DATE: [run_date]})
+            results = lake.spark.createDataFrame(rows, tables.CAMPAIGN_RESULTS.schema)
+            lake.table(tables.CAMPAIGN_RESULTS).overwrite_partitions(results, {C.RUN_DATE: [run_date]})
             breakdown = campaign_breakdown(
-                outcomes, windows, optional(lake, USER_SEGMENTS), optional(lake, AUDIENCE_MEMBERS)
+                outcomes,
+                windows,
+                breakdown_input(lake.table(tables.USER_SEGMENTS)),
+                breakdown_input(lake.table(tables.AUDIENCE_MEMBERS)),
             ).select("*", F.lit(run_date).alias(C.RUN_DATE))
-            lake.table(
-                BREAKDOWN,
-                schema=GOLD_CAMPAIGN_BREAKDOWN_SCHEMA,
-                partition_by=GOLD_CAMPAIGN_BREAKDOWN_PARTITIONS,
-            ).overwrite_partitions(breakdown, {C.RUN_DATE: [run_date]})
+            lake.table(tables.CAMPAIGN_BREAKDOWN).overwrite_partitions(breakdown, {C.RUN_DATE: [run_date]})
         finally:
             outcomes.unpersist()
     finally:
         windows.unpersist()
-    for row in (dict(zip(GOLD_CAMPAIGN_RESULTS_SCHEMA.fieldNames(), r, strict=True)) for r in rows):
+    for row in (dict(zip(RESULT_COLUMNS, r, strict=True)) for r in rows):
         log.info(
             "%s %s %s: treatment %d, control %d users; uplift %s [%s, %s], p = %s; CUPED %s [%s, %s] "
             "(variance reduced by %s); SRM p = %.3g%s",
@@ -150,18 +136,20 @@ def _share(value: float | None) -> str:
     return "n/a" if value is None else f"{100 * value:.1f}%"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    return job_parser("Evaluate campaigns as A/B tests into gold.campaign_results.", date_range=True)
+
+
+def run(ctx: JobContext) -> int:
     """Evaluate the campaigns as of the run date (or as of every date of a back-fill)."""
-    parser = job_parser("Evaluate campaigns as A/B tests into gold.campaign_results.", date_range=True)
-    ctx = parse_job_args(parser, argv)
     cfg = ctx.config
     spark = get_spark(cfg.spark, app_name="evaluate_campaigns")
     lake = open_lake(spark, cfg.lake)
-    for name in (CAMPAIGNS, ASSIGNMENTS, ORDERS, USER_FEATURES):
-        if not lake.table(name).exists():
-            log.error("%s does not exist at %s: run the jobs that write it first", name, lake.path(name))
+    for table in (lake.table(spec) for spec in INPUTS):
+        if not table.exists():
+            log.error("%s does not exist at %s: run the jobs that write it first", table.name, table.path)
             return 1
-    problems = covariate_problems(cfg, lake.table(USER_FEATURES).schema().fieldNames())
+    problems = covariate_problems(cfg, lake.table(tables.USER_FEATURES).schema().fieldNames())
     if problems:
         log.error("%s", "; ".join(problems))
         return 2
@@ -170,14 +158,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         campaigns = evaluate(lake, cfg, run_date)
     log.info(
         "wrote %s and %s for %s..%s (%d campaigns)",
-        RESULTS,
-        BREAKDOWN,
+        tables.CAMPAIGN_RESULTS.name,
+        tables.CAMPAIGN_BREAKDOWN.name,
         ctx.first_date,
         ctx.run_date,
         campaigns,
     )
     return 0
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -13,33 +13,14 @@ same tasks between generating a shop and measuring the results against its truth
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
 
-from shop_platform.cli import parse_job_args
-from shop_platform.config import ConfigError
-from shop_platform.pipeline import (
-    announce_report,
-    back_filled_from,
-    load_pipeline,
-    ordered,
-    run_tasks,
-    runner_parser,
-    select,
+from shop_platform.pipeline import pipeline_command
+
+main = pipeline_command(
+    __doc__.splitlines()[0],
+    tasks_of=lambda pipeline: pipeline.tasks,
+    first_date_of=lambda ctx: ctx.args.from_date,
 )
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = runner_parser(__doc__.splitlines()[0])
-    ctx = parse_job_args(parser, argv)
-    try:
-        tasks = select(ordered(load_pipeline().tasks), ctx.args.only, ctx.args.start_from)
-    except (ValueError, ConfigError) as exc:
-        parser.exit(2, f"{exc}\n")
-    status = run_tasks(back_filled_from(ctx, ctx.args.from_date), tasks)
-    if status == 0:
-        announce_report(ctx, tasks)
-    return status
-
 
 if __name__ == "__main__":
     sys.exit(main())

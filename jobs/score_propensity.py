@@ -16,45 +16,51 @@ nothing, says so in a warning and exits 0: the tag snapshot of the date then lea
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
 
 from pyspark import StorageLevel
 from pyspark.sql import functions as F
 
-from jobs.train_propensity import FEATURE_SPEC_TAG, USER_FEATURES, trained_on
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
-from shop_platform.tracking import CHAMPION, load_registered_spark_model, registered_version
+from shop_platform.tracking import (
+    CHAMPION,
+    FEATURE_SPEC_TAG,
+    load_registered_spark_model,
+    registered_version,
+    trained_on,
+)
 from transforms import columns as C
+from transforms import tables
 from transforms.propensity.dataset import FeatureSpec, expression_refusals, model_inputs
 from transforms.propensity.model import scored
 from transforms.propensity.scoring import propensity_rows
-from transforms.schemas import GOLD_USER_PROPENSITY_PARTITIONS, GOLD_USER_PROPENSITY_SCHEMA
 
 log = get_logger("jobs.score_propensity")
 
 JOB = "score_propensity"
-USER_PROPENSITY = "gold.user_propensity"
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def parser() -> argparse.ArgumentParser:
+    return job_parser("Score every user with the registered propensity model.")
+
+
+def run(ctx: JobContext) -> int:
     """Write gold.user_propensity for the run date; returns the exit status."""
-    ctx = parse_job_args(job_parser("Score every user with the registered propensity model."), argv)
-    cfg = ctx.config
+    cfg, run_date = ctx.config, ctx.run_date
     name = cfg.propensity.model_name
-    run_date = ctx.run_date
     spark = get_spark(cfg.spark, app_name=JOB)
     lake = open_lake(spark, cfg.lake)
-    features = lake.table(USER_FEATURES)
+    features = lake.table(tables.USER_FEATURES)
     if not features.exists():
-        log.error("%s does not exist at %s: run build_user_features first", USER_FEATURES, features.path)
+        log.error("%s does not exist at %s: run build_user_features first", features.name, features.path)
         return 1
-    rows = features.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(run_date))
+    rows = features.read_on(run_date)
     if rows.isEmpty():
-        log.error("%s has no rows for %s: run build_user_features for it first", USER_FEATURES, run_date)
+        log.error("%s has no rows for %s: run build_user_features for it first", features.name, run_date)
         return 1
     version = registered_version(cfg, name)
     if version is None:
@@ -85,10 +91,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     missing = [f for f in spec.numeric if f not in features.schema().fieldNames()]
     if missing:
-        log.error(
-            "%s version %s reads %s, which %s no longer has: retrain it", name, version.version, missing,
-            USER_FEATURES,
-        )  # fmt: skip
+        log.error("%s version %s reads %s, which %s no longer has: retrain it", name, version.version, missing,
+                  features.name)  # fmt: skip
         return 1
     model = load_registered_spark_model(cfg, name, CHAMPION)
     propensity = propensity_rows(
@@ -96,18 +100,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         with timed(log, f"score {run_date}"):
-            lake.table(
-                USER_PROPENSITY, GOLD_USER_PROPENSITY_SCHEMA, partition_by=GOLD_USER_PROPENSITY_PARTITIONS
-            ).overwrite_partitions(propensity, {C.SNAPSHOT_DATE: [run_date]})
+            lake.table(tables.USER_PROPENSITY).overwrite_partitions(propensity, {C.SNAPSHOT_DATE: [run_date]})
         users, mean = propensity.agg(F.count(F.lit(1)), F.avg(C.PURCHASE_PROPENSITY)).first()
     finally:
         propensity.unpersist()
     log.info(
         "wrote %s for %s: %d users scored by %s version %s (trained for %s), mean purchase propensity %.4f",
-        USER_PROPENSITY, run_date, users, name, version.version, trained, mean,
+        tables.USER_PROPENSITY.name, run_date, users, name, version.version, trained, mean,
     )  # fmt: skip
     return 0
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -35,100 +35,87 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import sys
 import time
-from collections.abc import Sequence
-from dataclasses import asdict
 
 import mlflow
 from mlflow.entities.model_registry import ModelVersion
 from pyspark import StorageLevel
-from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from jobs.build_tag_snapshots import BUILTIN_COLUMNS
 from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
-from shop_platform.cli import job_parser, parse_job_args
+from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.settings import Config, PropensitySettings
+from shop_platform.settings import Config
 from shop_platform.storage import Lake, open_lake
 from shop_platform.tracking import (
     CHAMPION,
+    FEATURE_SPEC_TAG,
+    MODEL_FAMILY_TAG,
+    MODEL_PARAMS_TAG,
     RUN_DATE_TAG,
+    TRAINING_SETTINGS_TAG,
+    champion_note,
     log_spark_model,
     may_take_champion,
     model_versions,
     register_model,
+    reusable_version,
     set_alias,
-    trained_on,
+    settings_digest,
     training_run,
 )
 from transforms import columns as C
+from transforms import tables
 from transforms.propensity.dataset import (
     FeatureSpec,
+    all_null_inputs,
     expression_refusals,
     feature_spec,
     model_inputs,
     spec_problems,
 )
-from transforms.propensity.labels import TimeSplit, time_split, with_purchase_label
+from transforms.propensity.labels import (
+    TimeSplit,
+    history_problem,
+    one_class_problem,
+    role_counts,
+    snapshot_counts,
+    time_split,
+    with_purchase_label,
+)
 from transforms.propensity.model import propensity_pipeline
-from transforms.propensity.search import Candidate, Evaluation, best, candidates, validation_metrics
-from transforms.schemas import GOLD_PROPENSITY_METRICS_PARTITIONS, GOLD_PROPENSITY_METRICS_SCHEMA
+from transforms.propensity.search import (
+    Candidate,
+    Evaluation,
+    best,
+    candidates,
+    metrics_rows,
+    search_params,
+    training_settings,
+    validation_metrics,
+)
+from transforms.tags.builtins import BUILTIN_COLUMNS
 from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.train_propensity")
 
 JOB = "train_propensity"
-USER_FEATURES = "gold.user_features"
-ORDERS = "silver.orders"
-METRICS = "gold.propensity_metrics"
 MODEL_ARTIFACT = "propensity_model"
-# Model version tags: the inputs the model reads (FeatureSpec JSON), its family and parameters.
-FEATURE_SPEC_TAG = "feature_spec"
-FAMILY_TAG = "model_family"
-PARAMS_TAG = "model_params"
-# The SHA-256 of everything besides the data that decides the model (`training_settings`, also logged as
-# training_settings.json): a re-run with equal settings reuses the version. A hash, as the settings with the
-# tag expressions come close to MLflow's 5,000-character limit on a tag value.
-SETTINGS_TAG = "training_settings_sha256"
 SETTINGS_ARTIFACT = "training_settings.json"
 
 
-def training_settings(p: PropensitySettings, spec: FeatureSpec) -> str:
-    """The settings a model is trained with, as canonical JSON: the configured feature spec (tags with their
-    expressions), the split, the imputation, the candidates' grids and the seed."""
-    return json.dumps(
-        {
-            "feature_spec": json.loads(spec.to_json()),
-            "horizon_days": p.horizon_days,
-            "train_snapshots": p.train_snapshots,
-            "snapshot_step_days": p.snapshot_step_days,
-            "impute_strategy": p.impute_strategy,
-            "candidates": asdict(p.candidates),
-            "seed": p.seed,
-        },
-        sort_keys=True,
-        ensure_ascii=False,
+def parser() -> argparse.ArgumentParser:
+    parser = job_parser("Train the purchase propensity model; write gold.propensity_metrics.")
+    parser.add_argument(
+        "--retrain",
+        action="store_true",
+        help="train a new version even if one registered for the run date has the same settings",
     )
-
-
-def settings_digest(settings: str) -> str:
-    return hashlib.sha256(settings.encode("utf-8")).hexdigest()
-
-
-def reusable_version(
-    versions: Sequence[ModelVersion], run_date: dt.date, settings: str
-) -> ModelVersion | None:
-    """The newest version registered for `run_date` with these training settings, or None."""
-    digest = settings_digest(settings)
-    fitting = [
-        v for v in versions if trained_on(v) == run_date and (v.tags or {}).get(SETTINGS_TAG) == digest
-    ]
-    return max(fitting, key=lambda v: int(v.version), default=None)
+    return parser
 
 
 def reuse(lake: Lake, cfg: Config, version: ModelVersion, run_date: dt.date) -> bool:
@@ -136,88 +123,27 @@ def reuse(lake: Lake, cfg: Config, version: ModelVersion, run_date: dt.date) -> 
     give it the champion alias unless a later run date's model holds it. False (nothing done) when the table
     no longer holds those rows, so the date must be trained again."""
     p = cfg.propensity
-    metrics = lake.table(METRICS)
+    metrics = lake.table(tables.PROPENSITY_METRICS)
     if not metrics.exists():
         return False
     # A handful of rows: one per candidate of the run date.
-    names = GOLD_PROPENSITY_METRICS_SCHEMA.fieldNames()
-    rows = metrics.read().where(F.col(C.RUN_DATE) == F.lit(run_date)).select(*names).collect()
+    rows = metrics.read_on(run_date).select(*metrics.spec.schema.fieldNames()).collect()
     chosen = [r for r in rows if r[C.CHOSEN] and r[C.MODEL_VERSION] == int(version.version)]
     if not chosen:
         log.warning("%s version %s was registered for %s with the same settings, but %s holds no rows of it "
-                    "for that date: training again", p.model_name, version.version, run_date, METRICS)  # fmt: skip
+                    "for that date: training again", p.model_name, version.version, run_date, metrics.name)  # fmt: skip
         return False
     metrics.overwrite_partitions(
-        lake.spark.createDataFrame([tuple(r) for r in rows], GOLD_PROPENSITY_METRICS_SCHEMA),
-        {C.RUN_DATE: [run_date]},
+        lake.spark.createDataFrame([tuple(r) for r in rows], metrics.spec.schema), {C.RUN_DATE: [run_date]}
     )
     newest = may_take_champion(cfg, p.model_name, run_date)
     if newest:
         set_alias(cfg, p.model_name, CHAMPION, int(version.version))
-    log.info(
-        "reused %s version %s, registered for %s with the same feature spec and settings (%s, validation AUC "
-        "%.4f)%s; rewrote its %d rows of %s (--retrain trains a new version)",
-        p.model_name, version.version, run_date, (version.tags or {}).get(FAMILY_TAG), chosen[0][C.AUC],
-        f" as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)", len(rows),
-        METRICS,
-    )  # fmt: skip
+    log.info("reused %s version %s, registered for %s with the same feature spec and settings (%s, validation "
+             "AUC %.4f)%s; rewrote its %d rows of %s (--retrain trains a new version)", p.model_name,
+             version.version, run_date, (version.tags or {}).get(MODEL_FAMILY_TAG), chosen[0][C.AUC],
+             champion_note(newest), len(rows), metrics.name)  # fmt: skip
     return True
-
-
-def history_problem(
-    available: Sequence[dt.date], split: TimeSplit, run_date: dt.date, p: PropensitySettings
-) -> tuple[bool, str] | None:
-    """Why the lake cannot give this split: (young, message), young when the history merely starts too late
-    (nothing is broken; later run dates will train); None when every snapshot is there."""
-    missing = [day for day in split.dates if day not in set(available)]
-    if not missing:
-        return None
-    needed = ", ".join(d.isoformat() for d in split.dates)
-    settings = (
-        f"propensity.horizon_days={p.horizon_days}, train_snapshots={p.train_snapshots}, "
-        f"snapshot_step_days={p.snapshot_step_days}"
-    )
-    if not available:
-        return True, f"{USER_FEATURES} has no snapshots yet; run date {run_date} needs {needed} ({settings})"
-    first = min(available)
-    if all(day < first for day in missing):
-        ready = run_date + (first - min(split.dates))
-        return True, (
-            f"{USER_FEATURES} starts on {first}; run date {run_date} needs the snapshots {needed} ({settings}), "
-            f"missing {', '.join(d.isoformat() for d in missing)}: the first run date with enough history is "
-            f"{ready}"
-        )
-    return False, (
-        f"{USER_FEATURES} has no snapshot for {', '.join(d.isoformat() for d in missing)}, which run date "
-        f"{run_date} needs ({settings}; the table holds {first}..{max(available)}): run build_user_features "
-        f"for it"
-    )
-
-
-def class_counts(data: DataFrame, split: TimeSplit, horizon_days: int) -> dict[str, tuple[int, int]]:
-    """Users and purchasers of the training and of the validation snapshots (one row per date collected)."""
-    per_date = {
-        r[C.SNAPSHOT_DATE]: (r["users"], int(r["positives"]))
-        for r in data.groupBy(C.SNAPSHOT_DATE)
-        .agg(F.count(F.lit(1)).alias("users"), F.sum(C.PURCHASED).alias("positives"))
-        .collect()
-    }
-    for day in split.dates:
-        users, positives = per_date.get(day, (0, 0))
-        role = "validation" if day == split.validation_date else "training"
-        log.info("%s snapshot %s: %d users, %d purchased within %d days", role, day, users, positives,
-                 horizon_days)  # fmt: skip
-    train = [per_date.get(d, (0, 0)) for d in split.train_dates]
-    return {
-        "training": (sum(u for u, _ in train), sum(n for _, n in train)),
-        "validation": per_date.get(split.validation_date, (0, 0)),
-    }
-
-
-def nonnull_inputs(train: DataFrame, spec: FeatureSpec) -> list[str]:
-    """The numeric inputs that are null for every training row (an imputer has nothing to learn from)."""
-    counts = train.agg(*[F.count(F.col(name)).alias(name) for name in spec.numeric_inputs]).first()
-    return [name for name in spec.numeric_inputs if counts[name] == 0]
 
 
 def evaluate(
@@ -265,55 +191,17 @@ def register_winner(
             chosen.candidate.family, chosen.candidate.params, spec, p.impute_strategy, p.seed
         ).fit(data)
     newest = may_take_champion(cfg, p.model_name, run_date)
+    tags = {
+        RUN_DATE_TAG: run_date.isoformat(),
+        FEATURE_SPEC_TAG: spec.to_json(),
+        MODEL_FAMILY_TAG: chosen.candidate.family,
+        MODEL_PARAMS_TAG: json.dumps(chosen.candidate.params),
+        TRAINING_SETTINGS_TAG: settings_digest(settings),
+    }
     with timed(log, "log and register the model"):
-        version = register_model(
-            log_spark_model(model, MODEL_ARTIFACT),
-            p.model_name,
-            alias=CHAMPION if newest else None,
-            tags={
-                RUN_DATE_TAG: run_date.isoformat(),
-                FEATURE_SPEC_TAG: spec.to_json(),
-                FAMILY_TAG: chosen.candidate.family,
-                PARAMS_TAG: json.dumps(chosen.candidate.params),
-                SETTINGS_TAG: settings_digest(settings),
-            },
-        )
+        model_uri = log_spark_model(model, MODEL_ARTIFACT)
+        version = register_model(model_uri, p.model_name, alias=CHAMPION if newest else None, tags=tags)
     return version, newest
-
-
-def metrics_rows(
-    spark: SparkSession,
-    evaluations: Sequence[Evaluation],
-    chosen: Evaluation,
-    version: int,
-    train_rows: int,
-    split: TimeSplit,
-    p: PropensitySettings,
-    run_date: dt.date,
-) -> DataFrame:
-    """The evaluations as gold.propensity_metrics rows (one per candidate)."""
-    calibration_fields = GOLD_PROPENSITY_METRICS_SCHEMA[C.CALIBRATION].dataType.elementType.fieldNames()
-    rows = [
-        {
-            C.MODEL: e.candidate.family,
-            C.PARAMS: {k: str(v) for k, v in e.candidate.params.items()},
-            C.CHOSEN: e is chosen,
-            **e.metrics,
-            C.CALIBRATION: [tuple(c[f] for f in calibration_fields) for c in e.calibration],
-            C.TRAIN_ROWS: train_rows,
-            C.TRAIN_SECONDS: e.train_seconds,
-            C.TRAIN_DATES: list(split.train_dates),
-            C.VALIDATION_DATE: split.validation_date,
-            C.HORIZON_DAYS: p.horizon_days,
-            C.MODEL_VERSION: version if e is chosen else None,
-            C.RUN_DATE: run_date,
-        }
-        for e in evaluations
-    ]
-    names = GOLD_PROPENSITY_METRICS_SCHEMA.fieldNames()
-    return spark.createDataFrame(
-        [tuple(row[n] for n in names) for row in rows], GOLD_PROPENSITY_METRICS_SCHEMA
-    )
 
 
 def train(
@@ -328,29 +216,25 @@ def train(
     """Compare the candidates, register the winner (tagged with its training `settings`) and write the
     metrics; `data` holds the labelled inputs of every snapshot of the split."""
     p = cfg.propensity
-    counts = class_counts(data, split, p.horizon_days)
-    for role, (users, positives) in counts.items():
-        if positives == 0 or positives == users:
-            log.error("the %s snapshots have %d users of whom %d purchased: a model needs both purchasers and "
-                      "others", role, users, positives)  # fmt: skip
-            return 1
+    per_date = snapshot_counts(data)
+    for day in split.dates:
+        users, positives = per_date.get(day, (0, 0))
+        role = "validation" if day == split.validation_date else "training"
+        log.info("%s snapshot %s: %d users, %d purchased within %d days", role, day, users, positives,
+                 p.horizon_days)  # fmt: skip
+    counts = role_counts(per_date, split)
+    problem = one_class_problem(counts)
+    if problem:
+        log.error("%s", problem)
+        return 1
     train_rows = data.where(F.col(C.SNAPSHOT_DATE) != F.lit(split.validation_date))
     valid_rows = data.where(F.col(C.SNAPSHOT_DATE) == F.lit(split.validation_date))
-    empty = nonnull_inputs(train_rows, spec)
+    empty = all_null_inputs(train_rows, spec)
     if empty:
         log.warning("inputs null for every training user, left out of this model: %s", ", ".join(empty))
         spec = spec.without(empty)
-    run_params = {
-        "horizon_days": p.horizon_days,
-        "train_dates": ",".join(d.isoformat() for d in split.train_dates),
-        "validation_date": split.validation_date.isoformat(),
-        "numeric_features": ",".join(spec.numeric),
-        "tag_features": ",".join(t.id for t in spec.tags),
-        "impute_strategy": p.impute_strategy,
-        "seed": p.seed,
-    }
-    inputs = {USER_FEATURES: lake.table(USER_FEATURES), ORDERS: lake.table(ORDERS)}
-    with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params):
+    inputs = {t.name: lake.table(t) for t in (tables.USER_FEATURES, tables.ORDERS)}
+    with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=search_params(p, split, spec)):
         evaluations = [
             evaluate(cfg, c, train_rows, valid_rows, spec, run_date) for c in candidates(p.candidates)
         ]
@@ -365,38 +249,24 @@ def train(
             }
         )
         version, newest = register_winner(cfg, chosen, data, spec, settings, run_date)
-    lake.table(
-        METRICS, GOLD_PROPENSITY_METRICS_SCHEMA, GOLD_PROPENSITY_METRICS_PARTITIONS
-    ).overwrite_partitions(
-        metrics_rows(lake.spark, evaluations, chosen, version, counts["training"][0], split, p, run_date),
-        {C.RUN_DATE: [run_date]},
+    metrics = lake.table(tables.PROPENSITY_METRICS)
+    rows = metrics_rows(evaluations, chosen, version, counts["training"][0], split, p.horizon_days, run_date)
+    metrics.overwrite_partitions(
+        lake.spark.createDataFrame(rows, metrics.spec.schema), {C.RUN_DATE: [run_date]}
     )
     log.info(
         "chose %s (validation AUC %.4f on %s); registered %s version %d%s; wrote %d rows of %s for %s",
         chosen.candidate.name, chosen.metrics[C.AUC], split.validation_date, p.model_name, version,
-        f" as {CHAMPION}" if newest else f" ({CHAMPION} stays with a later run date's model)",
-        len(evaluations), METRICS, run_date,
+        champion_note(newest), len(evaluations), metrics.name, run_date,
     )  # fmt: skip
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = job_parser("Train the purchase propensity model; write gold.propensity_metrics.")
-    parser.add_argument(
-        "--retrain",
-        action="store_true",
-        help="train a new version even if one registered for the run date has the same settings",
-    )
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
+def run(ctx: JobContext) -> int:
     """Train, compare and register the propensity model as of the run date (or reuse the one registered for
     it); returns the exit status."""
-    ctx = parse_job_args(build_parser(), argv)
-    cfg = ctx.config
+    cfg, run_date = ctx.config, ctx.run_date
     p = cfg.propensity
-    run_date = ctx.run_date
     try:
         catalog = load_tag_catalog(BUILTIN_COLUMNS, cfg.tags.catalog or TAGS_FILE)
     except CatalogError as exc:
@@ -405,10 +275,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     split = time_split(run_date, p.horizon_days, p.train_snapshots, p.snapshot_step_days)
     spark = get_spark(cfg.spark, app_name=JOB)
     lake = open_lake(spark, cfg.lake)
-    features, orders = lake.table(USER_FEATURES), lake.table(ORDERS)
-    for table, job in ((features, "build_user_features"), (orders, "build_silver")):
+    features, orders = lake.table(tables.USER_FEATURES), lake.table(tables.ORDERS)
+    for table in (features, orders):
         if not table.exists():
-            log.error("%s does not exist at %s: run %s first", table.name, table.path, job)
+            log.error("%s does not exist at %s: run %s first", table.name, table.path, table.spec.written_by)
             return 1
     problems = spec_problems(features.schema(), p.numeric_features, p.log1p_features, p.tag_features, catalog)
     if problems:
@@ -422,7 +292,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     settings = training_settings(p, spec)
     if not ctx.args.retrain:
-        reused = reusable_version(model_versions(cfg, p.model_name), run_date, settings)
+        digest = settings_digest(settings)
+        reused = reusable_version(model_versions(cfg, p.model_name), run_date, TRAINING_SETTINGS_TAG, digest)
         if reused is not None and reuse(lake, cfg, reused, run_date):
             return 0
     available = [
@@ -438,10 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         log.error("%s", message)
         return 1
-    last_order = orders.read().agg(F.max(C.ORDER_DATE)).first()[0]
+    last_order = orders.latest_date()
     if last_order is None or last_order < run_date:
         log.error("%s ends on %s, before the run date %s: the labels through it would be incomplete; run "
-                  "build_silver for it", ORDERS, last_order, run_date)  # fmt: skip
+                  "build_silver for it", orders.name, last_order, run_date)  # fmt: skip
         return 1
     labelled = with_purchase_label(
         model_inputs(features.read(), spec, split.dates), orders.read(), p.horizon_days
@@ -452,6 +323,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         data.unpersist()
 
+
+main = command(parser, run)
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -17,12 +17,13 @@ import datetime as dt
 import sys
 import time
 
-from lake_tables import comparable, delta_tables
+from lake_tables import comparable
 
 from jobs import run_pipeline
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.storage import Lake, open_lake
+from shop_platform.storage.paths import delta_tables_under
 
 # What a re-run may change without changing what the table says: how long a step took.
 ALWAYS_IGNORED = ("train_seconds",)
@@ -65,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     config = load_config(args.env, args.overrides)
     spark = get_spark(config.spark, app_name="check_rerun")
     lake = open_lake(spark, config.lake)
-    names = delta_tables(lake.root)
+    names = delta_tables_under(lake.root)
     before: dict[str, int | dt.datetime]
     if args.compare_since is not None:
         since = args.compare_since.replace(tzinfo=args.compare_since.tzinfo or dt.timezone.utc)

@@ -17,7 +17,7 @@ import argparse
 import sys
 from dataclasses import replace
 
-from lake_tables import comparable, delta_tables
+from lake_tables import comparable
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
@@ -26,6 +26,7 @@ from sample_shop import tables as sample_tables
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.storage import Lake, open_lake
+from shop_platform.storage.paths import delta_tables_under
 from transforms import tables
 
 DECLARED = {**tables.BY_NAME, **sample_tables.BY_NAME}
@@ -70,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         open_lake(spark, replace(config.lake, root=root), check_writable=False)
         for root in (args.before, args.after)
     )
-    names = sorted({*delta_tables(before.root), *delta_tables(after.root)})
+    names = sorted({*delta_tables_under(before.root), *delta_tables_under(after.root)})
     differing = []
     for name in names:
         missing = [lake.root for lake in (before, after) if not lake.table(name).exists()]

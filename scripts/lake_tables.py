@@ -1,24 +1,11 @@
-"""What the lake-checking scripts share: the Delta tables under a local lake root, and rows made comparable
-(floats rounded at any depth, maps as sorted entries) so that two snapshots can be compared in Spark."""
+"""What the lake-checking scripts share: rows made comparable (floats rounded at any depth, maps as sorted
+entries) so that two snapshots of a table can be compared in Spark."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-
-DELTA_LOG = "_delta_log"
-
-
-def delta_tables(root: str) -> list[str]:
-    """Every Delta table under the (local) lake root, as `layer.name`."""
-    return sorted(
-        f"{log.parent.parent.name}.{log.parent.name}"
-        for log in Path(root).glob(f"*/*/{DELTA_LOG}")
-        if log.is_dir()
-    )
 
 
 def rounded(column: Column, data_type: T.DataType, decimals: int) -> Column:

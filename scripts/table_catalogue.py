@@ -1,7 +1,7 @@
 """Keep README's table list in step with the table catalogue (transforms/tables.py, sample_shop/tables.py).
 
-    .venv/bin/python scripts/table_catalogue.py --write    # regenerate the list between README's markers
-    .venv/bin/python scripts/table_catalogue.py --check    # exit 1 when README differs (a test runs it)
+.venv/bin/python scripts/table_catalogue.py --write    # regenerate the list between README's markers
+.venv/bin/python scripts/table_catalogue.py --check    # exit 1 when README differs (a test runs it)
 """
 
 from __future__ import annotations

@@ -12,14 +12,14 @@ import argparse
 import datetime as dt
 import importlib
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from shop_platform.cli import JobContext, job_parser
+from shop_platform.cli import JobContext, job_parser, parse_job_args
 from shop_platform.config import CONF_DIR, ConfigError
 from shop_platform.logs import get_logger
 from shop_platform.storage.journal import WRITE_JOURNAL, rows_by_table
@@ -141,6 +141,30 @@ def describe_writes(rows: dict[str, int | None]) -> str:
     if not rows:
         return "no tables"
     return ", ".join(f"{table} {'?' if n is None else f'{n:,}'} rows" for table, n in rows.items())
+
+
+def pipeline_command(
+    description: str,
+    tasks_of: Callable[[Pipeline], Sequence[Task]],
+    first_date_of: Callable[[JobContext], dt.date | None],
+) -> Callable[[Sequence[str] | None], int]:
+    """A runner's `main(argv)`: parse the runner's arguments and load the config once, pick the tasks of the
+    DAG (`tasks_of`), order and select them (`--only`, `--from`), run them as a back-fill from
+    `first_date_of(context)` (None: a daily run) and say where the report is."""
+
+    def main(argv: Sequence[str] | None = None) -> int:
+        parser = runner_parser(description)
+        ctx = parse_job_args(parser, argv)
+        try:
+            tasks = select(ordered(tasks_of(load_pipeline())), ctx.args.only, ctx.args.start_from)
+        except (ValueError, ConfigError) as exc:
+            parser.exit(2, f"{exc}\n")
+        status = run_tasks(back_filled_from(ctx, first_date_of(ctx)), tasks)
+        if status == 0:
+            announce_report(ctx, tasks)
+        return status
+
+    return main
 
 
 def runner_parser(description: str) -> argparse.ArgumentParser:

@@ -10,7 +10,9 @@ name and alias (`models:/<name>@<alias>`), never by path.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Mapping
+import hashlib
+import json
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -32,6 +34,15 @@ JOB_TAG = "job"
 INPUT_VERSION_PREFIX = "input_version."
 INPUT_PATH_PREFIX = "input_path."
 CHAMPION = "champion"
+# Model version tags besides RUN_DATE_TAG. ALS: the configuration and seed it was trained with (JSON). The
+# propensity model: the inputs it reads (FeatureSpec JSON), its family and parameters, and the SHA-256 of its
+# training settings (a hash, as the settings with the tag expressions come close to MLflow's 5,000-character
+# limit on a tag value). A re-run of a date reuses a version whose tag matches (`reusable_version`).
+ALS_PARAMS_TAG = "als_params"
+FEATURE_SPEC_TAG = "feature_spec"
+MODEL_FAMILY_TAG = "model_family"
+MODEL_PARAMS_TAG = "model_params"
+TRAINING_SETTINGS_TAG = "training_settings_sha256"
 
 
 def tracking_uri(settings: TrackingSettings, lake_root: str) -> str:
@@ -144,6 +155,43 @@ def trained_on(version: ModelVersion) -> dt.date | None:
     """The run date a registered version was trained for (its `run_date` tag), or None without one."""
     text = (version.tags or {}).get(RUN_DATE_TAG)
     return dt.date.fromisoformat(text) if text else None
+
+
+def fitting_version(
+    versions: Sequence[ModelVersion], run_date: dt.date, retrain_every_days: int
+) -> int | None:
+    """The version to score `run_date` with: trained on it or fewer than `retrain_every_days` days before it,
+    the latest such (then the highest version); None when the date needs a new model."""
+    fitting = [
+        (day, int(v.version))
+        for v in versions
+        if (day := trained_on(v)) is not None and 0 <= (run_date - day).days < retrain_every_days
+    ]
+    return max(fitting)[1] if fitting else None
+
+
+def params_tag(params: Mapping[str, object]) -> str:
+    """`params` as a tag value: JSON with sorted keys, so equal parameters give equal tags."""
+    return json.dumps(dict(params), sort_keys=True)
+
+
+def settings_digest(settings: str) -> str:
+    """The SHA-256 (hex) of a model's training settings text, for the TRAINING_SETTINGS_TAG."""
+    return hashlib.sha256(settings.encode("utf-8")).hexdigest()
+
+
+def reusable_version(
+    versions: Sequence[ModelVersion], run_date: dt.date, tag: str, value: str
+) -> ModelVersion | None:
+    """The newest of `versions` registered for `run_date` whose `tag` is `value` (what a re-run with the same
+    configuration would train again), or None."""
+    fitting = [v for v in versions if trained_on(v) == run_date and (v.tags or {}).get(tag) == value]
+    return max(fitting, key=lambda v: int(v.version), default=None)
+
+
+def champion_note(champion: bool) -> str:
+    """How a log line ends for a version that took the champion alias, or did not."""
+    return f" as {CHAMPION}" if champion else f" ({CHAMPION} stays with a later run date's model)"
 
 
 def may_take_champion(config: Config, name: str, run_date: dt.date) -> bool:

@@ -10,28 +10,18 @@ from __future__ import annotations
 import math
 from collections import Counter
 from collections.abc import Collection, Mapping
-from pathlib import Path
 from typing import Any
 
 from shop_platform.storage import Lake
+from shop_platform.storage.paths import delta_tables_under
 
-DELTA_LOG = "_delta_log"
 # Stands for a float when rows are matched, so rows differing only by float noise still pair up.
 _FLOAT = "<float>"
 
 
-def delta_tables(root: str) -> list[str]:
-    """Every Delta table under the lake root, as `layer.name`."""
-    return sorted(
-        f"{log.parent.parent.name}.{log.parent.name}"
-        for log in Path(root).glob(f"*/*/{DELTA_LOG}")
-        if log.is_dir()
-    )
-
-
 def table_versions(lake: Lake) -> dict[str, int]:
     """The current version of every Delta table of the lake."""
-    return {name: lake.table(name).version() for name in delta_tables(lake.root)}
+    return {name: lake.table(name).version() for name in delta_tables_under(lake.root)}
 
 
 def _plain(value: Any, ignore: Collection[str]) -> Any:
@@ -132,7 +122,7 @@ def lake_differences(
     """
     ignore = ignore or {}
     found = []
-    for name in delta_tables(lake.root):
+    for name in delta_tables_under(lake.root):
         table = lake.table(name)
         if name not in before:
             found.append(f"{name}: new table ({table.read().count()} rows)")

@@ -10,11 +10,16 @@ from chispa import assert_approx_df_equality, assert_df_equality
 
 from transforms import columns as C
 from transforms.analytics.activity import activity_daily, date_range
-from transforms.analytics.as_of import latest_snapshot_before
+from transforms.analytics.as_of import known_before_each_day, latest_snapshot_before
 from transforms.analytics.churn import monthly_churn
 from transforms.analytics.funnel import funnel_daily, session_steps
 from transforms.analytics.paths import session_page_paths, top_paths
-from transforms.analytics.retention import REGISTRATION_COHORT, weekly_retention
+from transforms.analytics.retention import (
+    FIRST_ORDER_COHORT,
+    REGISTRATION_COHORT,
+    retention_cohorts,
+    weekly_retention,
+)
 from transforms.schemas import (
     GOLD_ACTIVITY_DAILY_SCHEMA,
     GOLD_CHURN_MONTHLY_SCHEMA,
@@ -274,3 +279,61 @@ def test_session_paths_collapse_repeats_cut_steps_and_rank_per_outcome(spark):
         GOLD_SESSION_PATHS_SCHEMA,
     )
     approx_equal(top_paths(paths, sessions, top_n=1), expected)
+
+
+def test_each_day_gets_the_value_of_the_latest_snapshot_before_it_while_it_is_recent(spark):
+    values = spark.createDataFrame(
+        [
+            ("ann", 1, d("2026-10-01")),
+            ("bob", 3, d("2026-10-01")),
+            ("ann", 2, d("2026-10-05")),
+            ("old", 9, d("2026-09-20")),  # more than a week before the first day: never used
+        ],
+        f"{C.USER_ID} string, {C.SEGMENT_ID} int, {C.SNAPSHOT_DATE} date",
+    )
+    actual = known_before_each_day(values, C.SEGMENT_ID, d("2026-10-05"), d("2026-10-13"))
+    # 10-05 knows the snapshot of 10-01 only; the next seven days the one of 10-05 (bob is not in it);
+    # on 10-13 that snapshot is eight days old, so nobody has a value.
+    later = [("ann", d("2026-10-05") + dt.timedelta(days=n), 2) for n in range(1, 8)]
+    expected = spark.createDataFrame(
+        [("ann", d("2026-10-05"), 1), ("bob", d("2026-10-05"), 3), *later],
+        f"{C.USER_ID} string, {C.EVENT_DATE} date, {C.SEGMENT_ID} int",
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_retention_cohorts_by_registration_and_by_first_order_within_the_horizon(spark):
+    users = spark.createDataFrame(
+        [("ann", d("2026-10-13")), ("eve", d("2026-10-15")), ("bob", d("2026-10-20"))],
+        f"{C.USER_ID} string, {C.REGISTRATION_DATE} date",
+    )
+    sessions = spark.createDataFrame(
+        [("ann", d("2026-10-14")), ("ann", d("2026-10-20")), ("bob", d("2026-10-21"))],
+        f"{C.USER_ID} string, {C.EVENT_DATE} date",
+    )
+    orders = spark.createDataFrame(
+        [
+            ("ann", d("2026-10-14")),
+            ("ann", d("2026-10-22")),
+            ("bob", d("2026-10-20")),
+            # old's first order is before the horizon (09-27): no first-order cohort for a later order.
+            ("old", d("2026-09-01")),
+            ("old", d("2026-10-13")),
+        ],
+        f"{C.USER_ID} string, {C.ORDER_DATE} date",
+    )
+    sunday = d("2026-10-25")
+    actual = retention_cohorts(users, sessions, orders, sunday, sunday, 2, 1, observed_from=d("2026-10-05"))
+    week, next_week = d("2026-10-12"), d("2026-10-19")
+    expected = spark.createDataFrame(
+        [
+            (REGISTRATION_COHORT, week, 0, 2, 1, 0.5, sunday),
+            (REGISTRATION_COHORT, week, 1, 2, 1, 0.5, sunday),
+            (REGISTRATION_COHORT, next_week, 0, 1, 1, 1.0, sunday),
+            (FIRST_ORDER_COHORT, week, 0, 1, 1, 1.0, sunday),
+            (FIRST_ORDER_COHORT, week, 1, 1, 1, 1.0, sunday),
+            (FIRST_ORDER_COHORT, next_week, 0, 1, 1, 1.0, sunday),
+        ],
+        GOLD_RETENTION_COHORTS_SCHEMA,
+    )
+    approx_equal(actual, expected)

@@ -6,7 +6,6 @@ import datetime as dt
 
 from chispa import assert_df_equality
 
-from jobs.build_tag_snapshots import BUILTIN_COLUMNS
 from shop_platform.catalogs import Category, Tag, TagCatalog, load_audiences, load_tag_catalog
 from transforms.audiences import compile_audience, parse_audience, validate_audience
 from transforms.audiences.membership import (
@@ -15,6 +14,7 @@ from transforms.audiences.membership import (
     audience_sizes,
     profile_from_snapshot,
 )
+from transforms.tags.builtins import BUILTIN_COLUMNS
 from transforms.tags.evaluate import tag_snapshot
 
 S = dt.date(2026, 10, 30)

@@ -103,13 +103,6 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
     assert lake.table("gold.copurchase_edges").read().where(F.col(C.SNAPSHOT_DATE) == D).count() == 4
 
 
-@pytest.mark.parametrize(
-    ("edges", "expected"), [(0, 1), (154, 1), (1_000_000, 1), (1_000_001, 2), (2_500_000, 3), (50_000_000, 8)]
-)
-def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(edges, expected):
-    assert build_copurchase_graph.algorithm_partitions(edges, 1_000_000, 8) == expected
-
-
 def test_an_export_without_item_ids_says_so_instead_of_a_silent_empty_graph(spark, lake_root):
     lake = open_lake(spark, LakeSettings(lake_root, "embedded", 168, 24))
     # Paid orders whose export had no item id column: silver.order_items holds no line for them.

@@ -10,12 +10,14 @@ from chispa import assert_df_equality
 from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
-from jobs import build_segment_profiles, build_segments, build_tag_snapshots, measure_segments_truth
+from jobs import build_segment_profiles, build_segments
+from sample_shop.jobs import measure_segments_truth
 from shop_platform.config import load_config
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
 from transforms.schemas import GOLD_USER_FEATURES_PARTITIONS, GOLD_USER_FEATURES_SCHEMA
+from transforms.tags.builtins import with_builtins
 
 D = dt.date(2026, 10, 30)
 ZEROS = {f.name: 0 for f in GOLD_USER_FEATURES_SCHEMA.fields if f.name.endswith("d") and f.name[-2].isdigit()}
@@ -100,7 +102,7 @@ def test_segments_tags_profiles_and_truth_end_to_end(spark, tmp_path):
     cfg = load_config("local", [f"lake.root={root}"])
     features = lake.table("gold.user_features").read()
     no_stages = spark.createDataFrame([], "user_id string, lifecycle_stage string")
-    tagged = build_tag_snapshots.with_builtins(features, no_stages, cfg, first).select(C.USER_ID, C.SEGMENT)
+    tagged = with_builtins(features, no_stages, cfg, first).select(C.USER_ID, C.SEGMENT)
     expected = first.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)).union(
         spark.createDataFrame([("gone", None)], "user_id string, segment int")
     )

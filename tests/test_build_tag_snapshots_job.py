@@ -9,6 +9,7 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 
 from jobs import build_tag_snapshots
+from shop_platform.catalogs import TAGS_FILE
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
@@ -83,7 +84,7 @@ def test_two_daily_snapshots_carry_lifecycle_history_and_reruns_change_nothing(s
     # A catalog that names a column the features lack stops the job before anything is written.
     broken = tmp_path / "tags.yaml"
     broken.write_text(
-        build_tag_snapshots.TAGS_FILE.read_text(encoding="utf-8").replace(
+        TAGS_FILE.read_text(encoding="utf-8").replace(
             "expression: orders_7d > 0", "expression: no_such_column > 0"
         ),
         encoding="utf-8",

@@ -7,17 +7,16 @@ import datetime as dt
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 
+from sample_shop.truth.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
 from shop_platform.config import ConfigError, load_config
-from shop_platform.settings import COPURCHASE_EDGE_TYPES, ORDER_STATUSES
 from transforms import columns as C
-from transforms import orders
 from transforms.graph.bought_together import bought_together
-from transforms.graph.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
 from transforms.graph.copurchase import (
     COUNTED,
     EDGE_TYPES,
     PLACED,
     WITH_ITEMS,
+    empty_graph_reason,
     purchased_lines,
     same_order_edges,
     same_user_edges,
@@ -202,9 +201,7 @@ def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_graph_settings_mirror_the_transforms_and_reject_unknown_edge_types():
-    assert set(ORDER_STATUSES) == {orders.STATUS_PLACED, orders.STATUS_PAID, orders.STATUS_REFUNDED}
-    assert COPURCHASE_EDGE_TYPES == EDGE_TYPES
+def test_graph_settings_reject_unknown_edge_types():
     with pytest.raises(ConfigError, match="algorithm_edge_types"):
         load_config("local", ["graph.algorithm_edge_types=[same_basket]"])
     with pytest.raises(ConfigError, match="min_lift"):
@@ -231,3 +228,24 @@ def test_window_order_counts_say_whether_payments_or_item_ids_are_missing(spark)
     no_items = spark.createDataFrame([], SILVER_ORDER_ITEMS_SCHEMA)
     row = window_order_counts(no_items, orders_df, ["paid"], *week).first()
     assert (row[PLACED], row[COUNTED], row[WITH_ITEMS]) == (3, 2, 0)
+
+
+def test_an_empty_graph_names_what_its_orders_lack():
+    first, last = dt.date(2026, 10, 14), dt.date(2026, 10, 20)
+
+    def reason(placed: int, counted: int) -> str:
+        counts = {PLACED: placed, COUNTED: counted, WITH_ITEMS: 0}
+        return empty_graph_reason(counts, ["paid"], first, last)
+
+    assert reason(0, 0) == (
+        "silver.orders has no orders placed in 2026-10-14..2026-10-20: the co-purchase graph of 2026-10-20 is empty"
+    )
+    assert reason(3, 0).startswith(
+        "silver.orders has 3 orders placed in 2026-10-14..2026-10-20 but none with status ['paid'] (no payment "
+        "recorded"
+    )
+    assert reason(3, 2) == (
+        "silver.orders has 2 orders with status ['paid'] in 2026-10-14..2026-10-20 but silver.order_items holds no "
+        "line with an item_id for any of them (an order export without an item id column): the co-purchase graph "
+        "is empty"
+    )

@@ -9,7 +9,7 @@ from chispa import assert_df_equality
 from transforms import columns as C
 from transforms.graph.communities import item_communities
 from transforms.graph.engine import BuiltinEngine, GraphEngineUnavailableError, choose_engine
-from transforms.graph.iterations import Checkpointing
+from transforms.graph.iterations import Checkpointing, algorithm_partitions
 
 # Every other step checkpointed, so the tests cross several checkpoints.
 ENGINE = BuiltinEngine(Checkpointing(interval=2))
@@ -94,3 +94,10 @@ def test_engine_choice_falls_back_to_builtin_and_refuses_graphframes_without_its
     assert choose_engine(spark, "builtin", checkpointing).name == "builtin"
     with pytest.raises(GraphEngineUnavailableError, match="graph.engine is graphframes"):
         choose_engine(spark, "graphframes", checkpointing)
+
+
+@pytest.mark.parametrize(
+    ("edges", "expected"), [(0, 1), (154, 1), (1_000_000, 1), (1_000_001, 2), (2_500_000, 3), (50_000_000, 8)]
+)
+def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(edges, expected):
+    assert algorithm_partitions(edges, 1_000_000, 8) == expected

@@ -14,7 +14,8 @@ from shop_platform.config import load_config
 from transforms import columns as C
 from transforms.ingest.conservation import ConservationError, IngestCounts, check_conservation, count_outcomes
 from transforms.ingest.dedupe import flag_duplicates
-from transforms.ingest.formats import event_format
+from transforms.ingest.event_lines import check_event_lines
+from transforms.ingest.formats import ReadContext, event_format
 from transforms.ingest.reasons import REASONS_TYPE
 from transforms.ingest.validate import EventRules, validate_events
 
@@ -246,6 +247,35 @@ def test_duplicates_are_flagged_among_valid_rows_only_and_counted(spark):
         lines=6, valid=2, quarantined=2, duplicates=2, reasons={"missing:user_id": 2}
     )
     check_conservation(counts, RUN_DATE)
+
+
+def test_every_line_is_checked_once_bad_encoding_before_duplicates_and_an_import_dates_rows_itself(spark):
+    settings = load_config("local").ingest
+    # A copy of "a" holding a NUL: no text, so no event, and not a duplicate of "a" either.
+    no_text = event("a")[:-1] + ', "note": "\x00"}'
+    texts = [
+        event("a"),
+        event("a"),
+        event("bad", user_id=None),
+        event("late", event_time="2026-10-02T02:00:00.000Z"),
+    ]
+    raw = lines(spark, [*texts, no_text])
+    fmt = event_format("events_jsonl")
+
+    delivered = check_event_lines(raw, fmt, ReadContext(TIMEZONE), settings)
+    counts = IngestCounts.from_rows(count_outcomes(delivered).collect())
+    assert counts == IngestCounts(
+        lines=5, valid=2, quarantined=2, duplicates=1, reasons={"bad_encoding": 1, "missing:user_id": 1}
+    )
+
+    imported = check_event_lines(raw, fmt, ReadContext(TIMEZONE), settings, by_event_date=True)
+    per_date = IngestCounts.per_key(count_outcomes(imported, by=[C.INGEST_DATE]).collect(), C.INGEST_DATE)
+    assert {day: c.lines for day, c in per_date.items()} == {dt.date(2026, 10, 2): 1, RUN_DATE: 4}
+
+
+def test_an_account_reads_as_one_log_line():
+    counts = IngestCounts(lines=120, valid=117, quarantined=3, duplicates=0, reasons={"missing:user_id": 3})
+    assert counts.summary() == "120 rows, 117 valid, 3 quarantined (2.50%) {'missing:user_id': 3}"
 
 
 def test_conservation_failure_names_every_count():

@@ -252,6 +252,9 @@ def test_run_plan_recomputes_the_days_after_the_settled_state():
     # Re-running the same date: exactly the look-back window, nothing more to settle.
     rerun = plan_run(run, 2, run, run - 3 * day)
     assert (rerun.window_start, rerun.settled_through) == (run - 2 * day, run - 3 * day)
+    # The daily table's partitions a run rewrites: every window day, with or without events.
+    assert rerun.window_days == [run - 2 * day, run - day, run]
+    assert plan_run(run, 2, None, None).window_days == []
     # After a gap of a week the window covers every day since the settled date.
     assert plan_run(run, 2, run - 7 * day, run - 10 * day).window_start == run - 9 * day
     # A rebuild ignores what is settled; an incremental run cannot go back in time.

@@ -10,7 +10,7 @@ from pyspark.sql import functions as F
 from tests.silver_builders import bronze_items, local, silver_event, silver_events
 from transforms import columns as C
 from transforms.order_items import build_order_items
-from transforms.orders import build_orders, update_earlier_orders
+from transforms.orders import build_orders, rewritten_orders, update_earlier_orders
 from transforms.schemas import SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDERS_SCHEMA
 
 D = dt.date(2026, 10, 5)
@@ -147,6 +147,38 @@ def test_payments_and_refunds_of_earlier_orders_fold_into_their_rows_idempotentl
     # nothing changes.
     stored = spark.createDataFrame(once.collect(), SILVER_ORDERS_SCHEMA)
     assert_df_equality(update_earlier_orders(stored, later), expected, ignore_nullable=True)
+
+
+def test_a_run_rewrites_the_window_the_updated_orders_and_the_rest_of_their_days(spark):
+    earlier_day, other_day = D - dt.timedelta(days=3), D - dt.timedelta(days=4)
+    refunded = order_row(
+        "o-late", "u1", local(earlier_day, 9), 40.0, "refunded", "s1", refunded=(local(D, 8), 40.0)
+    )
+    earlier = spark.createDataFrame(
+        [
+            order_row("o-late", "u1", local(earlier_day, 9), 40.0, "paid", "s1"),
+            order_row("o-same-day", "u2", local(earlier_day, 10), 10.0, "placed", "s2"),
+            # A day no update touches is not rewritten, so none of its orders is in the result.
+            order_row("o-other-day", "u3", local(other_day, 10), 15.0, "placed", "s3"),
+        ],
+        SILVER_ORDERS_SCHEMA,
+    )
+    window = spark.createDataFrame(
+        [order_row("o-new", "u4", local(D, 11), 20.0, "placed", "s4")], SILVER_ORDERS_SCHEMA
+    )
+    updates = spark.createDataFrame([refunded], SILVER_ORDERS_SCHEMA)
+
+    actual = rewritten_orders(window, earlier, updates, [earlier_day])
+
+    expected = spark.createDataFrame(
+        [
+            order_row("o-new", "u4", local(D, 11), 20.0, "placed", "s4"),
+            order_row("o-same-day", "u2", local(earlier_day, 10), 10.0, "placed", "s2"),
+            refunded,
+        ],
+        SILVER_ORDERS_SCHEMA,
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_order_items_sum_lines_per_item_and_join_the_catalogue_without_multiplying(spark):

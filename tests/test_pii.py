@@ -15,7 +15,14 @@ from shop_platform.settings import PiiSettings
 from shop_platform.storage import open_lake
 from shop_platform.storage.files import LakeFiles
 from transforms import columns as C
-from transforms.ingest.pii import pseudonymize_contacts
+from transforms.ingest.pii import (
+    SALT_FINGERPRINT,
+    PiiSaltError,
+    pseudonymize_contacts,
+    resolve_salt,
+    salt_change,
+    salt_fingerprint,
+)
 from transforms.schemas import RAW_ITEMS_SCHEMA, RAW_USERS_SCHEMA
 
 SALT = "pepper-for-tests"
@@ -48,10 +55,26 @@ def test_pseudonyms_are_deterministic_and_change_with_the_salt(spark):
 
 
 def test_the_salt_comes_from_the_setting_or_the_named_environment_variable():
-    assert ingest_catalog.resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": "s1"}) == "s1"
-    assert ingest_catalog.resolve_salt(PiiSettings("MY_SALT", salt="s2"), {"MY_SALT": "s1"}) == "s2"
-    with pytest.raises(ingest_catalog.PiiSaltError, match=r"environment variable MY_SALT .*pii.salt"):
-        ingest_catalog.resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": ""})
+    assert resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": "s1"}) == "s1"
+    assert resolve_salt(PiiSettings("MY_SALT", salt="s2"), {"MY_SALT": "s1"}) == "s2"
+    with pytest.raises(PiiSaltError, match=r"environment variable MY_SALT .*pii.salt"):
+        resolve_salt(PiiSettings("MY_SALT"), {"MY_SALT": ""})
+
+
+def test_a_table_takes_the_salt_it_has_none_of_and_refuses_another_unless_rekeyed():
+    settings = PiiSettings("MY_SALT")
+    assert salt_change("bronze.users", None, "f1", settings, rekey=False) == (True, None)
+    assert salt_change("bronze.users", "f1", "f1", settings, rekey=False) == (True, None)
+    refused, error = salt_change("bronze.users", "f0", "f1", settings, rekey=False)
+    assert not refused
+    assert error.startswith(
+        "the PII salt (from $MY_SALT, named by pii.salt_env) is not the one bronze.users'"
+    )
+    assert "(salt fingerprint f0 recorded, f1 now)" in error and "nothing was written" in error
+    rekeyed, warning = salt_change("bronze.users", "f0", "f1", settings, rekey=True)
+    assert rekeyed and warning.startswith("--rekey: bronze.users's pseudonyms were made with another salt")
+    _, from_setting = salt_change("bronze.users", "f0", "f1", PiiSettings("MY_SALT", salt="s"), rekey=False)
+    assert "(from pii.salt; runs without it read $MY_SALT, named by pii.salt_env)" in from_setting
 
 
 def test_the_catalog_job_stops_before_spark_without_a_salt(lake_root, monkeypatch, capfd):
@@ -169,8 +192,8 @@ def test_a_run_with_another_salt_stops_before_writing_unless_told_to_rekey(
     assert run_users(lake_root, monkeypatch, SALT) == 0
     lake = open_lake(spark, load_config("local", [f"lake.root={lake_root}", "lake.engine=embedded"]).lake)
     users = lake.table("bronze.users")
-    recorded = users.properties()[ingest_catalog.SALT_FINGERPRINT]
-    assert recorded == ingest_catalog.salt_fingerprint(SALT) and SALT not in recorded
+    recorded = users.properties()[SALT_FINGERPRINT]
+    assert recorded == salt_fingerprint(SALT) and SALT not in recorded
     version = users.version()
 
     assert run_users(lake_root, monkeypatch, "another-salt") == 1
@@ -182,7 +205,5 @@ def test_a_run_with_another_salt_stops_before_writing_unless_told_to_rekey(
 
     assert run_users(lake_root, monkeypatch, "another-salt", "--rekey") == 0
     assert users.read().first()[C.PHONE_HASH] == sha256("another-salt" + "13800138000")
-    assert users.properties()[ingest_catalog.SALT_FINGERPRINT] == ingest_catalog.salt_fingerprint(
-        "another-salt"
-    )
+    assert users.properties()[SALT_FINGERPRINT] == salt_fingerprint("another-salt")
     assert run_users(lake_root, monkeypatch, "another-salt") == 0

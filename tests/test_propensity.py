@@ -12,28 +12,38 @@ from mlflow.entities.model_registry import ModelVersion, ModelVersionTag
 from pyspark.ml import Pipeline
 from pyspark.ml.functions import vector_to_array
 
-from jobs.train_propensity import (
-    SETTINGS_TAG,
-    history_problem,
-    reusable_version,
-    settings_digest,
-    training_settings,
-)
 from shop_platform.catalogs import Category, Tag, TagCatalog
 from shop_platform.config import load_config
+from shop_platform.tracking import TRAINING_SETTINGS_TAG, reusable_version, settings_digest
 from transforms import columns as C
 from transforms.propensity.dataset import (
     FeatureSpec,
     TagFeature,
+    all_null_inputs,
     expression_refusals,
     model_inputs,
     spec_problems,
 )
 from transforms.propensity.evaluation import area_under_roc, calibration_table, summary_metrics, with_deciles
-from transforms.propensity.labels import TimeSplit, time_split, with_purchase_label
+from transforms.propensity.labels import (
+    TimeSplit,
+    history_problem,
+    one_class_problem,
+    role_counts,
+    snapshot_counts,
+    time_split,
+    with_purchase_label,
+)
 from transforms.propensity.model import FEATURES_VECTOR, preprocessing
 from transforms.propensity.scoring import propensity_rows, propensity_tag_values
-from transforms.schemas import GOLD_USER_FEATURES_SCHEMA, SILVER_ORDERS_SCHEMA
+from transforms.propensity.search import (
+    SUMMARY_COLUMNS,
+    Candidate,
+    Evaluation,
+    metrics_rows,
+    training_settings,
+)
+from transforms.schemas import GOLD_PROPENSITY_METRICS_SCHEMA, GOLD_USER_FEATURES_SCHEMA, SILVER_ORDERS_SCHEMA
 
 T = dt.date(2026, 9, 1)
 
@@ -207,18 +217,19 @@ def test_a_rerun_reuses_the_newest_version_of_its_date_trained_with_the_same_set
     def version(number: int, day: dt.date, trained_with: str) -> ModelVersion:
         tags = [
             ModelVersionTag("run_date", day.isoformat()),
-            ModelVersionTag(SETTINGS_TAG, settings_digest(trained_with)),
+            ModelVersionTag(TRAINING_SETTINGS_TAG, settings_digest(trained_with)),
         ]
         return ModelVersion("m", str(number), 0, tags=tags)
 
     versions = [version(1, run_date, same), version(2, run_date, same), version(3, run_date, other),
                 version(4, run_date + dt.timedelta(days=1), same)]  # fmt: skip
-    assert reusable_version(versions, run_date, same).version == "2"
-    assert (
-        reusable_version(versions, run_date, training_settings(settings, spec.without(["orders_30d"])))
-        is None
-    )
-    assert reusable_version(versions, run_date - dt.timedelta(days=1), same) is None
+
+    def reusable(day: dt.date, trained_with: str) -> ModelVersion | None:
+        return reusable_version(versions, day, TRAINING_SETTINGS_TAG, settings_digest(trained_with))
+
+    assert reusable(run_date, same).version == "2"
+    assert reusable(run_date, training_settings(settings, spec.without(["orders_30d"]))) is None
+    assert reusable(run_date - dt.timedelta(days=1), same) is None
 
 
 def test_preprocessing_flags_and_imputes_nulls_and_keeps_unseen_categories(spark):
@@ -312,3 +323,55 @@ def test_scores_become_churn_risk_and_bands_that_include_their_cut_offs(spark):
         f"{C.USER_ID} string, {C.PURCHASE_PROPENSITY} double, {C.CHURN_RISK_BAND} string",
     )
     assert_df_equality(bands, expected_bands, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_class_counts_per_snapshot_and_role_and_a_split_with_one_class_is_refused(spark):
+    split = TimeSplit(train_dates=(day(0), day(7)), validation_date=day(14))
+    labelled = spark.createDataFrame(
+        [
+            ("a", day(0), 1.0),
+            ("b", day(0), 0.0),
+            ("a", day(7), 0.0),
+            ("a", day(14), 1.0),
+            ("b", day(14), 1.0),
+        ],
+        f"{C.USER_ID} string, {C.SNAPSHOT_DATE} date, {C.PURCHASED} double",
+    )
+    per_date = snapshot_counts(labelled)
+    assert per_date == {day(0): (2, 1), day(7): (1, 0), day(14): (2, 2)}
+    counts = role_counts(per_date, split)
+    assert counts == {"training": (3, 1), "validation": (2, 2)}
+    assert one_class_problem(counts) == (
+        "the validation snapshots have 2 users of whom 2 purchased: a model needs both purchasers and others"
+    )
+    assert one_class_problem({"training": (3, 1), "validation": (2, 1)}) is None
+    # A snapshot without rows counts as none: its role has no purchaser.
+    assert role_counts({day(14): (2, 1)}, split)["training"] == (0, 0)
+
+
+def test_inputs_null_for_every_training_row_are_named(spark):
+    spec = FeatureSpec(numeric=("x", "y"), log1p=(), tags=(TagFeature("kind", "number", "x"),))
+    train = spark.createDataFrame(
+        [(1.0, None, None), (None, None, 2.0)], "x double, y double, tag__kind double"
+    )
+    assert all_null_inputs(train, spec) == ["y"]
+
+
+def test_metrics_rows_mark_the_chosen_candidate_with_its_version():
+    split = TimeSplit(train_dates=(day(0),), validation_date=day(7))
+    metrics = {name: 0.5 for name in (C.AUC, *SUMMARY_COLUMNS)}
+    calibration = [
+        {C.DECILE: 1, C.USERS: 3, C.POSITIVES: 2, C.MEAN_PREDICTED: 0.7, C.OBSERVED_RATE: 0.6,
+         C.MIN_SCORE: 0.6, C.MAX_SCORE: 0.9}
+    ]  # fmt: skip
+    lr = Evaluation(Candidate("logistic_regression", {"reg_param": 0.01}), metrics, calibration, 1.5)
+    gbt = Evaluation(Candidate("gbt", {"max_depth": 2}), metrics, calibration, 2.5)
+    rows = metrics_rows([lr, gbt], gbt, 4, 100, split, 7, day(14))
+    names = GOLD_PROPENSITY_METRICS_SCHEMA.fieldNames()
+    first, second = (dict(zip(names, row, strict=True)) for row in rows)
+    assert (first[C.MODEL], first[C.CHOSEN], first[C.MODEL_VERSION]) == ("logistic_regression", False, None)
+    assert (second[C.MODEL], second[C.CHOSEN], second[C.MODEL_VERSION]) == ("gbt", True, 4)
+    assert first[C.PARAMS] == {"reg_param": "0.01"} and first[C.TRAIN_SECONDS] == 1.5
+    assert first[C.CALIBRATION] == [(1, 3, 2, 0.7, 0.6, 0.6, 0.9)]
+    assert (first[C.TRAIN_ROWS], first[C.TRAIN_DATES], first[C.VALIDATION_DATE]) == (100, [day(0)], day(7))
+    assert (first[C.HORIZON_DAYS], first[C.RUN_DATE]) == (7, day(14))

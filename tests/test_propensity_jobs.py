@@ -11,12 +11,13 @@ from chispa import assert_approx_df_equality
 from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
-from jobs import build_tag_snapshots, score_propensity, train_propensity
+from jobs import score_propensity, train_propensity
 from shop_platform.catalogs import TagCatalog, load_tag_catalog
 from shop_platform.config import load_config
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
+from transforms import tables
 from transforms.propensity.dataset import FeatureSpec
 from transforms.schemas import (
     GOLD_USER_FEATURES_PARTITIONS,
@@ -24,6 +25,7 @@ from transforms.schemas import (
     SILVER_ORDERS_PARTITIONS,
     SILVER_ORDERS_SCHEMA,
 )
+from transforms.tags.builtins import BUILTIN_COLUMNS, with_builtins
 from transforms.tags.evaluate import tag_profile, tag_snapshot
 
 D = dt.date(2026, 10, 30)
@@ -158,11 +160,11 @@ def test_train_register_score_and_tag(spark, tmp_path):
     cfg = load_config("local", [f"lake.root={root}", *SETTINGS])
     features = lake.table("gold.user_features").read().where(F.col(C.SNAPSHOT_DATE) == D)
     no_stages = spark.createDataFrame([], "user_id string, lifecycle_stage string")
-    propensity = build_tag_snapshots.propensity_of(lake.table("gold.user_propensity"), D)
-    inputs = build_tag_snapshots.with_builtins(features, no_stages, cfg, None, propensity)
-    catalog = load_tag_catalog(build_tag_snapshots.BUILTIN_COLUMNS)
+    propensity = lake.table(tables.USER_PROPENSITY).read_on(D)
+    inputs = with_builtins(features, no_stages, cfg, None, propensity)
+    catalog = load_tag_catalog(BUILTIN_COLUMNS)
     two = TagCatalog(catalog.categories, (catalog.tag("purchase_propensity"), catalog.tag("churn_risk")))
-    snapshot = tag_snapshot(tag_profile(inputs, two, build_tag_snapshots.BUILTIN_COLUMNS), two)
+    snapshot = tag_snapshot(tag_profile(inputs, two, BUILTIN_COLUMNS), two)
     actual = snapshot.select(C.USER_ID, C.TAG_ID, C.VALUE, C.VALUE_NUM)
     band = (
         F.when(F.col(C.CHURN_RISK) >= 0.8, "high").when(F.col(C.CHURN_RISK) >= 0.5, "medium").otherwise("low")

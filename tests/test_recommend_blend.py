@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 
-from shop_platform.settings import BLEND_SOURCES, BlendSettings
+from shop_platform.settings import BlendSettings
 from transforms import columns as C
 from transforms.recommend.blend import BlendInputs, blend_candidates, hybrid_recommendations, user_groups
 from transforms.recommend.candidates import (
@@ -369,7 +369,6 @@ def test_grouped_metrics_score_each_group_on_its_evaluated_users(spark):
 
 
 def test_blend_settings_name_every_source_and_reject_bad_weights():
-    assert BLEND_SOURCES == SOURCES
     assert list(SETTINGS.problems()) == []
     missing = replace(SETTINGS, weights={ALS: 1.0})
     assert [name for name, _ in missing.problems()] == ["weights"]

@@ -13,6 +13,7 @@ import pytest
 import jobs.run_pipeline as runner
 import sample_shop.demo as demo
 import shop_platform.cli as cli
+import shop_platform.pipeline as pipeline_module
 from shop_platform.config import ConfigError
 from shop_platform.pipeline import Pipeline, Task, describe_writes, load_pipeline, ordered, select
 from tests import recording_job
@@ -100,8 +101,7 @@ def run_recorded(monkeypatch, main, *argv: str) -> dict[str, cli.JobContext]:
     loads = []
     real_load_config = cli.load_config
     monkeypatch.setattr(cli, "load_config", lambda *a: loads.append(a) or real_load_config(*a))
-    monkeypatch.setattr(runner, "load_pipeline", lambda: recorded)
-    monkeypatch.setattr(demo, "load_pipeline", lambda: recorded)
+    monkeypatch.setattr(pipeline_module, "load_pipeline", lambda: recorded)
     recording_job.CALLS.clear()
     assert main(["--env", "local", *argv]) == 0
     assert len(loads) == 1, "the config is loaded once per pipeline run"
@@ -153,7 +153,7 @@ def test_the_demo_generates_first_and_back_fills_the_generated_period(monkeypatc
 def test_a_failing_task_stops_the_run_and_names_where_to_resume(monkeypatch):
     monkeypatch.setattr(recording_job, "run", lambda ctx: 3)
     recorded = Pipeline(tuple(replace(t, module="tests.recording_job") for t in PIPELINE.tasks), (), ())
-    monkeypatch.setattr(runner, "load_pipeline", lambda: recorded)
+    monkeypatch.setattr(pipeline_module, "load_pipeline", lambda: recorded)
     with job_log_of("shop_platform.pipeline") as log:
         assert runner.main(["--env", "local", "--date", "2026-10-30", "--from", "build_silver"]) == 3
     assert log.messages[-1] == "task build_silver exited with 3; resume with --from build_silver"

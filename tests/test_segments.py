@@ -13,8 +13,8 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 from sklearn.metrics import adjusted_rand_score
 
+from sample_shop.truth.segments import adjusted_rand_index, contingency_table
 from transforms import columns as C
-from transforms.segments.agreement import adjusted_rand_index, contingency_table
 from transforms.segments.kmeans import assign_segments, centres, search_k
 from transforms.segments.labels import with_labels
 from transforms.segments.profiles import segment_profiles

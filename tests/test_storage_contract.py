@@ -25,6 +25,7 @@ from shop_platform.storage.delta_spark import delta_classes_loaded
 from shop_platform.storage.journal import WRITE_JOURNAL, TableWrite, rows_by_table
 from shop_platform.storage.lake import Lake
 from shop_platform.storage.paths import TableNameError, table_path
+from shop_platform.storage.spec import TableSpec
 
 SCHEMA = T.StructType(
     [
@@ -341,3 +342,13 @@ def test_every_operation_works_on_a_lake_reached_through_a_symbolic_link(linked_
     assert {r.order_id for r in table.read().collect()} == set(current)
     with pytest.raises(TableNotFoundError, match=re.escape(f"{linked_lake.root}/silver/nothing")):
         linked_lake.table("silver.nothing").read()
+
+
+def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
+    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(PARTITIONS), date_column="order_date")
+    table = lake.table(spec)
+    assert table.earliest_date() is None  # no table yet
+    table.append(spark.createDataFrame(ORDERS, SCHEMA))
+    assert table.earliest_date() == DAY1
+    assert table.earliest_date(before=DAY3) == DAY1
+    assert table.earliest_date(before=DAY1) is None  # strictly before: nothing is older than the first day

@@ -95,3 +95,45 @@ def test_a_registered_spark_model_loads_back_by_alias_and_scores_the_same(spark,
         model.transform(points).select("a", "b", "prediction"),
         ignore_row_order=True,
     )
+
+
+def test_a_date_is_scored_with_the_latest_version_trained_within_the_retrain_interval():
+    from mlflow.entities.model_registry import ModelVersion, ModelVersionTag
+
+    from shop_platform.tracking import fitting_version
+
+    def version(number: int, trained: str | None) -> ModelVersion:
+        tags = [ModelVersionTag("run_date", trained)] if trained else []
+        return ModelVersion("shop-segments", str(number), 0, tags=tags)
+
+    versions = [
+        version(1, "2026-10-01"),
+        version(2, "2026-10-05"),
+        version(3, None),
+        version(4, "2026-10-20"),
+    ]
+    assert fitting_version(versions, dt.date(2026, 10, 7), 7) == 2  # 1 fits too, 2 is later
+    assert fitting_version(versions, dt.date(2026, 10, 12), 7) is None  # 7 days after 2: retrain
+    assert fitting_version(versions, dt.date(2026, 10, 19), 30) == 2  # 4 is trained after the date
+    assert fitting_version([*versions, version(5, "2026-10-05")], dt.date(2026, 10, 7), 7) == 5
+
+
+def test_a_rerun_reuses_the_newest_version_of_its_date_whose_tag_matches_and_says_who_is_champion():
+    from mlflow.entities.model_registry import ModelVersion, ModelVersionTag
+
+    from shop_platform.tracking import ALS_PARAMS_TAG, champion_note, params_tag, reusable_version
+
+    same, other = params_tag({"seed": 1, "rank": 8}), params_tag({"rank": 8, "seed": 2})
+    assert same == '{"rank": 8, "seed": 1}'
+
+    def version(number: int, trained: str, tag: str) -> ModelVersion:
+        tags = [ModelVersionTag("run_date", trained), ModelVersionTag(ALS_PARAMS_TAG, tag)]
+        return ModelVersion("shop-als", str(number), 0, tags=tags)
+
+    versions = [version(1, "2026-10-30", same), version(9, "2026-10-30", same), version(10, "2026-10-30", other),
+                version(11, "2026-10-31", same)]  # fmt: skip
+    assert reusable_version(versions, RUN_DATE, ALS_PARAMS_TAG, same).version == "9"  # 9 > 1 as numbers
+    assert reusable_version(versions, RUN_DATE, ALS_PARAMS_TAG, params_tag({"rank": 4})) is None
+    assert reusable_version(versions, dt.date(2026, 10, 29), ALS_PARAMS_TAG, same) is None
+    assert champion_note(True) == " as champion"
+    assert champion_note(False) == " (champion stays with a later run date's model)"

@@ -16,7 +16,9 @@ from shop_platform.storage import open_lake
 from shop_platform.tracking import tracking_uri
 from tests.test_interactions import silver_event
 from transforms import columns as C
+from transforms import tables
 from transforms import vocabulary as V
+from transforms.recommend.evaluation import partners_as_of
 from transforms.schemas import (
     GOLD_BOUGHT_TOGETHER_PARTITIONS,
     GOLD_BOUGHT_TOGETHER_SCHEMA,
@@ -253,7 +255,8 @@ def test_the_group_table_scores_every_test_user_new_ones_included(lake):
 def test_the_evaluation_rebuilds_co_purchase_partners_from_orders_through_the_split_day_only(lake):
     root, lake = lake
     cfg = load_config("local", [f"lake.root={root}", *SETTINGS])
-    partners = evaluate_recommenders.training_partners(lake, cfg, SPLIT).collect()
+    order_items, orders = lake.table(tables.ORDER_ITEMS).read(), lake.table(tables.ORDERS).read()
+    partners = partners_as_of(order_items, orders, cfg.graph, SPLIT).collect()
     assert sorted((r[C.ITEM_ID], r[C.PARTNER_ID]) for r in partners) == [("x1", "x2"), ("x2", "x1")]
 
 

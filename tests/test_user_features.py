@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 from tests.silver_builders import TIMEZONE, bronze_event, bronze_events, bronze_items, local
 from transforms import columns as C
 from transforms.events_cleansing import cleanse_events
-from transforms.features.daily_activity import HOURS, user_daily_activity
+from transforms.features.daily_activity import HOURS, activity_dates, user_daily_activity
 from transforms.features.preferences import (
     habit_features,
     interest_features,
@@ -214,3 +214,11 @@ def test_habits_find_busy_hours_night_and_weekend_shares_and_the_main_device(spa
     assert row[C.AVG_ORDER_LEAD_MINUTES] == 15.0
     # ios 2, web 2: a tie goes to the first name.
     assert row[C.MAIN_DEVICE] == "ios" and row[C.MAIN_CHANNEL] == "ads"
+
+
+def test_a_run_rewrites_the_daily_activity_of_its_look_back_before_the_first_date_through_the_run_date():
+    day = dt.date(2026, 10, 30)
+    assert activity_dates(day, day, 2) == [dt.date(2026, 10, 28), dt.date(2026, 10, 29), day]
+    back_fill = activity_dates(dt.date(2026, 10, 1), day, 3)
+    assert (back_fill[0], back_fill[-1], len(back_fill)) == (dt.date(2026, 9, 28), day, 33)
+    assert activity_dates(day, day, 0) == [day]

@@ -291,7 +291,7 @@ LEFT = "left"
 AUDIENCE_ID = "audience_id"
 OTHER_AUDIENCE_ID = "other_audience_id"
 
-# Tags against the generator's truth (transforms.evaluation.tag_truth).
+# Tags against the generator's truth (sample_shop.truth.tags).
 TAGGED = "tagged"
 SHARE = "share"
 OTHERS_USERS = "others_users"

@@ -70,6 +70,15 @@ class RunPlan:
     # First day recomputed from silver; None means all history (first run, or a rebuild).
     window_start: dt.date | None
 
+    @property
+    def window_days(self) -> list[dt.date]:
+        """Every day recomputed from silver, window start through as-of; none when that is all history."""
+        if self.window_start is None:
+            return []
+        return [
+            self.window_start + dt.timedelta(days=n) for n in range((self.as_of - self.window_start).days + 1)
+        ]
+
 
 def plan_run(
     run_date: dt.date,

@@ -16,15 +16,16 @@ payment and first refund win as always.
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms import vocabulary as V
+from transforms.vocabulary import STATUS_PAID, STATUS_PLACED, STATUS_REFUNDED
 
-STATUS_PLACED = "placed"
-STATUS_PAID = "paid"
-STATUS_REFUNDED = "refunded"
 # The ORDER_STATUS values (compared trimmed and lower-cased) that make an export's `order` row a payment;
 # `placed` and `cancelled` do not.
 DECLARED_PAID = "paid"
@@ -263,3 +264,30 @@ def update_earlier_orders(orders: DataFrame, events: DataFrame) -> DataFrame:
     facts = payment_facts(events)
     touched = orders.join(facts.select(C.ORDER_ID).distinct(), on=[C.ORDER_ID], how="left_semi")
     return with_payments(touched.select(*HEADER_COLUMNS), facts.unionByName(_facts_of_rows(touched)))
+
+
+def rewritten_orders(
+    window_orders: DataFrame, earlier: DataFrame, updates: DataFrame, earlier_days: Sequence[dt.date]
+) -> DataFrame:
+    """Every row of the days one run rewrites: the window's orders, the earlier orders `updates` changed,
+    and the other orders of the days those were placed on, as they are.
+
+    Args:
+        window_orders: The orders placed in the recomputed window.
+        earlier: silver.orders rows placed before the window.
+        updates: `update_earlier_orders` of `earlier`: one row per order id.
+        earlier_days: The order dates of `updates`.
+
+    Returns:
+        SILVER_ORDERS_SCHEMA columns, one row per order.
+    """
+    # `updates` has exactly the table's columns (SILVER_ORDERS_SCHEMA, which imports this module).
+    columns = updates.columns
+    kept = earlier.where(F.col(C.ORDER_DATE).isin(list(earlier_days))).join(
+        updates.select(C.ORDER_ID), on=[C.ORDER_ID], how="left_anti"
+    )
+    return (
+        window_orders.select(*columns)
+        .unionByName(kept.select(*columns))
+        .unionByName(updates.select(*columns))
+    )

@@ -1,7 +1,6 @@
 """Table schemas as StructTypes: raw files are always read with these, never with schema inference.
 
-Truth schemas declare every column nullable because that is how Parquet reads them back; tools that
-score the pipeline against the truth compare the read schema with these exactly.
+The sample shop's truth schemas are in `sample_shop.schemas`.
 """
 
 from pyspark.sql import types as T
@@ -88,21 +87,6 @@ RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.GROUP, T.StringType()),
 )
-
-# truth/: what the generator planted; no pipeline job reads it.
-TRUTH_PERSONAS_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.PERSONA, T.StringType()))
-TRUTH_EVENT_SESSIONS_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.SESSION_ID, T.StringType()))
-TRUTH_BUNDLES_SCHEMA = _fields((C.BUNDLE_ID, T.StringType()), (C.ITEM_ID, T.StringType()))
-TRUTH_CAMPAIGNS_SCHEMA = _fields(
-    (C.CAMPAIGN_ID, T.StringType()),
-    (C.USER_ID, T.StringType()),
-    (C.GROUP, T.StringType()),
-    (C.PLANTED_UPLIFT, T.DoubleType()),
-)
-TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.CHURN_DATE, T.DateType()))
-# One row per event whose raw line carries a planted defect: DATE is its raw folder ("YYYY-MM-DD"), DIRT the
-# kind (duplicate, malformed_json, missing_field, wrong_type, negative_amount, future_timestamp, ...).
-TRUTH_DIRT_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.DATE, T.StringType()), (C.DIRT, T.StringType()))
 
 
 # bronze.events: valid events, typed, partitioned by the shop-local date the event happened and the raw

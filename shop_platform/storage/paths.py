@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 LAYERS = ("bronze", "silver", "gold")
@@ -75,3 +76,12 @@ def ensure_writable(root: str, configured: str) -> None:
         shown = configured if os.path.abspath(configured) == local else f"{configured} ({local})"
         reason = f"{exc.strerror} ({exc.filename})" if exc.strerror and exc.filename else str(exc)
         raise LakeRootError(f"lake.root {shown} is not a writable folder: {reason}") from None
+
+
+def delta_tables_under(root: str) -> list[str]:
+    """Every Delta table under a local lake root, as `layer.name` (a directory with a `_delta_log`)."""
+    return sorted(
+        f"{log.parent.parent.name}.{log.parent.name}"
+        for log in Path(resolve_root(root)).glob("*/*/_delta_log")
+        if log.is_dir()
+    )

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.analytics.activity import date_range
+
+# A segment or stage from a snapshot older than this before the day is no longer the user's: left null.
+AS_OF_LOOKBACK_DAYS = 7
 
 
 def latest_snapshot_before(
@@ -35,4 +41,36 @@ def latest_snapshot_before(
     )
     return chosen.join(values, on=[C.SNAPSHOT_DATE], how="inner").select(
         *dates.columns, *[c for c in values.columns if c not in dates.columns]
+    )
+
+
+def known_before_each_day(
+    values: DataFrame,
+    value_column: str,
+    first: dt.date,
+    last: dt.date,
+    lookback_days: int = AS_OF_LOOKBACK_DAYS,
+) -> DataFrame:
+    """Each day's value of a snapshot table, from the latest snapshot before the day.
+
+    Args:
+        values: USER_ID, `value_column`, SNAPSHOT_DATE (e.g. gold.user_segments, one tag of
+            gold.tag_snapshots).
+        value_column: The column looked up.
+        first, last: The days to look the values up for.
+        lookback_days: A snapshot older than this many days before the day is not used (the user gets no row).
+
+    Returns:
+        USER_ID, EVENT_DATE, `value_column`: one row per user and day of `first`..`last` that has a recent
+        enough snapshot.
+    """
+    recent = values.where(
+        F.col(C.SNAPSHOT_DATE).between(F.lit(first - dt.timedelta(days=lookback_days)), F.lit(last))
+    )
+    days = date_range(values, first, last, C.EVENT_DATE)
+    pairs = latest_snapshot_before(
+        recent.select(C.USER_ID, value_column, C.SNAPSHOT_DATE), days, C.EVENT_DATE
+    )
+    return pairs.where(F.datediff(F.col(C.EVENT_DATE), F.col(C.SNAPSHOT_DATE)) <= lookback_days).select(
+        C.USER_ID, C.EVENT_DATE, value_column
     )

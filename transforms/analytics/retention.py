@@ -100,3 +100,58 @@ def weekly_retention(
             C.AS_OF_DATE,
         )
     )
+
+
+def retention_horizon(first_as_of: dt.date, cohort_weeks: int, retention_weeks: int) -> dt.date:
+    """The first day the cohorts of `first_as_of` need: cohort_weeks + retention_weeks complete weeks before
+    it, and the week it is in."""
+    return first_as_of - dt.timedelta(days=WEEK_DAYS * (cohort_weeks + retention_weeks + 1))
+
+
+def retention_cohorts(
+    users: DataFrame,
+    sessions: DataFrame,
+    orders: DataFrame,
+    first_as_of: dt.date,
+    last_as_of: dt.date,
+    cohort_weeks: int,
+    retention_weeks: int,
+    observed_from: dt.date,
+) -> DataFrame:
+    """Weekly retention of both cohort types: registration cohorts retained by visits, first-order cohorts
+    retained by orders.
+
+    Args:
+        users: USER_ID, REGISTRATION_DATE (bronze.users).
+        sessions: USER_ID, EVENT_DATE (silver.sessions): the visits.
+        orders: USER_ID, ORDER_DATE (silver.orders); a user's first order on or before `last_as_of` is their
+            first-order cohort date.
+        first_as_of, last_as_of, cohort_weeks, retention_weeks, observed_from: As for `weekly_retention`.
+
+    Returns:
+        GOLD_RETENTION_COHORTS_SCHEMA columns, REGISTRATION_COHORT rows then FIRST_ORDER_COHORT rows.
+    """
+    horizon = retention_horizon(first_as_of, cohort_weeks, retention_weeks)
+    visits = sessions.where(F.col(C.EVENT_DATE).between(F.lit(horizon), F.lit(last_as_of))).select(
+        C.USER_ID, F.col(C.EVENT_DATE).alias(C.DATE)
+    )
+    placed = orders.where(F.col(C.ORDER_DATE) <= F.lit(last_as_of))
+    first_orders = placed.groupBy(C.USER_ID).agg(F.min(C.ORDER_DATE).alias(C.DATE))
+    registrations = users.where(F.col(C.REGISTRATION_DATE) <= F.lit(last_as_of)).select(
+        C.USER_ID, F.col(C.REGISTRATION_DATE).alias(C.DATE)
+    )
+    weeks = {"cohort_weeks": cohort_weeks, "retention_weeks": retention_weeks, "observed_from": observed_from}
+    by_registration = weekly_retention(
+        registrations, visits, REGISTRATION_COHORT, first_as_of, last_as_of, **weeks
+    )
+    by_first_order = weekly_retention(
+        first_orders.where(F.col(C.DATE) >= F.lit(horizon)),
+        placed.where(F.col(C.ORDER_DATE) >= F.lit(horizon)).select(
+            C.USER_ID, F.col(C.ORDER_DATE).alias(C.DATE)
+        ),
+        FIRST_ORDER_COHORT,
+        first_as_of,
+        last_as_of,
+        **weeks,
+    )
+    return by_registration.unionByName(by_first_order)

@@ -7,6 +7,8 @@ any snapshot date then read days, not events.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
@@ -43,6 +45,13 @@ _DISCOUNTED = "_discounted"
 _COUPON = "_coupon"
 _DECLARED_PAID = "_declared_paid"
 _DECLARED_REFUNDED = "_declared_refunded"
+
+
+def activity_dates(first_date: dt.date, run_date: dt.date, lookback_days: int) -> list[dt.date]:
+    """The days of daily activity a run rewrites: `lookback_days` before `first_date` through `run_date`, so
+    late events of the look-back window reach their day's row."""
+    start = first_date - dt.timedelta(days=lookback_days)
+    return [start + dt.timedelta(days=n) for n in range((run_date - start).days + 1)]
 
 
 def user_daily_activity(events: DataFrame, sessions: DataFrame) -> DataFrame:

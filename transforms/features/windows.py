@@ -13,8 +13,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.vocabulary import FEATURE_WINDOWS as WINDOWS
 
-WINDOWS = (1, 7, 30, 90)
 # Measures summed over each window; ratios and distinct counts are derived below.
 SUMMED = (
     C.SESSIONS,

@@ -20,10 +20,9 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-
-SAME_ORDER = "same_order"
-SAME_USER = "same_user"
-EDGE_TYPES = (SAME_ORDER, SAME_USER)
+from transforms import tables
+from transforms.vocabulary import COPURCHASE_EDGE_TYPES as EDGE_TYPES
+from transforms.vocabulary import SAME_ORDER, SAME_USER
 
 # window_order_counts' columns.
 PLACED = "placed"
@@ -91,6 +90,28 @@ def window_order_counts(
             F.count(F.when(counted, True)).alias(COUNTED),
             F.count(F.when(counted & F.col(_HAS_ITEMS), True)).alias(WITH_ITEMS),
         )
+    )
+
+
+def empty_graph_reason(
+    counts: Mapping[str, int], statuses: Sequence[str], first_date: dt.date, last_date: dt.date
+) -> str:
+    """Why a window without a bought item has no graph, from its `window_order_counts` row: no order placed,
+    none with a counted status (no payment recorded), or none with a line naming an item."""
+    orders, order_items = tables.ORDERS.name, tables.ORDER_ITEMS.name
+    window = f"{first_date}..{last_date}"
+    if counts[PLACED] == 0:
+        return f"{orders} has no orders placed in {window}: the co-purchase graph of {last_date} is empty"
+    if counts[COUNTED] == 0:
+        return (
+            f"{orders} has {counts[PLACED]} orders placed in {window} but none with status {list(statuses)} (no "
+            f"payment recorded: the collector's pay events, or an order export's {C.ORDER_STATUS} column or "
+            f"ingest.order_lines.row_status): the co-purchase graph is empty"
+        )
+    return (
+        f"{orders} has {counts[COUNTED]} orders with status {list(statuses)} in {window} but {order_items} holds "
+        f"no line with an {C.ITEM_ID} for any of them (an order export without an item id column): the "
+        f"co-purchase graph is empty"
     )
 
 

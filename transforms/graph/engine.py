@@ -16,7 +16,6 @@ names each group by its smallest member so downstream tables do not depend on th
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Literal
 
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
@@ -27,6 +26,7 @@ from transforms.graph.components import connected_components
 from transforms.graph.iterations import Checkpointing
 from transforms.graph.label_propagation import label_propagation
 from transforms.graph.pagerank import pagerank
+from transforms.vocabulary import GRAPH_ENGINE_CHOICES, GraphEngineChoice
 
 GRAPHFRAMES_CLASS = "org.graphframes.GraphFrame"
 
@@ -145,14 +145,14 @@ def graphframes_available(spark: SparkSession) -> bool:
 
 
 def choose_engine(
-    spark: SparkSession, setting: Literal["auto", "graphframes", "builtin"], checkpointing: Checkpointing
+    spark: SparkSession, setting: GraphEngineChoice, checkpointing: Checkpointing
 ) -> GraphEngine:
     """The engine `graph.engine` asks for; `auto` is GraphFrames when its classes are on the classpath.
 
     Raises:
         GraphEngineUnavailableError: `graphframes` was asked for and its jar is not on the classpath.
     """
-    if setting not in ("auto", "graphframes", "builtin"):
+    if setting not in GRAPH_ENGINE_CHOICES:
         raise ValueError(f"graph.engine must be auto, graphframes or builtin, got {setting!r}")
     if setting == "builtin":
         return BuiltinEngine(checkpointing)

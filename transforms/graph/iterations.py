@@ -8,6 +8,7 @@ next step do not recompute them.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from pyspark import StorageLevel
@@ -38,3 +39,9 @@ class Checkpointing:
 def release(df: DataFrame) -> None:
     """Drop an earlier iteration's cached rows once the next one is materialised."""
     df.unpersist()
+
+
+def algorithm_partitions(edges: int, edges_per_partition: int, most: int) -> int:
+    """Shuffle partitions for the graph algorithms: one per `edges_per_partition` edges, 1..`most` (a small
+    graph's iterations spend their time on scheduling empty tasks otherwise)."""
+    return max(1, min(most, math.ceil(edges / edges_per_partition)))

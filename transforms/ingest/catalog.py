@@ -12,7 +12,9 @@ with one key would make the upsert ambiguous: both go to quarantine). The quaran
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from functools import reduce
+from types import MappingProxyType
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
@@ -30,6 +32,10 @@ from transforms.ingest.reasons import (
     wrong_type,
 )
 from transforms.schemas import BRONZE_CATALOG_QUARANTINE_SCHEMA
+
+# What a delivery's rows carry after the source's columns (shop_platform.storage.raw_files reads them so):
+# the whole line when it does not split into the header's fields, the file, and when the file landed.
+RECORD_COLUMNS = (C.CORRUPT_RECORD, C.SOURCE_FILE, C.INGESTED_AT)
 
 
 def undecodable(text: Column) -> Column:
@@ -113,4 +119,31 @@ def catalog_quarantine_rows(
             derived.get(name, F.col(name)).alias(name)
             for name in BRONZE_CATALOG_QUARANTINE_SCHEMA.fieldNames()
         ]
+    )
+
+
+def delivery_quarantine(
+    checked: Mapping[str, tuple[DataFrame, str]],
+    ingest_date: dt.date,
+    pii_columns: Mapping[str, Sequence[str]] = MappingProxyType({}),
+) -> DataFrame:
+    """The quarantined rows of every dataset of one delivery (`catalog_quarantine_rows`), united in order.
+
+    Args:
+        checked: Dataset name -> (its `check_catalog` output, its key column).
+        ingest_date: The run date, the quarantine partition.
+        pii_columns: Dataset -> columns of RECORD masked (`pii.columns`).
+    """
+    return reduce(
+        DataFrame.unionByName,
+        [
+            catalog_quarantine_rows(
+                rows,
+                dataset=dataset,
+                key=key,
+                ingest_date=ingest_date,
+                pii_columns=pii_columns.get(dataset, ()),
+            )
+            for dataset, (rows, key) in checked.items()
+        ],
     )

@@ -44,6 +44,13 @@ class IngestCounts:
         """Share of input lines quarantined (0 for an empty day)."""
         return self.quarantined / self.lines if self.lines else 0.0
 
+    def summary(self) -> str:
+        """ "120 rows, 117 valid, 3 quarantined (2.50%) {'missing:user_id': 3}": a dataset's account, for logs."""
+        return (
+            f"{self.lines} rows, {self.valid} valid, {self.quarantined} quarantined "
+            f"({100 * self.quarantine_rate:.2f}%) {self.reasons}"
+        )
+
     @classmethod
     def from_rows(cls, rows: Iterable[Row]) -> IngestCounts:
         """Read the (METRIC, ROWS) rows of `count_outcomes`."""

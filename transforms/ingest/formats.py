@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 
 from pyspark.sql import DataFrame
 
+from shop_platform.settings import Config
 from transforms.ingest import order_lines, taobao
 from transforms.ingest.headers import ORDER_LINES, TAOBAO, Source
 from transforms.ingest.mapping import FileGroup, SourceMapping
 from transforms.ingest.parse import parse_json_lines
 from transforms.ingest.shape import EVENT_FIELDS
+from transforms.vocabulary import EVENTS_JSONL, ORDER_LINES_CSV, TAOBAO_USER_BEHAVIOR
 
 
 @dataclass(frozen=True)
@@ -72,15 +74,15 @@ class EventFormat:
 EVENT_FORMATS = {
     fmt.name: fmt
     for fmt in (
-        EventFormat("events_jsonl", lambda lines, _context: parse_json_lines(lines), frozenset(EVENT_FIELDS)),
+        EventFormat(EVENTS_JSONL, lambda lines, _context: parse_json_lines(lines), frozenset(EVENT_FIELDS)),
         EventFormat(
-            "taobao_user_behavior",
+            TAOBAO_USER_BEHAVIOR,
             lambda lines, context: taobao.parse_taobao_lines(lines, context.mapping, context.timezone),
             taobao.PROVIDED_FIELDS,
             TAOBAO,
         ),
         EventFormat(
-            "order_lines_csv",
+            ORDER_LINES_CSV,
             lambda lines, context: order_lines.parse_order_lines(
                 lines,
                 context.timezone,
@@ -101,3 +103,22 @@ def event_format(name: str) -> EventFormat:
     if name not in EVENT_FORMATS:
         raise ValueError(f"ingest.format {name!r} is not one of {', '.join(sorted(EVENT_FORMATS))}")
     return EVENT_FORMATS[name]
+
+
+def read_context(fmt: EventFormat, config: Config, groups: Sequence[FileGroup] = ()) -> ReadContext:
+    """What `fmt` needs to parse lines: the shop's time zone and read settings of its source, and for a
+    format with a header every file's header mapped onto our columns (`groups`, read by the job).
+
+    Args:
+        fmt: The format.
+        config: The run's config (`app.timezone`, `ingest.*`, `pii.columns`).
+        groups: The files' headers grouped by `SourceMapping.group_files`.
+    """
+    source = fmt.source
+    return ReadContext(
+        config.app.timezone,
+        SourceMapping.from_settings(source, config.ingest) if source is not None else None,
+        groups=tuple(groups),
+        row_status=config.ingest.order_lines.row_status,
+        pii_columns=tuple(config.pii.columns.get(source.name, ())) if source is not None else (),
+    )

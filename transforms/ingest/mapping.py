@@ -19,6 +19,7 @@ from pyspark.sql import types as T
 from shop_platform.settings import IngestSettings
 from transforms import columns as C
 from transforms.ingest.headers import SOURCES, HeaderMap, Source, map_header, split_header
+from transforms.vocabulary import ORDER_ROW_STATUSES
 
 # Pattern letters that make a parsed time an instant (zone id, zone name, offsets); quoted text aside.
 _ZONE_LETTERS = re.compile(r"[VzOXxZ]")
@@ -26,17 +27,7 @@ _QUOTED = re.compile(r"'[^']*'")
 # The sources whose times `ingest.timestamp_formats` may give a pattern for.
 TIMED_SOURCES = ("order_lines", "taobao")
 # What an order export may say an order row is (`ingest.values.order_lines.order_status` maps onto these).
-ORDER_STATUSES = ("placed", "paid", "refunded", "cancelled")
-
-
-def read_schema(layout: HeaderMap, corrupt_record: str) -> T.StructType:
-    """Every column of a header as text, under its own name (blank names as _c<i>), then the corrupt
-    record column: reading with it keeps Spark's header check quiet and flags rows of another width."""
-    names = [name or f"_c{index}" for index, name in enumerate(layout.header)]
-    return T.StructType(
-        [T.StructField(name, T.StringType(), True) for name in names]
-        + [T.StructField(corrupt_record, T.StringType(), True)]
-    )
+ORDER_STATUSES = ORDER_ROW_STATUSES
 
 
 @dataclass(frozen=True)
@@ -64,6 +55,20 @@ class SourceMapping:
             dict(settings.columns.get(source.name, {})),
             {column: dict(values) for column, values in settings.values.get(source.name, {}).items()},
             settings.timestamp_formats.get(source.name),
+        )
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Our columns of the source, in documented order."""
+        return self.source.columns
+
+    def read_schema(self, layout: HeaderMap, corrupt_record: str) -> T.StructType:
+        """Every column of a header as text, under its own name (blank names as _c<i>), then the corrupt
+        record column: reading with it keeps Spark's header check quiet and flags rows of another width."""
+        names = [name or f"_c{index}" for index, name in enumerate(layout.header)]
+        return T.StructType(
+            [T.StructField(name, T.StringType(), True) for name in names]
+            + [T.StructField(corrupt_record, T.StringType(), True)]
         )
 
     def group_files(self, first_lines: Mapping[str, str]) -> tuple[list[FileGroup], list[str]]:

@@ -170,6 +170,13 @@ def feature_spec(
     return FeatureSpec(numeric=tuple(numeric), log1p=tuple(log1p), tags=tags)
 
 
+def all_null_inputs(train: DataFrame, spec: FeatureSpec) -> list[str]:
+    """The numeric inputs that are null for every training row (an imputer has nothing to learn from): one
+    aggregate row."""
+    counts = train.agg(*[F.count(F.col(name)).alias(name) for name in spec.numeric_inputs]).first()
+    return [name for name in spec.numeric_inputs if counts[name] == 0]
+
+
 def snapshot_inputs(features: DataFrame, spec: FeatureSpec) -> DataFrame:
     """The model inputs of one snapshot date's gold.user_features rows (window tags rank within them).
 

@@ -8,12 +8,15 @@ itself is already in T's features, so it does not count; one on T + horizon does
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from shop_platform.settings import PropensitySettings
 from transforms import columns as C
+from transforms import tables
 
 _T = "_label_snapshot"
 
@@ -84,3 +87,67 @@ def with_purchase_label(dataset: DataFrame, orders: DataFrame, horizon_days: int
     return dataset.join(bought, on=[C.USER_ID, C.SNAPSHOT_DATE], how="left").select(
         *dataset.columns, F.coalesce(F.col(C.PURCHASED), F.lit(0.0)).alias(C.PURCHASED)
     )
+
+
+def history_problem(
+    available: Sequence[dt.date], split: TimeSplit, run_date: dt.date, p: PropensitySettings
+) -> tuple[bool, str] | None:
+    """Why gold.user_features (holding the snapshots `available`) cannot give this split: (young, message),
+    young when the history merely starts too late (nothing is broken; later run dates will train); None when
+    every snapshot is there."""
+    features = tables.USER_FEATURES.name
+    missing = [day for day in split.dates if day not in set(available)]
+    if not missing:
+        return None
+    needed = ", ".join(d.isoformat() for d in split.dates)
+    settings = (
+        f"propensity.horizon_days={p.horizon_days}, train_snapshots={p.train_snapshots}, "
+        f"snapshot_step_days={p.snapshot_step_days}"
+    )
+    if not available:
+        return True, f"{features} has no snapshots yet; run date {run_date} needs {needed} ({settings})"
+    first = min(available)
+    if all(day < first for day in missing):
+        ready = run_date + (first - min(split.dates))
+        return True, (
+            f"{features} starts on {first}; run date {run_date} needs the snapshots {needed} ({settings}), "
+            f"missing {', '.join(d.isoformat() for d in missing)}: the first run date with enough history is "
+            f"{ready}"
+        )
+    return False, (
+        f"{features} has no snapshot for {', '.join(d.isoformat() for d in missing)}, which run date "
+        f"{run_date} needs ({settings}; the table holds {first}..{max(available)}): run build_user_features "
+        f"for it"
+    )
+
+
+def snapshot_counts(labelled: DataFrame) -> dict[dt.date, tuple[int, int]]:
+    """Users and purchasers of each snapshot date of the labelled rows (PURCHASED): one row per date
+    collected."""
+    return {
+        r[C.SNAPSHOT_DATE]: (r["users"], int(r["positives"]))
+        for r in labelled.groupBy(C.SNAPSHOT_DATE)
+        .agg(F.count(F.lit(1)).alias("users"), F.sum(C.PURCHASED).alias("positives"))
+        .collect()
+    }
+
+
+def role_counts(per_date: Mapping[dt.date, tuple[int, int]], split: TimeSplit) -> dict[str, tuple[int, int]]:
+    """Users and purchasers of the training snapshots together and of the validation snapshot."""
+    train = [per_date.get(d, (0, 0)) for d in split.train_dates]
+    return {
+        "training": (sum(u for u, _ in train), sum(n for _, n in train)),
+        "validation": per_date.get(split.validation_date, (0, 0)),
+    }
+
+
+def one_class_problem(counts: Mapping[str, tuple[int, int]]) -> str | None:
+    """Why the snapshots of a role (`role_counts`) cannot train or validate a model: all or none of their
+    users purchased; None when both classes are there."""
+    for role, (users, positives) in counts.items():
+        if positives == 0 or positives == users:
+            return (
+                f"the {role} snapshots have {users} users of whom {positives} purchased: a model needs both "
+                f"purchasers and others"
+            )
+    return None

@@ -3,17 +3,22 @@ and measured on the validation snapshot; the best validation AUC wins."""
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
 
-from shop_platform.settings import PropensityCandidates
+from shop_platform.settings import PropensityCandidates, PropensitySettings
 from transforms import columns as C
+from transforms import tables
+from transforms.propensity.dataset import FeatureSpec
 from transforms.propensity.evaluation import area_under_roc, calibration_table, summary_metrics, with_deciles
+from transforms.propensity.labels import TimeSplit
 from transforms.propensity.model import GBT, LOGISTIC_REGRESSION, scored
 
 # The validation metrics of a candidate, besides AUC (transforms.propensity.evaluation.summary_metrics).
@@ -85,3 +90,69 @@ def validation_metrics(model: PipelineModel, valid: DataFrame) -> tuple[dict, li
 def best(evaluations: Sequence[Evaluation]) -> Evaluation:
     """The highest validation AUC; of equal ones the first (the simpler family is listed first)."""
     return max(evaluations, key=lambda e: e.metrics[C.AUC])
+
+
+def training_settings(p: PropensitySettings, spec: FeatureSpec) -> str:
+    """Everything besides the data that decides the model, as canonical JSON: the configured feature spec
+    (tags with their expressions), the split, the imputation, the candidates' grids and the seed. A re-run
+    with equal settings reuses the version registered for its date."""
+    return json.dumps(
+        {
+            "feature_spec": json.loads(spec.to_json()),
+            "horizon_days": p.horizon_days,
+            "train_snapshots": p.train_snapshots,
+            "snapshot_step_days": p.snapshot_step_days,
+            "impute_strategy": p.impute_strategy,
+            "candidates": asdict(p.candidates),
+            "seed": p.seed,
+        },
+        sort_keys=True,
+        ensure_ascii=False,
+    )
+
+
+def search_params(p: PropensitySettings, split: TimeSplit, spec: FeatureSpec) -> dict[str, object]:
+    """The search's parameters as its MLflow run logs them: the split, the inputs and the settings."""
+    return {
+        "horizon_days": p.horizon_days,
+        "train_dates": ",".join(d.isoformat() for d in split.train_dates),
+        "validation_date": split.validation_date.isoformat(),
+        "numeric_features": ",".join(spec.numeric),
+        "tag_features": ",".join(t.id for t in spec.tags),
+        "impute_strategy": p.impute_strategy,
+        "seed": p.seed,
+    }
+
+
+def metrics_rows(
+    evaluations: Sequence[Evaluation],
+    chosen: Evaluation,
+    version: int,
+    train_rows: int,
+    split: TimeSplit,
+    horizon_days: int,
+    run_date: dt.date,
+) -> list[tuple]:
+    """The evaluations as rows of gold.propensity_metrics (one per candidate; the chosen one with the
+    registered `version`)."""
+    schema = tables.PROPENSITY_METRICS.schema
+    calibration_fields = schema[C.CALIBRATION].dataType.elementType.fieldNames()
+    rows = [
+        {
+            C.MODEL: e.candidate.family,
+            C.PARAMS: {k: str(v) for k, v in e.candidate.params.items()},
+            C.CHOSEN: e is chosen,
+            **e.metrics,
+            C.CALIBRATION: [tuple(c[f] for f in calibration_fields) for c in e.calibration],
+            C.TRAIN_ROWS: train_rows,
+            C.TRAIN_SECONDS: e.train_seconds,
+            C.TRAIN_DATES: list(split.train_dates),
+            C.VALIDATION_DATE: split.validation_date,
+            C.HORIZON_DAYS: horizon_days,
+            C.MODEL_VERSION: version if e is chosen else None,
+            C.RUN_DATE: run_date,
+        }
+        for e in evaluations
+    ]
+    names = schema.fieldNames()
+    return [tuple(row[n] for n in names) for row in rows]

@@ -8,6 +8,7 @@ not a rating to reproduce.
 
 from __future__ import annotations
 
+from pyspark.ml import PipelineModel
 from pyspark.ml.recommendation import ALS, ALSModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -45,6 +46,15 @@ def fit_als(
     """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH)."""
     estimator = als_estimator(rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed)
     return estimator.fit(train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH))
+
+
+def als_model(model: PipelineModel | ALSModel) -> ALSModel:
+    """The ALS model inside what the model registry hands back (MLflow wraps a bare model in a PipelineModel);
+    anything else is an error naming the stages found."""
+    stages = model.stages if isinstance(model, PipelineModel) else [model]
+    if not stages or not isinstance(stages[-1], ALSModel):
+        raise TypeError(f"the registered model is not an ALS model: {[type(s).__name__ for s in stages]}")
+    return stages[-1]
 
 
 def _ranked_lists(lists: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:

@@ -57,6 +57,9 @@ NEW = "new"
 LIGHT = "light"
 HEAVY = "heavy"
 USER_GROUPS = (NEW, LIGHT, HEAVY)
+# The columns BlendInputs reads from gold.bought_together and gold.user_segments.
+PARTNER_COLUMNS = (C.ITEM_ID, C.PARTNER_ID, C.CONFIDENCE)
+SEGMENT_COLUMNS = (C.USER_ID, C.SEGMENT_ID)
 
 _WEIGHT, _TERM, _FALLBACK, _POSITION = "_weight", "_term", "_fallback", "_position"
 _PRIORITY, _OTHERS, _GLOBAL, _LARGEST = "_priority", "_others", "_global", "_largest"
@@ -129,6 +132,24 @@ def user_groups(
         users.select(C.USER_ID)
         .join(activity, on=[C.USER_ID], how="left")
         .select(C.USER_ID, items.cast("long").alias(C.INTERACTED_ITEMS), group.alias(C.USER_GROUP))
+    )
+
+
+def known_users(user_index: DataFrame, registered: DataFrame | None, as_of: dt.date) -> DataFrame:
+    """USER_ID of every user known on `as_of`, one row each: indexed (gold.user_index, first seen by then) or
+    `registered` (USER_ID: gold.user_features of the date; None when it has no rows), so a registered user
+    without interactions gets a cold-start list too."""
+    indexed = user_index.where(F.col(C.FIRST_SEEN) <= F.lit(as_of)).select(C.USER_ID)
+    if registered is None:
+        return indexed
+    return indexed.unionByName(registered.select(C.USER_ID)).distinct()
+
+
+def source_counts(recommendations: DataFrame) -> DataFrame:
+    """One row: USERS with a list, and per source of `candidates.SOURCES` (a column named for it) its rows."""
+    return recommendations.agg(
+        F.count_distinct(C.USER_ID).alias(C.USERS),
+        *[F.count(F.when(F.col(C.SOURCE) == F.lit(s), 1)).alias(s) for s in SOURCES],
     )
 
 

@@ -25,14 +25,15 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.recommend.baselines import category_popular_items, popular_items
+from transforms.vocabulary import ALS as ALS
+from transforms.vocabulary import BLEND_SOURCES
+from transforms.vocabulary import CATEGORY_POPULAR as CATEGORY_POPULAR
+from transforms.vocabulary import COPURCHASE as COPURCHASE
+from transforms.vocabulary import GLOBAL_POPULAR as GLOBAL_POPULAR
+from transforms.vocabulary import SEGMENT_POPULAR as SEGMENT_POPULAR
 
-ALS = "als"
-COPURCHASE = "copurchase"
-SEGMENT_POPULAR = "segment_popular"
-CATEGORY_POPULAR = "category_popular"
-GLOBAL_POPULAR = "global_popular"
 # Every source, in the order that breaks ties when two sources contribute equally to an item.
-SOURCES = (ALS, COPURCHASE, SEGMENT_POPULAR, CATEGORY_POPULAR, GLOBAL_POPULAR)
+SOURCES = BLEND_SOURCES
 
 _SEED_WEIGHT = "_seed_weight"
 _SEGMENT_SHARE = "_segment_share"

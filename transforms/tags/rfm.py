@@ -30,10 +30,10 @@ from pyspark.sql.window import WindowSpec
 
 from transforms import columns as C
 from transforms.features.windows import windowed
+from transforms.vocabulary import RFM_ALL_HISTORY as ALL_HISTORY
+from transforms.vocabulary import RFM_SPLITS as SPLITS
 
-ALL_HISTORY = "all"
 QUINTILES = 5
-SPLITS = ("mean", "median")
 NO_PURCHASE = "no_purchase"
 _BUYER = "_buyer"
 _SPLIT = "_split_"

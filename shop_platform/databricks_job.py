@@ -1,7 +1,8 @@
-"""Keep the Databricks job definition (`conf/jobs/daily_pipeline.json`) in step with the local runner's DAG.
+"""Keep the Databricks job definition (`conf/jobs/daily_pipeline.json`) in step with the DAG
+(conf/pipeline.yaml).
 
-    python -m jobs.databricks_job --check     # exit 1 when the file's tasks differ from jobs.run_pipeline
-    python -m jobs.databricks_job --write     # rewrite the file's tasks from the DAG
+    python -m shop_platform.databricks_job --check     # exit 1 when the file's tasks differ from the DAG
+    python -m shop_platform.databricks_job --write     # rewrite the file's tasks from the DAG
 
 The file is a Jobs API 2.2 job settings document (create it with `databricks jobs create --json
 @conf/jobs/daily_pipeline.json`). Everything but the task list is edited by hand: cluster, schedule,
@@ -19,9 +20,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from jobs.run_pipeline import PIPELINE, Task, ordered
+from shop_platform.config import CONF_DIR
+from shop_platform.pipeline import Task, load_pipeline, ordered
 
-JOB_FILE = Path(__file__).resolve().parent.parent / "conf" / "jobs" / "daily_pipeline.json"
+JOB_FILE = CONF_DIR / "jobs" / "daily_pipeline.json"
 PACKAGE = "shop-analytics"
 CLUSTER_KEY = "shop"
 RUN_DATE = "{{job.parameters.run_date}}"
@@ -38,11 +40,6 @@ TASK_DEFAULTS: dict[str, Any] = {
 RETRY_KEYS = tuple(TASK_DEFAULTS)
 
 
-def entry_point(task: Task) -> str:
-    """The console script of a task's job module (see setup.py): `jobs.build_silver` -> `shop-build-silver`."""
-    return "shop-" + task.module.removeprefix("jobs.").replace("_", "-")
-
-
 def task_definition(task: Task, existing: dict[str, Any] | None) -> dict[str, Any]:
     kept = {key: (existing or {}).get(key, default) for key, default in TASK_DEFAULTS.items()}
     # No `depends_on` at all for a first task: the API leaves empty lists out.
@@ -53,7 +50,7 @@ def task_definition(task: Task, existing: dict[str, Any] | None) -> dict[str, An
         "job_cluster_key": CLUSTER_KEY,
         "python_wheel_task": {
             "package_name": PACKAGE,
-            "entry_point": entry_point(task),
+            "entry_point": task.console_script,
             "parameters": ["--env", "cluster", "--date", RUN_DATE],
         },
         "libraries": (existing or {}).get("libraries", [{"whl": WHEEL}]),
@@ -76,13 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--file", type=Path, default=JOB_FILE)
     args = parser.parse_args(argv)
     settings = json.loads(args.file.read_text(encoding="utf-8"))
-    expected = with_tasks(settings, PIPELINE)
+    expected = with_tasks(settings, load_pipeline().tasks)
     if args.write:
         args.file.write_text(json.dumps(expected, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         print(f"wrote {len(expected['tasks'])} tasks to {args.file}")
         return 0
     if expected != settings:
-        print(f"{args.file} differs from the runner's DAG; run python -m jobs.databricks_job --write")
+        print(
+            f"{args.file} differs from the runner's DAG; run python -m shop_platform.databricks_job --write"
+        )
         return 1
     print(f"{args.file} matches the runner's DAG ({len(settings['tasks'])} tasks)")
     return 0

@@ -1,0 +1,90 @@
+"""The builtin tag values: what the tag catalog's `builtin:` tags read, computed beside the user features.
+
+RFM scores and segment (`transforms.tags.rfm`), the lifecycle stage (`transforms.tags.lifecycle`, which needs
+the previous snapshot's stages), the K-means segment (gold.user_segments) and the propensity model's two tags
+(gold.user_propensity). The tag snapshots, the audiences and the propensity training all name builtins
+through BUILTIN_COLUMNS.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from shop_platform.settings import RFM_WINDOWS, Config
+from transforms import columns as C
+from transforms import tables
+from transforms.propensity.scoring import propensity_tag_values
+from transforms.tags.lifecycle import lifecycle_stages
+from transforms.tags.rfm import rfm_scores, with_window_totals
+
+# Builtin name in the catalog -> the column `with_builtins` adds to the features.
+BUILTIN_COLUMNS = {
+    "rfm_segment": C.RFM_SEGMENT,
+    "r_score": C.R_SCORE,
+    "f_score": C.F_SCORE,
+    "m_score": C.M_SCORE,
+    "lifecycle_stage": C.LIFECYCLE_STAGE,
+    "segment": C.SEGMENT,
+    "purchase_propensity": C.PURCHASE_PROPENSITY,
+    "churn_risk": C.CHURN_RISK_BAND,
+}
+# The tag ids of conf/tags.yaml that hold two builtins, read back from gold.tag_snapshots.
+RFM_TAG = "rfm_segment"
+LIFECYCLE_TAG = "lifecycle_stage"
+
+
+def with_builtins(
+    features: DataFrame,
+    previous_stages: DataFrame,
+    cfg: Config,
+    segments: DataFrame | None = None,
+    propensity: DataFrame | None = None,
+    daily: DataFrame | None = None,
+) -> DataFrame:
+    """The features plus every builtin column, one row per user.
+
+    Args:
+        features: gold.user_features rows of one snapshot date.
+        previous_stages: USER_ID, LIFECYCLE_STAGE of the previous snapshot (no rows for the first one).
+        cfg: The config: `rfm`, `lifecycle` and `propensity.churn_risk_bands`.
+        segments: gold.user_segments of the date; gives C.SEGMENT, null without it or for users it does not
+            hold.
+        propensity: gold.user_propensity of the date; gives C.PURCHASE_PROPENSITY and C.CHURN_RISK_BAND
+            (`propensity.churn_risk_bands`), null without it or for users it does not hold.
+        daily: gold.user_daily_activity; gives RFM's F and M for an `rfm.window_days` that is not a feature
+            window.
+
+    Returns:
+        The columns of `features`, then R_SCORE, F_SCORE, M_SCORE, RFM_SEGMENT, LIFECYCLE_STAGE, SEGMENT,
+        PURCHASE_PROPENSITY, CHURN_RISK_BAND.
+    """
+    window = cfg.rfm.window_days
+    if window not in RFM_WINDOWS and daily is None:
+        raise ValueError(
+            f"rfm.window_days={window} needs {tables.USER_DAILY_ACTIVITY.name}, which was not given"
+        )
+    rfm_input = features if window in RFM_WINDOWS else with_window_totals(features, daily, window)
+    rfm = rfm_scores(rfm_input, window, cfg.rfm.split).select(
+        C.USER_ID, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT
+    )
+    stages = lifecycle_stages(features, previous_stages, cfg.lifecycle).select(C.USER_ID, C.LIFECYCLE_STAGE)
+    joined = features.join(rfm, on=[C.USER_ID], how="left").join(stages, on=[C.USER_ID], how="left")
+    if segments is None:
+        joined = joined.select("*", F.lit(None).cast("int").alias(C.SEGMENT))
+    else:
+        # One segment row per user and date: the left join keeps one row per user.
+        joined = joined.join(
+            segments.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=[C.USER_ID], how="left"
+        )
+    if propensity is None:
+        return joined.select(
+            "*",
+            F.lit(None).cast("double").alias(C.PURCHASE_PROPENSITY),
+            F.lit(None).cast("string").alias(C.CHURN_RISK_BAND),
+        )
+    bands = cfg.propensity.churn_risk_bands
+    # One score per user and date: the left join keeps one row per user.
+    return joined.join(
+        propensity_tag_values(propensity, bands.medium, bands.high), on=[C.USER_ID], how="left"
+    )
