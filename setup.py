@@ -37,7 +37,7 @@ setup(
         "pyyaml>=6,<7",
         # A/B test statistics on the driver (transforms.campaigns.stats).
         "scipy>=1.11",
-        # The daily HTML report (shop_platform.reporting): charts with plotly.js inlined, a Jinja2 page.
+        # The daily HTML report (transforms.report): charts with plotly.js inlined, a Jinja2 page.
         "plotly>=6,<8",
         "jinja2>=3.1,<4",
     ],

@@ -14,10 +14,9 @@ from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from tests.job_logs import job_log_of
 from transforms import columns as C
+from transforms import tables
 from transforms.schemas import (
-    SILVER_ORDER_ITEMS_PARTITIONS,
     SILVER_ORDER_ITEMS_SCHEMA,
-    SILVER_ORDERS_PARTITIONS,
     SILVER_ORDERS_SCHEMA,
 )
 
@@ -54,12 +53,8 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
         for o, items in {**BASKETS, "o9": "ab"}.items()
         for i in items
     ]
-    lake.table("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS).append(
-        spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA)
-    )
-    lake.table("silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS).append(
-        spark.createDataFrame(lines, SILVER_ORDER_ITEMS_SCHEMA)
-    )
+    lake.table(tables.ORDERS).append(spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA))
+    lake.table(tables.ORDER_ITEMS).append(spark.createDataFrame(lines, SILVER_ORDER_ITEMS_SCHEMA))
 
     assert run(lake_root) == 0
 
@@ -109,10 +104,8 @@ def test_an_export_without_item_ids_says_so_instead_of_a_silent_empty_graph(spar
     orders = [
         row_of(SILVER_ORDERS_SCHEMA, order_id=o, user_id="u1", order_date=D, status="paid") for o in BASKETS
     ]
-    lake.table("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS).append(
-        spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA)
-    )
-    lake.table("silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS).create()
+    lake.table(tables.ORDERS).append(spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA))
+    lake.table(tables.ORDER_ITEMS).create()
     with job_log_of("jobs.build_copurchase_graph") as records:
         assert run(lake_root) == 0
     assert (

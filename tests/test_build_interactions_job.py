@@ -13,8 +13,9 @@ from shop_platform.storage import open_lake
 from tests.job_logs import job_log_of
 from tests.test_interactions import silver_event, utc
 from transforms import columns as C
+from transforms import tables
 from transforms import vocabulary as V
-from transforms.schemas import SILVER_EVENTS_PARTITIONS, SILVER_EVENTS_SCHEMA
+from transforms.schemas import SILVER_EVENTS_SCHEMA
 
 D = {day: dt.date(2026, 9, 28) + dt.timedelta(days=day) for day in range(8)}  # D[0] = 09-28 ... D[7] = 10-05
 RUN_DAYS = [D[3], D[4], D[5], D[6], D[7]]
@@ -69,9 +70,7 @@ def open_test_lake(spark, root):
 
 
 def write_silver(spark, root, days):
-    table = open_test_lake(spark, root).table(
-        "silver.events", SILVER_EVENTS_SCHEMA, partition_by=SILVER_EVENTS_PARTITIONS
-    )
+    table = open_test_lake(spark, root).table(tables.SILVER_EVENTS)
     rows = [row for day_rows in days.values() for row in day_rows]
     table.create()
     table.overwrite_partitions(

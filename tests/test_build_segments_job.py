@@ -16,7 +16,8 @@ from shop_platform.config import load_config
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
-from transforms.schemas import GOLD_USER_FEATURES_PARTITIONS, GOLD_USER_FEATURES_SCHEMA
+from transforms import tables
+from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
 from transforms.tags.builtins import with_builtins
 
 D = dt.date(2026, 10, 30)
@@ -68,9 +69,7 @@ def test_segments_tags_profiles_and_truth_end_to_end(spark, tmp_path):
     root = str(tmp_path / "lake")
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
     rows, truth = persona_rows()
-    lake.table("gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS).append(
-        spark.createDataFrame(rows, GOLD_USER_FEATURES_SCHEMA)
-    )
+    lake.table(tables.USER_FEATURES).append(spark.createDataFrame(rows, GOLD_USER_FEATURES_SCHEMA))
     lake.files.write_parquet(spark.createDataFrame(truth, "user_id string, persona string"), "truth/personas")
 
     assert run(build_segments, root) == 0

@@ -18,11 +18,10 @@ from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from tests.silver_builders import bronze_event, bronze_events, bronze_items, local, session_id
 from transforms import columns as C
+from transforms import tables
 from transforms.schemas import (
-    BRONZE_EVENTS_PARTITIONS,
     BRONZE_EVENTS_SCHEMA,
     BRONZE_ITEMS_SCHEMA,
-    SILVER_EVENTS_PARTITIONS,
     SILVER_EVENTS_SCHEMA,
 )
 
@@ -66,7 +65,7 @@ def second_batch() -> list[dict]:
 def bronze_lake(spark, root: str):
     """A lake with bronze.items and an empty bronze.events."""
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
-    lake.table("bronze.events", schema=BRONZE_EVENTS_SCHEMA, partition_by=BRONZE_EVENTS_PARTITIONS).create()
+    lake.table(tables.EVENTS).create()
     lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA).append(
         bronze_items(spark, [("i1", "electronics", "phones", "Apple"), ("i2", "home", "kitchen", "Midea")])
     )
@@ -169,8 +168,8 @@ def test_an_export_declaring_paid_orders_gives_paid_orders_on_a_lake_from_before
     # bronze.events and silver.events as an older suite wrote them, without order_status.
     old_bronze = T.StructType([f for f in BRONZE_EVENTS_SCHEMA.fields if f.name != C.ORDER_STATUS])
     old_silver = T.StructType([f for f in SILVER_EVENTS_SCHEMA.fields if f.name != C.ORDER_STATUS])
-    lake.table("bronze.events", schema=old_bronze, partition_by=BRONZE_EVENTS_PARTITIONS).create()
-    lake.table("silver.events", schema=old_silver, partition_by=SILVER_EVENTS_PARTITIONS).create()
+    lake.table(tables.EVENTS, schema=old_bronze).create()
+    lake.table(tables.SILVER_EVENTS, schema=old_silver).create()
     lake.table("bronze.items", schema=BRONZE_ITEMS_SCHEMA).append(bronze_items(spark, []))
     collector = [bronze_event("c1", "u-old", "page_view", local(D, 8))]
     lake.table("bronze.events").append(bronze_events(spark, collector).drop(C.ORDER_STATUS))

@@ -13,7 +13,8 @@ from shop_platform.catalogs import TAGS_FILE
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
-from transforms.schemas import GOLD_USER_FEATURES_PARTITIONS, GOLD_USER_FEATURES_SCHEMA
+from transforms import tables
+from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
 
 D1, D2 = dt.date(2026, 10, 29), dt.date(2026, 10, 30)
 ZEROS = {f.name: 0 for f in GOLD_USER_FEATURES_SCHEMA.fields if f.name.endswith("d") and f.name[-2].isdigit()}
@@ -38,7 +39,7 @@ def run(root: str, *args: str) -> int:
 def test_two_daily_snapshots_carry_lifecycle_history_and_reruns_change_nothing(spark, tmp_path):
     root = str(tmp_path / "lake")
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
-    features = lake.table("gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS)
+    features = lake.table(tables.USER_FEATURES)
     rows = [
         # ann buys and stays active; bob was gone 40 days and comes back on D2.
         feature_row("ann", D1, days_since_last_visit=0, days_active_7d=1, orders_90d=2, paid_gmv_90d=80,

@@ -16,14 +16,13 @@ from shop_platform.storage import open_lake
 from tests.job_logs import JobLog, job_log_of
 from tests.silver_builders import TIMEZONE, bronze_event, bronze_events, bronze_items, local
 from transforms import columns as C
+from transforms import tables
 from transforms.events_cleansing import cleanse_events
 from transforms.features.daily_activity import user_daily_activity
 from transforms.schemas import (
     BRONZE_ITEMS_SCHEMA,
     BRONZE_USERS_SCHEMA,
-    SILVER_EVENTS_PARTITIONS,
     SILVER_EVENTS_SCHEMA,
-    SILVER_SESSIONS_PARTITIONS,
     SILVER_SESSIONS_SCHEMA,
 )
 from transforms.sessions import sessionize, summarise_sessions
@@ -44,10 +43,8 @@ LATE = bronze_event("late", "bob", "search", local(D1, 12), keyword="oreo", inge
 def write_silver(spark, lake, rows) -> None:
     clean = cleanse_events(bronze_events(spark, rows), bronze_items(spark, ITEMS), TIMEZONE)
     events = sessionize(clean, gap_minutes=30, split_on_channel_change=True)
-    lake.table("silver.events", SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS).overwrite(
-        events.select(*SILVER_EVENTS_SCHEMA.fieldNames())
-    )
-    lake.table("silver.sessions", SILVER_SESSIONS_SCHEMA, SILVER_SESSIONS_PARTITIONS).overwrite(
+    lake.table(tables.SILVER_EVENTS).overwrite(events.select(*SILVER_EVENTS_SCHEMA.fieldNames()))
+    lake.table(tables.SESSIONS).overwrite(
         summarise_sessions(events).select(*SILVER_SESSIONS_SCHEMA.fieldNames())
     )
 

@@ -16,9 +16,10 @@ from jobs import evaluate_campaigns, ingest_campaigns
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from transforms import columns as C
+from transforms import tables
 from transforms.campaigns.cuped import cuped
 from transforms.campaigns.stats import GroupMoments, two_proportion_ztest, welch_ttest
-from transforms.schemas import SILVER_ORDERS_PARTITIONS, SILVER_ORDERS_SCHEMA
+from transforms.schemas import SILVER_ORDERS_SCHEMA
 
 RUN_DATE = "2026-10-10"
 TREATMENT = [f"t{i}" for i in range(1, 7)]
@@ -76,9 +77,7 @@ def test_campaigns_are_ingested_and_evaluated_in_their_attribution_window(spark,
          None, paid, None, None, "card", None)
         for i, (user, day, paid) in enumerate(ORDERS)
     ]  # fmt: skip
-    lake.table("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS).append(
-        spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA)
-    )
+    lake.table(tables.ORDERS).append(spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA))
     features = [(u, n, g, dt.date(2026, 10, 4)) for u, n, g in FEATURES_BEFORE] + [
         (u, n, g, dt.date(2026, 10, 5)) for u, n, g in FEATURES_ON_START
     ]

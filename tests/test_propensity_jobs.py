@@ -20,9 +20,7 @@ from transforms import columns as C
 from transforms import tables
 from transforms.propensity.dataset import FeatureSpec
 from transforms.schemas import (
-    GOLD_USER_FEATURES_PARTITIONS,
     GOLD_USER_FEATURES_SCHEMA,
-    SILVER_ORDERS_PARTITIONS,
     SILVER_ORDERS_SCHEMA,
 )
 from transforms.tags.builtins import BUILTIN_COLUMNS, with_builtins
@@ -95,15 +93,13 @@ def run(job, root: str, day: dt.date = D) -> int:
 def test_train_register_score_and_tag(spark, tmp_path):
     root = str(tmp_path / "lake")
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 24))
-    lake.table("gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS).append(
+    lake.table(tables.USER_FEATURES).append(
         spark.createDataFrame(
             [feature_row(u, day) for day in (TRAIN, VALID, D) for u in BUYERS + BROWSERS],
             GOLD_USER_FEATURES_SCHEMA,
         )
     )
-    lake.table("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS).append(
-        spark.createDataFrame(orders(), SILVER_ORDERS_SCHEMA)
-    )
+    lake.table(tables.ORDERS).append(spark.createDataFrame(orders(), SILVER_ORDERS_SCHEMA))
     client = MlflowClient(tracking_uri=f"sqlite:///{root}/mlflow/mlflow.db")
 
     # Without a registered model (a young lake: see test_history_problem_tells_a_young_lake_from_a_gap),

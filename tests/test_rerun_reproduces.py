@@ -19,13 +19,10 @@ from shop_platform.config import load_config
 from shop_platform.storage import open_lake
 from tests.lake_diff import lake_differences, rows_difference, table_versions
 from transforms import columns as C
+from transforms import tables as catalogue
 from transforms.schemas import (
-    GOLD_ITEM_INDEX_SCHEMA,
-    GOLD_USER_FEATURES_PARTITIONS,
     GOLD_USER_FEATURES_SCHEMA,
-    GOLD_USER_INDEX_SCHEMA,
     GOLD_USER_ITEM_INTERACTIONS_SCHEMA,
-    SILVER_ORDERS_PARTITIONS,
     SILVER_ORDERS_SCHEMA,
 )
 
@@ -143,16 +140,15 @@ def rerun(spark, tmp_path_factory):
     registered versions after the first run)."""
     root = str(tmp_path_factory.mktemp("rerun") / "lake")
     lake = open_lake(spark, load_config("local", lake_settings(root)).lake)
-    tables = [
-        ("gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS,
-         [feature_row(u, day) for day in (TRAIN, VALID, D) for u in USERS]),
-        ("silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, order_rows()),
-        ("gold.user_item_interactions", GOLD_USER_ITEM_INTERACTIONS_SCHEMA, [], interaction_rows()),
-        ("gold.user_index", GOLD_USER_INDEX_SCHEMA, [], [(u, n, TRAIN) for n, u in enumerate(USERS)]),
-        ("gold.item_index", GOLD_ITEM_INDEX_SCHEMA, [], [(i, n, TRAIN) for n, i in enumerate(ITEMS)]),
-    ]  # fmt: skip
-    for name, schema, partitions, rows in tables:
-        lake.table(name, schema, partitions).create().overwrite(spark.createDataFrame(rows, schema))
+    inputs = [
+        (catalogue.USER_FEATURES, [feature_row(u, day) for day in (TRAIN, VALID, D) for u in USERS]),
+        (catalogue.ORDERS, order_rows()),
+        (catalogue.USER_ITEM_INTERACTIONS, interaction_rows()),
+        (catalogue.USER_INDEX, [(u, n, TRAIN) for n, u in enumerate(USERS)]),
+        (catalogue.ITEM_INDEX, [(i, n, TRAIN) for n, i in enumerate(ITEMS)]),
+    ]
+    for spec, rows in inputs:
+        lake.table(spec).create().overwrite(spark.createDataFrame(rows, spec.schema))
     run_tasks(root)
     first_tables, first_models = table_versions(lake), registered(root)
     for name in ("gold.user_features", "silver.orders", "gold.user_item_interactions"):

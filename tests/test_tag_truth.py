@@ -19,8 +19,8 @@ from sample_shop.truth.tags import (
 from shop_platform.config import load_config
 from shop_platform.storage import open_lake
 from transforms import columns as C
+from transforms import tables
 from transforms.schemas import (
-    GOLD_TAG_SNAPSHOTS_PARTITIONS,
     GOLD_TAG_SNAPSHOTS_SCHEMA,
 )
 
@@ -159,9 +159,9 @@ def test_the_job_reports_each_planted_trait_and_fails_on_those_the_tags_miss(spa
         for u in [*hunters, *others[1:]]
         for n in (0, 1)
     ]
-    lake.table(
-        "gold.tag_snapshots", schema=GOLD_TAG_SNAPSHOTS_SCHEMA, partition_by=GOLD_TAG_SNAPSHOTS_PARTITIONS
-    ).overwrite(spark.createDataFrame(price + stages, GOLD_TAG_SNAPSHOTS_SCHEMA))
+    lake.table(tables.TAG_SNAPSHOTS).overwrite(
+        spark.createDataFrame(price + stages, GOLD_TAG_SNAPSHOTS_SCHEMA)
+    )
 
     common = ["--env", "local", *[arg for setting in settings for arg in ("--set", setting)]]
     assert (

@@ -20,17 +20,11 @@ from transforms import tables
 from transforms import vocabulary as V
 from transforms.recommend.evaluation import partners_as_of
 from transforms.schemas import (
-    GOLD_BOUGHT_TOGETHER_PARTITIONS,
     GOLD_BOUGHT_TOGETHER_SCHEMA,
-    GOLD_USER_FEATURES_PARTITIONS,
     GOLD_USER_FEATURES_SCHEMA,
-    GOLD_USER_SEGMENTS_PARTITIONS,
     GOLD_USER_SEGMENTS_SCHEMA,
-    SILVER_EVENTS_PARTITIONS,
     SILVER_EVENTS_SCHEMA,
-    SILVER_ORDER_ITEMS_PARTITIONS,
     SILVER_ORDER_ITEMS_SCHEMA,
-    SILVER_ORDERS_PARTITIONS,
     SILVER_ORDERS_SCHEMA,
 )
 
@@ -136,10 +130,10 @@ ORDERS = [
 ]
 
 
-def write(lake, spark, name, schema, partitions, rows):
-    table = lake.table(name, schema, partition_by=partitions)
+def write(lake, spark, spec, rows):
+    table = lake.table(spec)
     table.create()
-    table.overwrite(spark.createDataFrame(rows, schema))
+    table.overwrite(spark.createDataFrame(rows, spec.schema))
 
 
 @pytest.fixture(scope="module")
@@ -149,14 +143,9 @@ def lake(spark, tmp_path_factory):
     a's), r0's user features on LAST, and gold.bought_together saying a3 goes with a1."""
     root = str(tmp_path_factory.mktemp("recommend") / "lake")
     lake = open_lake(spark, LakeSettings(root, "embedded", 168, 0))
-    write(lake, spark, "silver.events", SILVER_EVENTS_SCHEMA, SILVER_EVENTS_PARTITIONS, silver_rows())
-    write(
-        lake, spark, "silver.orders", SILVER_ORDERS_SCHEMA, SILVER_ORDERS_PARTITIONS, [h for h, _ in ORDERS]
-    )
-    write(
-        lake, spark, "silver.order_items", SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDER_ITEMS_PARTITIONS,
-        [line for _, lines in ORDERS for line in lines],
-    )  # fmt: skip
+    write(lake, spark, tables.SILVER_EVENTS, silver_rows())
+    write(lake, spark, tables.ORDERS, [h for h, _ in ORDERS])
+    write(lake, spark, tables.ORDER_ITEMS, [line for _, lines in ORDERS for line in lines])
     segments = [
         row_of(GOLD_USER_SEGMENTS_SCHEMA, user_id=f"{g}{n}", segment_id=i, snapshot_date=SEGMENTS_DATE)
         for i, g in enumerate(GROUP_ITEMS)
@@ -165,27 +154,16 @@ def lake(spark, tmp_path_factory):
     segments.append(
         row_of(GOLD_USER_SEGMENTS_SCHEMA, user_id="r0", segment_id=0, snapshot_date=SEGMENTS_DATE)
     )
-    write(
-        lake, spark, "gold.user_segments", GOLD_USER_SEGMENTS_SCHEMA, GOLD_USER_SEGMENTS_PARTITIONS, segments
-    )
+    write(lake, spark, tables.USER_SEGMENTS, segments)
     features = [row_of(GOLD_USER_FEATURES_SCHEMA, user_id="r0", snapshot_date=LAST)]
-    write(
-        lake, spark, "gold.user_features", GOLD_USER_FEATURES_SCHEMA, GOLD_USER_FEATURES_PARTITIONS, features
-    )
+    write(lake, spark, tables.USER_FEATURES, features)
     partners = [
         row_of(
             GOLD_BOUGHT_TOGETHER_SCHEMA, item_id="a1", rank=1, partner_id="a3", edge_type="same_order", support=3,
             confidence=0.5, lift=2.0, snapshot_date=SEGMENTS_DATE,
         )
     ]  # fmt: skip
-    write(
-        lake,
-        spark,
-        "gold.bought_together",
-        GOLD_BOUGHT_TOGETHER_SCHEMA,
-        GOLD_BOUGHT_TOGETHER_PARTITIONS,
-        partners,
-    )
+    write(lake, spark, tables.BOUGHT_TOGETHER, partners)
     assert build_interactions.main([*lake_args(root), "--rebuild"]) == 0
     assert evaluate_recommenders.main(lake_args(root)) == 0
     assert train_als.main(lake_args(root)) == 0

@@ -91,7 +91,6 @@ RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA = _fields(
 
 # bronze.events: valid events, typed, partitioned by the shop-local date the event happened and the raw
 # folder date it arrived in (so re-ingesting one raw date replaces exactly the rows it produced).
-BRONZE_EVENTS_PARTITIONS = [C.EVENT_DATE, C.INGEST_DATE]
 BRONZE_EVENTS_SCHEMA = T.StructType(
     [
         *RAW_EVENT_SCHEMA.fields,
@@ -105,7 +104,6 @@ BRONZE_EVENTS_SCHEMA = T.StructType(
 )
 
 # bronze.events_quarantine: every raw line that failed validation, with every reason, never dropped.
-BRONZE_QUARANTINE_PARTITIONS = [C.INGEST_DATE]
 BRONZE_QUARANTINE_SCHEMA = _fields(
     (C.RAW_LINE, T.StringType()),
     (C.REASONS, T.ArrayType(T.StringType(), containsNull=False)),
@@ -133,7 +131,6 @@ BRONZE_ITEMS_SCHEMA = _fields(
 
 # silver.events: one row per valid, deduplicated, non-bot event with the session it belongs to; times in
 # UTC plus the shop's local wall-clock time; item category and brand from the catalogue.
-SILVER_EVENTS_PARTITIONS = [C.EVENT_DATE]
 SILVER_EVENTS_SCHEMA = _fields(
     (C.EVENT_ID, T.StringType()),
     (C.USER_ID, T.StringType()),
@@ -166,7 +163,6 @@ SILVER_EVENTS_SCHEMA = _fields(
 # silver.sessions: one row per session of a non-bot user, in the partition of the shop-local date it started
 # (a session crossing midnight is one row there). Counts are events of each type; revenue is the amount of
 # the session's `order` events (refunds later do not change it).
-SILVER_SESSIONS_PARTITIONS = [C.EVENT_DATE]
 SILVER_SESSIONS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.SESSION_ID, T.StringType()),
@@ -190,7 +186,6 @@ SILVER_SESSIONS_SCHEMA = _fields(
 
 # silver.orders: one row per order, by the shop-local date it was placed; status placed/paid/refunded from
 # the first `pay` and first `refund` event seen up to the run date (they may arrive days after the order).
-SILVER_ORDERS_PARTITIONS = [C.ORDER_DATE]
 SILVER_ORDERS_SCHEMA = _fields(
     (C.ORDER_ID, T.StringType()),
     (C.USER_ID, T.StringType()),
@@ -210,7 +205,6 @@ SILVER_ORDERS_SCHEMA = _fields(
 )
 
 # silver.order_items: one row per (order, item) with units, average unit price and line value.
-SILVER_ORDER_ITEMS_PARTITIONS = [C.ORDER_DATE]
 SILVER_ORDER_ITEMS_SCHEMA = _fields(
     (C.ORDER_ID, T.StringType()),
     (C.USER_ID, T.StringType()),
@@ -225,7 +219,6 @@ SILVER_ORDER_ITEMS_SCHEMA = _fields(
 
 # silver.bot_users: one row per user, shop-local day and rate rule broken (e.g. "events_per_minute>30"), with
 # the observed value; these users' events are kept out of every other silver table.
-SILVER_BOT_USERS_PARTITIONS = [C.EVENT_DATE]
 SILVER_BOT_USERS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.RULE, T.StringType()),
@@ -252,7 +245,6 @@ _INTERACTION_MEASURES = (
 )
 
 # gold.user_item_daily: one row per (user, item, shop-local day); the look-back window is rewritten daily.
-GOLD_USER_ITEM_DAILY_PARTITIONS = [C.EVENT_DATE]
 GOLD_USER_ITEM_DAILY_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.ITEM_ID, T.StringType()),
@@ -295,7 +287,6 @@ GOLD_ITEM_INDEX_SCHEMA = _fields(
 
 # bronze.catalog_quarantine: users and items rows that failed validation. RECORD is the row as JSON with
 # phone and e-mail already pseudonymised, so raw PII never reaches any table.
-BRONZE_CATALOG_QUARANTINE_PARTITIONS = [C.INGEST_DATE]
 BRONZE_CATALOG_QUARANTINE_SCHEMA = _fields(
     (C.DATASET, T.StringType()),
     (C.RECORD_ID, T.StringType()),
@@ -309,7 +300,6 @@ BRONZE_CATALOG_QUARANTINE_SCHEMA = _fields(
 
 # gold.user_daily_activity: one row per user and shop-local day with any event or session
 # (transforms/features/daily_activity.py); a daily run rewrites the look-back window.
-GOLD_USER_DAILY_ACTIVITY_PARTITIONS = [C.ACTIVITY_DATE]
 GOLD_USER_DAILY_ACTIVITY_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.ACTIVITY_DATE, T.DateType()),
@@ -328,7 +318,6 @@ _WINDOWED_TYPES = {
     C.DAYS_ACTIVE: T.LongType(),
     C.DISTINCT_CATEGORIES: T.IntegerType(),
 }
-GOLD_USER_FEATURES_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_USER_FEATURES_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     *[(f.name, f.dataType) for f in RAW_USERS_SCHEMA.fields if f.name in FEATURE_PROFILE_COLUMNS],
@@ -360,7 +349,6 @@ GOLD_USER_FEATURES_SCHEMA = _fields(
 
 # gold.tag_snapshots: the long form of each day's tag values (transforms/tags/evaluate.py): one row per
 # user and tag with a value, the value as text plus in the typed column of its value type.
-GOLD_TAG_SNAPSHOTS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.TAG_ID, T.StringType()),
@@ -372,7 +360,6 @@ GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
 )
 
 # gold.lifecycle_transitions: users per (previous stage, stage) between a snapshot and the one before it.
-GOLD_LIFECYCLE_TRANSITIONS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_LIFECYCLE_TRANSITIONS_SCHEMA = _fields(
     (C.FROM_STAGE, T.StringType()),
     (C.TO_STAGE, T.StringType()),
@@ -381,7 +368,6 @@ GOLD_LIFECYCLE_TRANSITIONS_SCHEMA = _fields(
 )
 
 # gold.audience_members, gold.audience_sizes, gold.audience_overlap: per snapshot date.
-GOLD_AUDIENCE_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_AUDIENCE_MEMBERS_SCHEMA = _fields(
     (C.AUDIENCE_ID, T.StringType()), (C.USER_ID, T.StringType()), (C.SNAPSHOT_DATE, T.DateType())
 )
@@ -396,7 +382,6 @@ GOLD_AUDIENCE_OVERLAP_SCHEMA = _fields(
 )
 
 # gold.tag_quality: per tag and snapshot date, coverage, value distribution and drift (transforms/tags/quality.py).
-GOLD_TAG_QUALITY_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_TAG_QUALITY_SCHEMA = _fields(
     (C.TAG_ID, T.StringType()),
     (C.USERS_WITH_VALUE, T.LongType()),
@@ -412,7 +397,6 @@ GOLD_TAG_QUALITY_SCHEMA = _fields(
 # gold.copurchase_edges: both directions of every kept item pair, per edge type (same_order: bought in one
 # order; same_user: by one user within graph.same_user_window_days). SUPPORT (orders or users with both
 # items) and LIFT are the pair's; CONFIDENCE is P(DST | SRC).
-GOLD_COPURCHASE_EDGES_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_COPURCHASE_EDGES_SCHEMA = _fields(
     (C.SRC, T.StringType()),
     (C.DST, T.StringType()),
@@ -423,7 +407,6 @@ GOLD_COPURCHASE_EDGES_SCHEMA = _fields(
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 # gold.item_rank: PageRank of every item bought in the window (summing to 1), its position and degree.
-GOLD_ITEM_RANK_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_ITEM_RANK_SCHEMA = _fields(
     (C.ITEM_ID, T.StringType()),
     (C.PAGERANK, T.DoubleType()),
@@ -433,7 +416,6 @@ GOLD_ITEM_RANK_SCHEMA = _fields(
 )
 # gold.item_communities: each item's connected component and label-propagation community, each named by
 # its smallest item id, with sizes; communities of 2..graph.max_bundle_size items are bundle candidates.
-GOLD_ITEM_COMMUNITIES_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_ITEM_COMMUNITIES_SCHEMA = _fields(
     (C.ITEM_ID, T.StringType()),
     (C.COMPONENT, T.StringType()),
@@ -444,7 +426,6 @@ GOLD_ITEM_COMMUNITIES_SCHEMA = _fields(
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 # gold.bought_together: per item its top graph.bought_together_top_n partners, strongest first.
-GOLD_BOUGHT_TOGETHER_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_BOUGHT_TOGETHER_SCHEMA = _fields(
     (C.ITEM_ID, T.StringType()),
     (C.RANK, T.IntegerType()),
@@ -460,7 +441,6 @@ GOLD_BOUGHT_TOGETHER_SCHEMA = _fields(
 # gold.recommendation_metrics: one row per evaluated model and run date (jobs/evaluate_recommenders.py):
 # trained through SPLIT_DATE, tested on the TEST_DAYS after it, lists cut at K. PARAMS holds the model's
 # hyperparameters (empty for the baselines); TRAIN_SECONDS the fit's wall time (null for the baselines).
-GOLD_RECOMMENDATION_METRICS_PARTITIONS = [C.RUN_DATE]
 GOLD_RECOMMENDATION_METRICS_SCHEMA = _fields(
     (C.MODEL, T.StringType()),
     (C.PARAMS, T.MapType(T.StringType(), T.StringType())),
@@ -481,7 +461,6 @@ GOLD_RECOMMENDATION_METRICS_SCHEMA = _fields(
 
 # gold.als_recommendations: the registered ALS model's top-N items per user as of SNAPSHOT_DATE, the
 # candidates the hybrid blend draws on (already-bought items are not removed here).
-GOLD_ALS_RECOMMENDATIONS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_ALS_RECOMMENDATIONS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.RANK, T.IntegerType()),
@@ -491,7 +470,6 @@ GOLD_ALS_RECOMMENDATIONS_SCHEMA = _fields(
 )
 
 # gold.item_similar_als: per item its top-N items by cosine similarity of the ALS item factors.
-GOLD_ITEM_SIMILAR_ALS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_ITEM_SIMILAR_ALS_SCHEMA = _fields(
     (C.ITEM_ID, T.StringType()),
     (C.RANK, T.IntegerType()),
@@ -503,7 +481,6 @@ GOLD_ITEM_SIMILAR_ALS_SCHEMA = _fields(
 # gold.recommendations: the hybrid blend's top-N items per user as of SNAPSHOT_DATE (jobs/build_recommendations.py,
 # transforms/recommend/blend.py): SCORE is the weighted sum of the sources' scaled scores, SOURCE the source
 # whose term was the largest (als, copurchase, segment_popular, category_popular, global_popular).
-GOLD_RECOMMENDATIONS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_RECOMMENDATIONS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.RANK, T.IntegerType()),
@@ -517,7 +494,6 @@ GOLD_RECOMMENDATIONS_SCHEMA = _fields(
 # group (jobs/evaluate_recommenders.py): all (every test user, those without training data included), new
 # (fewer than recommend.blend.cold_start_interactions training items), light, heavy. gold.recommendation_metrics
 # holds the users with training data only, one row per model.
-GOLD_RECOMMENDATION_METRICS_BY_GROUP_PARTITIONS = [C.RUN_DATE]
 GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA = _fields(
     (C.MODEL, T.StringType()),
     (C.USER_GROUP, T.StringType()),
@@ -537,7 +513,6 @@ GOLD_RECOMMENDATION_METRICS_BY_GROUP_SCHEMA = _fields(
 
 # gold.user_segments: the K-means segment of every user active on the snapshot date (transforms/segments);
 # DISTANCE_TO_CENTRE is Euclidean, in the model's standardized feature space.
-GOLD_USER_SEGMENTS_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_USER_SEGMENTS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.SEGMENT_ID, T.IntegerType()),
@@ -546,7 +521,6 @@ GOLD_USER_SEGMENTS_SCHEMA = _fields(
 )
 
 # gold.segment_profiles: per snapshot date and segment (transforms/segments/profiles.py, labels.py).
-GOLD_SEGMENT_PROFILES_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_SEGMENT_PROFILES_SCHEMA = _fields(
     (C.SEGMENT_ID, T.IntegerType()),
     (C.USERS, T.LongType()),
@@ -565,7 +539,6 @@ GOLD_SEGMENT_PROFILES_SCHEMA = _fields(
 # Behaviour analytics (transforms/analytics, jobs/build_behaviour_analytics.py).
 # gold.activity_daily: distinct users with a session on the day (DAU), in the 7 and 30 days through it (WAU,
 # MAU); new users are the day's active users registered that day, the others returning; STICKINESS = DAU / MAU.
-GOLD_ACTIVITY_DAILY_PARTITIONS = [C.ACTIVITY_DATE]
 GOLD_ACTIVITY_DAILY_SCHEMA = _fields(
     (C.DAU, T.LongType()),
     (C.WAU, T.LongType()),
@@ -579,7 +552,6 @@ GOLD_ACTIVITY_DAILY_SCHEMA = _fields(
 # order, pay; each step needs the ones before it), per channel, device, the user's K-means segment and
 # lifecycle stage as of the previous snapshot (null when unknown). STEP_CONVERSION = sessions at the step /
 # at the step before (all the cell's sessions before step 1); DROPPED_SESSIONS = the step before minus this.
-GOLD_FUNNEL_DAILY_PARTITIONS = [C.EVENT_DATE]
 GOLD_FUNNEL_DAILY_SCHEMA = _fields(
     (C.CHANNEL, T.StringType()),
     (C.DEVICE, T.StringType()),
@@ -595,7 +567,6 @@ GOLD_FUNNEL_DAILY_SCHEMA = _fields(
 )
 # gold.retention_cohorts: per run (as-of) date, weekly cohorts (COHORT_TYPE registration: retained = a
 # session in the week; first_order: an order in the week) and complete weeks WEEK_OFFSET 0..n after them.
-GOLD_RETENTION_COHORTS_PARTITIONS = [C.AS_OF_DATE]
 GOLD_RETENTION_COHORTS_SCHEMA = _fields(
     (C.COHORT_TYPE, T.StringType()),
     (C.COHORT_WEEK, T.DateType()),
@@ -610,7 +581,6 @@ GOLD_RETENTION_COHORTS_SCHEMA = _fields(
 # between then and THROUGH_DATE (the month's last snapshot up to the as-of date), and their rates.
 # HISTORY_COMPLETE is false while the lake is younger than lifecycle.churn_days at the month's start: "churned
 # at start" then also counts users the lake has simply not seen yet, and their first visit counts as reactivation.
-GOLD_CHURN_MONTHLY_PARTITIONS = [C.AS_OF_DATE]
 GOLD_CHURN_MONTHLY_SCHEMA = _fields(
     (C.MONTH, T.DateType()),
     (C.THROUGH_DATE, T.DateType()),
@@ -625,7 +595,6 @@ GOLD_CHURN_MONTHLY_SCHEMA = _fields(
 )
 # gold.session_paths: the commonest page-type paths (first analytics.path_steps steps, "home > search >
 # product") of the day's sessions, converted and not; SHARE is of the day's sessions with that outcome.
-GOLD_SESSION_PATHS_PARTITIONS = [C.EVENT_DATE]
 GOLD_SESSION_PATHS_SCHEMA = _fields(
     (C.CONVERTED, T.BooleanType()),
     (C.RANK, T.IntegerType()),
@@ -647,13 +616,11 @@ BRONZE_CAMPAIGN_ASSIGNMENTS_SCHEMA = _fields(
     *[(f.name, f.dataType) for f in RAW_CAMPAIGN_ASSIGNMENTS_SCHEMA.fields],
     (C.INGESTED_AT, T.TimestampType()),
 )
-BRONZE_CAMPAIGNS_QUARANTINE_PARTITIONS = BRONZE_CATALOG_QUARANTINE_PARTITIONS
 BRONZE_CAMPAIGNS_QUARANTINE_SCHEMA = BRONZE_CATALOG_QUARANTINE_SCHEMA
 # gold.campaign_results: per run date, campaign and METRIC (conversion: share of assigned users with an order
 # in the attribution window, two-proportion z-test; gmv_per_user: paid amount of those orders per user,
 # Welch's t-test): both groups, uplift with confidence intervals and p-value, CUPED (pre-period covariate of
 # the day before the start) and the sample-ratio-mismatch check. COMPLETE: the window ended by the run date.
-GOLD_CAMPAIGN_RESULTS_PARTITIONS = [C.RUN_DATE]
 GOLD_CAMPAIGN_RESULTS_SCHEMA = _fields(
     (C.CAMPAIGN_ID, T.StringType()),
     (C.CAMPAIGN_NAME, T.StringType()),
@@ -691,7 +658,6 @@ GOLD_CAMPAIGN_RESULTS_SCHEMA = _fields(
 )
 # gold.campaign_breakdown: per run date, campaign, DIMENSION (all, segment, audience) and its value as of the
 # day before the start: reach (assigned users per group) and response (conversion, paid GMV per user, uplift).
-GOLD_CAMPAIGN_BREAKDOWN_PARTITIONS = [C.RUN_DATE]
 GOLD_CAMPAIGN_BREAKDOWN_SCHEMA = _fields(
     (C.CAMPAIGN_ID, T.StringType()),
     (C.DIMENSION, T.StringType()),
@@ -724,7 +690,6 @@ PROPENSITY_CALIBRATION_TYPE = T.ArrayType(
         (C.MAX_SCORE, T.DoubleType()),
     )
 )
-GOLD_PROPENSITY_METRICS_PARTITIONS = [C.RUN_DATE]
 GOLD_PROPENSITY_METRICS_SCHEMA = _fields(
     (C.MODEL, T.StringType()),
     (C.PARAMS, T.MapType(T.StringType(), T.StringType())),
@@ -748,7 +713,6 @@ GOLD_PROPENSITY_METRICS_SCHEMA = _fields(
 )
 # gold.user_propensity: per snapshot date, every user of gold.user_features scored by the registered model:
 # P(a paid order placed in the horizon after the date) and its complement, the churn risk.
-GOLD_USER_PROPENSITY_PARTITIONS = [C.SNAPSHOT_DATE]
 GOLD_USER_PROPENSITY_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.PURCHASE_PROPENSITY, T.DoubleType()),

@@ -9,7 +9,7 @@ from shop_platform.settings.checks import Problems, positive
 
 @dataclass(frozen=True)
 class ReportSettings:
-    """The daily HTML report (transforms.report, shop_platform.reporting, job build_report)."""
+    """The daily HTML report (transforms.report, job build_report)."""
 
     # The report goes to <output_root>/reports/<date>/report.html; null: under lake.root. A local path (or
     # dbfs:/, through the /dbfs mount): set it when the lake is on object storage.

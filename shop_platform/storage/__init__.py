@@ -1,7 +1,7 @@
 """Lake storage: the only code that reads or writes tables and lake files.
 
 lake = open_lake(spark, config.lake)
-events = lake.table("silver.events", schema=SILVER_EVENTS, partition_by=["event_date"])
+events = lake.table(tables.SILVER_EVENTS)            # a declaration of transforms/tables.py
 events.overwrite_partitions(df, {"event_date": [run_date]})
 """
 
