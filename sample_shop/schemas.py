@@ -6,6 +6,7 @@ with these exactly.
 
 from pyspark.sql import types as T
 
+from sample_shop import columns as TC
 from transforms import columns as C
 
 
@@ -13,16 +14,16 @@ def _fields(*pairs: tuple[str, T.DataType]) -> T.StructType:
     return T.StructType([T.StructField(name, data_type, nullable=True) for name, data_type in pairs])
 
 
-TRUTH_PERSONAS_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.PERSONA, T.StringType()))
+TRUTH_PERSONAS_SCHEMA = _fields((C.USER_ID, T.StringType()), (TC.PERSONA, T.StringType()))
 TRUTH_EVENT_SESSIONS_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.SESSION_ID, T.StringType()))
-TRUTH_BUNDLES_SCHEMA = _fields((C.BUNDLE_ID, T.StringType()), (C.ITEM_ID, T.StringType()))
+TRUTH_BUNDLES_SCHEMA = _fields((TC.BUNDLE_ID, T.StringType()), (C.ITEM_ID, T.StringType()))
 TRUTH_CAMPAIGNS_SCHEMA = _fields(
     (C.CAMPAIGN_ID, T.StringType()),
     (C.USER_ID, T.StringType()),
     (C.GROUP, T.StringType()),
-    (C.PLANTED_UPLIFT, T.DoubleType()),
+    (TC.PLANTED_UPLIFT, T.DoubleType()),
 )
-TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (C.CHURN_DATE, T.DateType()))
+TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (TC.CHURN_DATE, T.DateType()))
 # One row per event whose raw line carries a planted defect: DATE is its raw folder ("YYYY-MM-DD"), DIRT the
 # kind (duplicate, malformed_json, missing_field, wrong_type, negative_amount, future_timestamp, ...).
-TRUTH_DIRT_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.DATE, T.StringType()), (C.DIRT, T.StringType()))
+TRUTH_DIRT_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.DATE, T.StringType()), (TC.DIRT, T.StringType()))

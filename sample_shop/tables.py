@@ -8,6 +8,7 @@ with its declared schema checked, and `truth_folder(spec)` is its folder relativ
 
 from __future__ import annotations
 
+from sample_shop import columns as TC
 from sample_shop import schemas as S
 from shop_platform.storage.spec import TableSpec, specs_by_name
 from transforms import columns as C
@@ -32,7 +33,7 @@ BUNDLES = TableSpec(
     "truth.bundles",
     S.TRUTH_BUNDLES_SCHEMA,
     GENERATOR,
-    keys=(C.BUNDLE_ID, C.ITEM_ID),
+    keys=(TC.BUNDLE_ID, C.ITEM_ID),
     description="the items of each planted bundle (bought together on purpose)",
 )
 CAMPAIGNS = TableSpec(

@@ -4,11 +4,14 @@
 
 For a change that must not change behaviour (a refactor): run the demo on the commit before it and after it
 into two lakes, then compare them. Each table's rows are hashed (xxhash64 of every column, summed over the
-rows, so row order and file layout do not matter), after leaving out the columns that record when or by which
-run a row was written (the catalogue's `run_columns`, e.g. ingestion times and training seconds; listed
-per table in the output), rounding floats to `--decimals` places at any depth and writing each lake's root
-as `<lake>` inside text (source file paths). A table whose hash differs gets its rows compared both ways
-(`exceptAll`) to say how many differ. Exits 1 when a table differs or exists in one lake only.
+rows, so row order and file layout do not matter) after:
+- leaving out the columns that record when or by which run a row was written (the catalogue's
+  `run_columns`, e.g. ingestion times and training seconds; listed per table in the output);
+- rounding floats to `--decimals` places at any depth;
+- in text, writing each lake's root as `<lake>` and Spark's per-write file id (the uuid in
+  `part-00007-<uuid>.c000.txt`, new each time raw files are written) as `<write>`, so source paths compare.
+A table whose hash differs gets its rows compared both ways (`exceptAll`) to say how many differ. Exits 1
+when a table differs or exists in one lake only.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from shop_platform.storage.paths import delta_tables_under
 from transforms import tables
 
 DECLARED = {**tables.BY_NAME, **sample_tables.BY_NAME}
+WRITE_ID = r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
 
 
 def run_columns(name: str, extra: list[str]) -> list[str]:
@@ -42,7 +46,9 @@ def normalised(lake: Lake, name: str, decimals: int, ignored: set[str]) -> DataF
     root = F.lit(str(lake.root))
     return rows.select(
         *[
-            F.replace(F.col(f.name), root, F.lit("<lake>")).alias(f.name)
+            F.regexp_replace(F.replace(F.col(f.name), root, F.lit("<lake>")), WRITE_ID, "<write>").alias(
+                f.name
+            )
             if isinstance(f.dataType, T.StringType)
             else F.col(f.name)
             for f in rows.schema.fields

@@ -13,6 +13,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import types as T
 
 from jobs import build_silver, ingest_events
+from sample_shop import columns as TC
 from sample_shop.jobs import generate_sample_data, measure_behaviour_truth
 from sample_shop.schemas import TRUTH_DIRT_SCHEMA, TRUTH_EVENT_SESSIONS_SCHEMA, TRUTH_PERSONAS_SCHEMA
 from sample_shop.truth.bot_flags import score_bot_flags
@@ -67,18 +68,18 @@ def truth(spark, pairs: list[tuple[str, str]]) -> DataFrame:
 RECOVERY = schema(
     (C.EVENT_DATE, T.DateType()),
     (C.USER_ID, T.StringType()),
-    (C.TRUE_SESSION_ID, T.StringType()),
-    (C.FIRST_EVENT_ID, T.StringType()),
-    (C.LAST_EVENT_ID, T.StringType()),
-    (C.TRUE_EVENTS, T.LongType()),
-    (C.PREDICTED_SESSION_ID, T.StringType()),
-    (C.PREDICTED_EVENTS, T.LongType()),
-    (C.SHARED_EVENTS, T.LongType()),
-    (C.PREDICTED_SESSIONS, T.LongType()),
-    (C.SAME_FIRST_LAST, T.BooleanType()),
-    (C.SAME_EVENTS, T.BooleanType()),
-    (C.SPLIT, T.BooleanType()),
-    (C.MERGED, T.BooleanType()),
+    (TC.TRUE_SESSION_ID, T.StringType()),
+    (TC.FIRST_EVENT_ID, T.StringType()),
+    (TC.LAST_EVENT_ID, T.StringType()),
+    (TC.TRUE_EVENTS, T.LongType()),
+    (TC.PREDICTED_SESSION_ID, T.StringType()),
+    (TC.PREDICTED_EVENTS, T.LongType()),
+    (TC.SHARED_EVENTS, T.LongType()),
+    (TC.PREDICTED_SESSIONS, T.LongType()),
+    (TC.SAME_FIRST_LAST, T.BooleanType()),
+    (TC.SAME_EVENTS, T.BooleanType()),
+    (TC.SPLIT, T.BooleanType()),
+    (TC.MERGED, T.BooleanType()),
 )
 
 
@@ -129,19 +130,19 @@ def test_sessions_are_scored_exact_split_merged_and_reduced_to_what_reached_silv
         RECOVERY,
     )
     assert_df_equality(scored_sessions, expected, ignore_row_order=True, ignore_nullable=True)
-    failed = failed_sessions(scored_sessions).select(C.TRUE_SESSION_ID).collect()
+    failed = failed_sessions(scored_sessions).select(TC.TRUE_SESSION_ID).collect()
     assert sorted(r[0] for r in failed) == ["T2", "T3", "T4", "T5"]
 
 
 def test_recovery_summary_counts_both_definitions_overall_and_per_date(spark, scored_sessions):
     metrics = [
-        (C.TRUE_SESSIONS, T.LongType()),
-        (C.RECOVERED_FIRST_LAST, T.LongType()),
-        (C.RECOVERED_SAME_EVENTS, T.LongType()),
-        (C.SPLIT_SESSIONS, T.LongType()),
-        (C.MERGED_SESSIONS, T.LongType()),
-        (C.FIRST_LAST_SHARE, T.DoubleType()),
-        (C.SAME_EVENTS_SHARE, T.DoubleType()),
+        (TC.TRUE_SESSIONS, T.LongType()),
+        (TC.RECOVERED_FIRST_LAST, T.LongType()),
+        (TC.RECOVERED_SAME_EVENTS, T.LongType()),
+        (TC.SPLIT_SESSIONS, T.LongType()),
+        (TC.MERGED_SESSIONS, T.LongType()),
+        (TC.FIRST_LAST_SHARE, T.DoubleType()),
+        (TC.SAME_EVENTS_SHARE, T.DoubleType()),
     ]
     overall = spark.createDataFrame([(7, 4, 3, 1, 3, 4 / 7, 3 / 7)], schema(*metrics))
     assert_approx_df_equality(
@@ -196,7 +197,7 @@ def test_bot_flags_are_scored_against_the_true_personas(spark):
     )
     row = score_bot_flags(personas, flagged).collect()
     assert [r.asDict() for r in row] == [
-        {C.TRUE_BOTS: 2, C.FLAGGED_USERS: 2, C.FLAGGED_BOTS: 1, C.FLAGGED_NON_BOTS: 1, C.MISSED_BOTS: 1}
+        {TC.TRUE_BOTS: 2, TC.FLAGGED_USERS: 2, TC.FLAGGED_BOTS: 1, TC.FLAGGED_NON_BOTS: 1, TC.MISSED_BOTS: 1}
     ]
 
 
@@ -265,8 +266,8 @@ def matched(spark) -> DataFrame:
 
 
 def test_quarantined_lines_are_matched_to_planted_dirt_with_the_expected_reason(spark, matched):
-    columns = (C.EVENT_ID, C.DIRT, C.SHOULD_QUARANTINE, C.QUARANTINED_ROWS, C.EXPECTED_REASON, C.RIGHT_REASON,
-               C.EXACT_REASONS)  # fmt: skip
+    columns = (C.EVENT_ID, TC.DIRT, TC.SHOULD_QUARANTINE, TC.QUARANTINED_ROWS, TC.EXPECTED_REASON, TC.RIGHT_REASON,
+               TC.EXACT_REASONS)  # fmt: skip
     expected = spark.createDataFrame(
         [
             ("q1", "malformed_json", True, 1, "malformed_json", True, True),
@@ -282,12 +283,12 @@ def test_quarantined_lines_are_matched_to_planted_dirt_with_the_expected_reason(
         ],
         schema(
             (C.EVENT_ID, T.StringType()),
-            (C.DIRT, T.StringType()),
-            (C.SHOULD_QUARANTINE, T.BooleanType()),
-            (C.QUARANTINED_ROWS, T.LongType()),
-            (C.EXPECTED_REASON, T.StringType()),
-            (C.RIGHT_REASON, T.BooleanType()),
-            (C.EXACT_REASONS, T.BooleanType()),
+            (TC.DIRT, T.StringType()),
+            (TC.SHOULD_QUARANTINE, T.BooleanType()),
+            (TC.QUARANTINED_ROWS, T.LongType()),
+            (TC.EXPECTED_REASON, T.StringType()),
+            (TC.RIGHT_REASON, T.BooleanType()),
+            (TC.EXACT_REASONS, T.BooleanType()),
         ),
     )
     assert_df_equality(matched.select(*columns), expected, ignore_row_order=True, ignore_nullable=True)
@@ -299,17 +300,17 @@ def test_quarantined_lines_are_matched_to_planted_dirt_with_the_expected_reason(
 def test_quarantine_precision_recall_and_reasons_count_escaped_and_wrongly_quarantined_lines(spark, matched):
     row = quarantine_summary(matched).first().asDict()
     assert row == {
-        C.QUARANTINED_ROWS: 9,
-        C.TRUE_POSITIVE_ROWS: 5,
-        C.PRECISION: pytest.approx(5 / 9, abs=1e-12),
-        C.PLANTED_BAD: 6,
-        C.RECALLED: 5,
-        C.RECALL: pytest.approx(5 / 6, abs=1e-12),
-        C.RIGHT_REASON: 4,
-        C.RIGHT_REASON_SHARE: pytest.approx(4 / 5, abs=1e-12),
-        C.EXACT_REASONS: 3,
-        C.PLANTED_DUPLICATES: 2,
-        C.QUARANTINED_DUPLICATES: 1,
+        TC.QUARANTINED_ROWS: 9,
+        TC.TRUE_POSITIVE_ROWS: 5,
+        TC.PRECISION: pytest.approx(5 / 9, abs=1e-12),
+        TC.PLANTED_BAD: 6,
+        TC.RECALLED: 5,
+        TC.RECALL: pytest.approx(5 / 6, abs=1e-12),
+        TC.RIGHT_REASON: 4,
+        TC.RIGHT_REASON_SHARE: pytest.approx(4 / 5, abs=1e-12),
+        TC.EXACT_REASONS: 3,
+        TC.PLANTED_DUPLICATES: 2,
+        TC.QUARANTINED_DUPLICATES: 1,
     }
 
 
@@ -326,13 +327,13 @@ def test_quarantine_by_kind_counts_each_planted_kind_and_the_unplanted(spark, ma
             ("none", 0, 2, 2, 0, 0, 0),
         ],
         schema(
-            (C.DIRT, T.StringType()),
-            (C.PLANTED, T.LongType()),
-            (C.QUARANTINED, T.LongType()),
-            (C.QUARANTINED_ROWS, T.LongType()),
-            (C.RIGHT_REASON, T.LongType()),
-            (C.EXACT_REASONS, T.LongType()),
-            (C.MISSED, T.LongType()),
+            (TC.DIRT, T.StringType()),
+            (TC.PLANTED, T.LongType()),
+            (TC.QUARANTINED, T.LongType()),
+            (TC.QUARANTINED_ROWS, T.LongType()),
+            (TC.RIGHT_REASON, T.LongType()),
+            (TC.EXACT_REASONS, T.LongType()),
+            (TC.MISSED, T.LongType()),
         ),
     )
     assert_df_equality(quarantine_by_kind(matched), expected, ignore_row_order=True, ignore_nullable=True)
@@ -341,7 +342,7 @@ def test_quarantine_by_kind_counts_each_planted_kind_and_the_unplanted(spark, ma
 def test_nothing_planted_and_nothing_quarantined_scores_perfectly(spark):
     empty = match_quarantine_to_dirt(spark.createDataFrame([], QUARANTINE), dirt(spark, []))
     row = quarantine_summary(empty).first()
-    assert (row[C.PRECISION], row[C.RECALL], row[C.RIGHT_REASON_SHARE]) == (1.0, 1.0, 1.0)
+    assert (row[TC.PRECISION], row[TC.RECALL], row[TC.RIGHT_REASON_SHARE]) == (1.0, 1.0, 1.0)
 
 
 def test_raw_lines_add_up_per_date_only_when_duplicates_are_the_planted_ones_and_nothing_is_lost(spark):
@@ -367,13 +368,13 @@ def test_raw_lines_add_up_per_date_only_when_duplicates_are_the_planted_ones_and
         [(D, 5, 2, 2, 1, 1, 0, True), (NEXT, 2, 1, 0, 1, 0, 1, False)],
         schema(
             (C.INGEST_DATE, T.DateType()),
-            (C.LINES, T.LongType()),
-            (C.VALID, T.LongType()),
-            (C.QUARANTINED_ROWS, T.LongType()),
-            (C.DUPLICATES_REMOVED, T.LongType()),
-            (C.PLANTED_DUPLICATES, T.LongType()),
-            (C.LOST_EVENTS, T.LongType()),
-            (C.CONSERVED, T.BooleanType()),
+            (TC.LINES, T.LongType()),
+            (TC.VALID, T.LongType()),
+            (TC.QUARANTINED_ROWS, T.LongType()),
+            (TC.DUPLICATES_REMOVED, T.LongType()),
+            (TC.PLANTED_DUPLICATES, T.LongType()),
+            (TC.LOST_EVENTS, T.LongType()),
+            (TC.CONSERVED, T.BooleanType()),
         ),
     )
     assert_df_equality(
@@ -445,16 +446,16 @@ def generated_report(spark, tmp_path_factory) -> tuple[int, dict]:
 def test_a_generated_lake_recovers_sessions_and_quarantines_exactly_the_planted_dirt(generated_report):
     status, report = generated_report
     sessions, quarantine = report["sessions"]["summary"], report["quarantine"]["summary"]
-    assert sessions[C.TRUE_SESSIONS] > 100
-    assert sessions[C.SAME_EVENTS_SHARE] >= 0.99
-    planted = {row[C.DIRT]: row[C.PLANTED] for row in report["quarantine"]["by_kind"]}
+    assert sessions[TC.TRUE_SESSIONS] > 100
+    assert sessions[TC.SAME_EVENTS_SHARE] >= 0.99
+    planted = {row[TC.DIRT]: row[TC.PLANTED] for row in report["quarantine"]["by_kind"]}
     assert all(planted.get(kind, 0) > 0 for kind in DIRT_KINDS), planted
-    assert (quarantine[C.PRECISION], quarantine[C.RECALL], quarantine[C.RIGHT_REASON_SHARE]) == (
+    assert (quarantine[TC.PRECISION], quarantine[TC.RECALL], quarantine[TC.RIGHT_REASON_SHARE]) == (
         1.0,
         1.0,
         1.0,
     )
-    assert report["ingest_accounting"]["totals"][C.LOST_EVENTS] == 0
+    assert report["ingest_accounting"]["totals"][TC.LOST_EVENTS] == 0
     assert {check["name"]: check["passed"] for check in report["checks"]} == {
         "session_recovery": True,
         "quarantine_precision": True,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
+from sample_shop import columns as TC
 from sample_shop.schemas import TRUTH_CAMPAIGNS_SCHEMA
 from sample_shop.truth.campaigns import uplift_recovery
 from transforms import columns as C
@@ -65,7 +66,7 @@ def test_planted_uplift_is_checked_against_the_conversion_interval_plain_and_wit
         actual.schema,
     )
     assert actual.columns == [
-        C.CAMPAIGN_ID, C.PLANTED_UPLIFT, C.ABSOLUTE_UPLIFT, C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH,
-        C.PLANTED_IN_CI, C.CUPED_UPLIFT, C.CUPED_CI_LOW, C.CUPED_CI_HIGH, C.PLANTED_IN_CUPED_CI, C.COMPLETE,
+        C.CAMPAIGN_ID, TC.PLANTED_UPLIFT, C.ABSOLUTE_UPLIFT, C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH,
+        TC.PLANTED_IN_CI, C.CUPED_UPLIFT, C.CUPED_CI_LOW, C.CUPED_CI_HIGH, TC.PLANTED_IN_CUPED_CI, C.COMPLETE,
     ]  # fmt: skip
     assert_df_equality(actual, expected, ignore_nullable=True)

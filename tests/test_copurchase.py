@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
 
+from sample_shop import columns as TC
 from sample_shop.truth.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
 from shop_platform.config import ConfigError, load_config
 from transforms import columns as C
@@ -157,7 +158,7 @@ def test_bought_together_prefers_same_order_edges_and_ranks_by_confidence(spark)
 def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark):
     bundles = spark.createDataFrame(
         [("b1", "a"), ("b1", "b"), ("b2", "c"), ("b2", "d"), ("b2", "e")],
-        f"{C.BUNDLE_ID} string, {C.ITEM_ID} string",
+        f"{TC.BUNDLE_ID} string, {C.ITEM_ID} string",
     )
     # Planted pairs ab, cd, ce, de. same_order ranks by lift: ab 1, cd 2, xy 3, ce 4; de is missing.
     pairs = [("a", "b", 10.0), ("c", "d", 8.0), ("x", "y", 6.0), ("c", "e", 2.0)]
@@ -169,15 +170,15 @@ def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark
     by_type = {row[C.EDGE_TYPE]: row.asDict() for row in recovery.collect()}
     assert by_type["same_order"] == {
         C.EDGE_TYPE: "same_order",
-        C.TYPE_EDGES: 4,
-        C.PLANTED_PAIRS: 4,
-        C.FOUND_PAIRS: 3,
-        C.FOUND_SHARE: 0.75,
-        C.MEDIAN_LIFT_RANK: 2.0,
-        C.TOP_1PCT_SHARE: 0.25,  # the top 1% of 4 pairs is the first one
-        C.TOP_100_SHARE: 0.75,
+        TC.TYPE_EDGES: 4,
+        TC.PLANTED_PAIRS: 4,
+        TC.FOUND_PAIRS: 3,
+        TC.FOUND_SHARE: 0.75,
+        TC.MEDIAN_LIFT_RANK: 2.0,
+        TC.TOP_1PCT_SHARE: 0.25,  # the top 1% of 4 pairs is the first one
+        TC.TOP_100_SHARE: 0.75,
     }
-    assert by_type["same_user"][C.FOUND_PAIRS] == 0 and by_type["same_user"][C.TYPE_EDGES] == 0
+    assert by_type["same_user"][TC.FOUND_PAIRS] == 0 and by_type["same_user"][TC.TYPE_EDGES] == 0
 
     communities = spark.createDataFrame(
         [
@@ -195,8 +196,8 @@ def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark
     actual = bundle_matches(bundles, communities, max_bundle_size=5)
     expected = spark.createDataFrame(
         [("component", 2, 2, 2, 3), ("community", 2, 1, 1, 3)],
-        f"{C.GROUPING} string, {C.BUNDLES} long, {C.BUNDLES_IN_ONE_GROUP} long, {C.BUNDLES_MATCHED} long, "
-        f"{C.CANDIDATES} long",
+        f"{TC.GROUPING} string, {TC.BUNDLES} long, {TC.BUNDLES_IN_ONE_GROUP} long, {TC.BUNDLES_MATCHED} long, "
+        f"{TC.CANDIDATES} long",
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 

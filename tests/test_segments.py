@@ -13,6 +13,7 @@ from pyspark.ml.functions import vector_to_array
 from pyspark.sql import functions as F
 from sklearn.metrics import adjusted_rand_score
 
+from sample_shop import columns as TC
 from sample_shop.truth.segments import adjusted_rand_index, contingency_table
 from transforms import columns as C
 from transforms.segments.kmeans import assign_segments, centres, search_k
@@ -153,7 +154,7 @@ def test_adjusted_rand_index_matches_scikit_learn(spark):
         segments = spark.createDataFrame(
             [(f"u{i}", s) for i, s in enumerate(labels)], "user_id string, segment_id int"
         )
-        ari = adjusted_rand_index(contingency_table(segments, truth)).first()[C.ADJUSTED_RAND_INDEX]
+        ari = adjusted_rand_index(contingency_table(segments, truth)).first()[TC.ADJUSTED_RAND_INDEX]
         assert ari == pytest.approx(adjusted_rand_score(personas, labels), abs=1e-12)
     assert ari == 0.0  # one segment for everybody carries no information
 

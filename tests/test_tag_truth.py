@@ -8,6 +8,7 @@ import json
 from chispa import assert_df_equality
 from pyspark.sql import types as T
 
+from sample_shop import columns as TC
 from sample_shop.jobs import measure_tag_truth
 from sample_shop.schemas import TRUTH_CHURN_SCHEMA, TRUTH_PERSONAS_SCHEMA
 from sample_shop.truth.tags import (
@@ -66,10 +67,10 @@ def test_persona_shares_count_true_booleans_and_every_enum_value_against_the_oth
             ("b1", "loyal"),
             ("b2", "loyal"),
         ],
-        [C.USER_ID, C.PERSONA],
+        [C.USER_ID, TC.PERSONA],
     )
     actual = persona_value_shares(snapshot, personas, ["price_sensitive", "churn_risk"]).select(
-        C.TAG_ID, C.VALUE, C.PERSONA, C.USERS, C.TAGGED, C.OTHERS_USERS, C.OTHERS_TAGGED, C.SHARE, C.LIFT
+        C.TAG_ID, C.VALUE, TC.PERSONA, C.USERS, TC.TAGGED, TC.OTHERS_USERS, TC.OTHERS_TAGGED, C.SHARE, C.LIFT
     )
     expected = spark.createDataFrame(
         [
@@ -102,7 +103,7 @@ def test_churn_detection_follows_each_churner_from_its_churn_day(spark):
     ]
     tag_values = spark.createDataFrame(stages, [C.USER_ID, C.VALUE, C.SNAPSHOT_DATE])
     churn = spark.createDataFrame(
-        [("c1", day(0)), ("c2", day(0)), ("c3", day(1)), ("c4", day(-5))], [C.USER_ID, C.CHURN_DATE]
+        [("c1", day(0)), ("c2", day(0)), ("c3", day(1)), ("c4", day(-5))], [C.USER_ID, TC.CHURN_DATE]
     )
     detection = churn_detection(tag_values, churn, ["at_risk", "churned"])
     expected = spark.createDataFrame(
@@ -118,13 +119,13 @@ def test_churn_detection_follows_each_churner_from_its_churn_day(spark):
 
     summary = summarise_churn_detection(detection, settled_days=1).first().asDict()
     assert summary == {
-        C.CHURNERS: 3,
-        C.FLAGGED_ON_CHURN_DAY: 1,
-        C.FLAGGED_BY_LAST_SNAPSHOT: 2,
-        C.MEDIAN_LAG_DAYS: 1.0,
-        C.P90_LAG_DAYS: 1.8,
-        C.SETTLED_CHURNERS: 2,
-        C.SETTLED_FLAGGED: 2,
+        TC.CHURNERS: 3,
+        TC.FLAGGED_ON_CHURN_DAY: 1,
+        TC.FLAGGED_BY_LAST_SNAPSHOT: 2,
+        TC.MEDIAN_LAG_DAYS: 1.0,
+        TC.P90_LAG_DAYS: 1.8,
+        TC.SETTLED_CHURNERS: 2,
+        TC.SETTLED_FLAGGED: 2,
     }
 
 
@@ -134,7 +135,7 @@ def test_flagged_share_counts_the_given_users_only(spark):
     )
     users = spark.createDataFrame([("u1",), ("u2",), ("u3",), ("u4",)], [C.USER_ID])
     row = flagged_share(tag_values, users, ["at_risk", "churned"]).first()
-    assert (row[C.USERS], row[C.FLAGGED_USERS], row[C.SHARE]) == (3, 2, 2 / 3)
+    assert (row[C.USERS], row[TC.FLAGGED_USERS], row[C.SHARE]) == (3, 2, 2 / 3)
 
 
 def test_the_job_reports_each_planted_trait_and_fails_on_those_the_tags_miss(spark, lake_root):
@@ -176,8 +177,8 @@ def test_the_job_reports_each_planted_trait_and_fails_on_those_the_tags_miss(spa
     assert checks["persona_bargain_hunter_price_sensitive"]["value"] == 3.0
     assert not checks["persona_brand_loyalist_brand_loyalist"]["passed"]
     lifecycle = report["churn"]["lifecycle_stage"]
-    assert lifecycle["churners"][C.CHURNERS] == 1
-    assert lifecycle["churners"][C.FLAGGED_BY_LAST_SNAPSHOT] == 1
-    assert lifecycle["churners"][C.MEDIAN_LAG_DAYS] == 1.0
+    assert lifecycle["churners"][TC.CHURNERS] == 1
+    assert lifecycle["churners"][TC.FLAGGED_BY_LAST_SNAPSHOT] == 1
+    assert lifecycle["churners"][TC.MEDIAN_LAG_DAYS] == 1.0
     assert lifecycle["never_churned_flagged_on_last_snapshot"][C.USERS] == 7
     assert lake.files.read_parquet(f"{folder}/persona_values").count() > 0

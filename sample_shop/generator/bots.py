@@ -11,6 +11,7 @@ import datetime as dt
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES
 from sample_shop.generator.codegen import split_codegen
@@ -40,18 +41,18 @@ def bot_users(base: DataFrame, seed: int, first_idx: int, start_date: dt.date, d
         USER_COLUMNS with PERSONA = "bot", registered before the period, never churning.
     """
     return (
-        base.select((F.col(C.RANGE_ID) + F.lit(first_idx)).alias(C.USER_IDX), F.lit(BOT).alias(C.PERSONA))
+        base.select((F.col(TC.RANGE_ID) + F.lit(first_idx)).alias(C.USER_IDX), F.lit(BOT).alias(TC.PERSONA))
         .transform(with_profile, seed=seed, start_date=start_date, days=days, new_user_share=0.0)
         .select(
             *[
                 c
                 for c in USER_COLUMNS
-                if c not in (C.ACTIVITY, C.PROPENSITY, C.FAVOURITE_CATEGORY, C.CHURN_DATE)
+                if c not in (TC.ACTIVITY, TC.PROPENSITY, TC.FAVOURITE_CATEGORY, TC.CHURN_DATE)
             ],
-            F.lit(None).cast("double").alias(C.ACTIVITY),
-            F.lit(None).cast("double").alias(C.PROPENSITY),
-            F.lit(None).cast("int").alias(C.FAVOURITE_CATEGORY),
-            F.lit(None).cast("date").alias(C.CHURN_DATE),
+            F.lit(None).cast("double").alias(TC.ACTIVITY),
+            F.lit(None).cast("double").alias(TC.PROPENSITY),
+            F.lit(None).cast("int").alias(TC.FAVOURITE_CATEGORY),
+            F.lit(None).cast("date").alias(TC.CHURN_DATE),
         )
         .select(*USER_COLUMNS)
     )
@@ -80,13 +81,13 @@ def bot_events(
             f"generator.dirt.bot_events_per_day must be in 1..{BOT_EVENT_IDS - 1}, got {events_per_day}"
         )
     step_ms = min(BOT_MAX_STEP_MS, BOT_DAY_MS // events_per_day)
-    bot_day = (F.col(C.USER_IDX) - F.lit(first_idx)) * F.lit(days) + F.col(C.DAY_IDX)
-    k = F.col(C.EVENT_POS)
+    bot_day = (F.col(C.USER_IDX) - F.lit(first_idx)) * F.lit(days) + F.col(TC.DAY_IDX)
+    k = F.col(TC.EVENT_POS)
     number = F.lit(ids.BOT_NAMESPACE) + bot_day * F.lit(BOT_EVENT_IDS) + k
     start = (
         local_midnight_ms(F.col(C.EVENT_DATE), timezone)
         + F.lit(1_800_000)
-        + F.floor(uniform(seed, "bot_start", C.USER_IDX, C.DAY_IDX) * F.lit(3_600_000))
+        + F.floor(uniform(seed, "bot_start", C.USER_IDX, TC.DAY_IDX) * F.lit(3_600_000))
     )
     jitter = F.floor(uniform(seed, "bot_jitter", number) * F.lit(0.8 * step_ms))
     searches = F.col(_SEARCH)
@@ -98,16 +99,16 @@ def bot_events(
         bots.select(
             C.USER_IDX,
             C.USER_ID,
-            F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(C.DAY_IDX),
+            F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(TC.DAY_IDX),
         )
-        .select("*", F.date_add(F.lit(start_date), F.col(C.DAY_IDX)).alias(C.EVENT_DATE))
+        .select("*", F.date_add(F.lit(start_date), F.col(TC.DAY_IDX)).alias(C.EVENT_DATE))
         # Once per bot-day: its session and the start of its run.
         .select(
             "*",
             ids.session_id(F.lit(ids.BOT_NAMESPACE) + bot_day).alias(C.SESSION_ID),
             start.alias(_START),
         )
-        .select("*", F.explode(F.sequence(F.lit(0), F.lit(events_per_day - 1))).alias(C.EVENT_POS))
+        .select("*", F.explode(F.sequence(F.lit(0), F.lit(events_per_day - 1))).alias(TC.EVENT_POS))
         .select(
             "*",
             F.floor(uniform(seed, "bot_item", number) * F.lit(n_items)).cast("long").alias(C.ITEM_IDX),

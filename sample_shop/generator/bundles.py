@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import (
     BUNDLE_PAIRS,
@@ -70,18 +71,18 @@ def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
                 )
     if n_bundles == 0:
         return base.select(
-            F.lit(None).cast("string").alias(C.BUNDLE_ID),
+            F.lit(None).cast("string").alias(TC.BUNDLE_ID),
             F.lit(None).cast("long").alias(C.ITEM_IDX),
             F.lit(None).cast("string").alias(C.ITEM_ID),
         )
     # Members as literal data: the bundle count is configuration, not data, so this stays small.
     members, offsets, counts = _member_table(_member_items(n_bundles, n_items))
-    bundle = F.col(C.RANGE_ID)
+    bundle = F.col(TC.RANGE_ID)
     return base.select(
-        F.format_string("b%03d", bundle + F.lit(1)).alias(C.BUNDLE_ID),
+        F.format_string("b%03d", bundle + F.lit(1)).alias(TC.BUNDLE_ID),
         F.explode(F.slice(members, nth(offsets, bundle) + F.lit(1), nth(counts, bundle))).alias(_MEMBER),
     ).select(
-        C.BUNDLE_ID,
+        TC.BUNDLE_ID,
         F.col(_MEMBER).alias(C.ITEM_IDX),
         ids.item_id(F.col(_MEMBER), n_items).alias(C.ITEM_ID),
     )
@@ -121,7 +122,7 @@ def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int
     )
     partners = F.array_except(F.flatten(F.transform(touched, items_of)), in_order)
     added = F.filter(
-        partners, lambda item: uniform(seed, "bundle_add", C.SESSION_NO, item) < F.lit(BUNDLE_ADD_PROB)
+        partners, lambda item: uniform(seed, "bundle_add", TC.SESSION_NO, item) < F.lit(BUNDLE_ADD_PROB)
     )
     new_lines = F.transform(added, lambda item: F.struct(item.alias(C.ITEM_IDX), F.lit(1).alias(C.QUANTITY)))
     # flatten() of an empty array of items keeps the element type, so orders without bundles pass through.

@@ -11,6 +11,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator.funnel import lifted_probability
 from sample_shop.generator.literals import nth
 from sample_shop.generator.random import uniform
@@ -42,7 +43,7 @@ def campaign_windows(
             f"campaigns in generator.days = {days}"
         )
     segment = days // max(count, 1)
-    k = F.col(C.RANGE_ID)
+    k = F.col(TC.RANGE_ID)
     first_day = k * F.lit(segment) + F.floor(
         uniform(seed, "campaign_start", k) * (segment - duration_days + 1)
     )
@@ -104,8 +105,8 @@ def with_campaign(sessions: DataFrame, campaigns: DataFrame, seed: int, eligible
     return joined.select(
         *sessions.columns,
         C.CAMPAIGN_ID,
-        F.coalesce(eligible, F.lit(False)).alias(C.ELIGIBLE),
-        F.coalesce(eligible & is_treated(seed), F.lit(False)).alias(C.TREATED),
+        F.coalesce(eligible, F.lit(False)).alias(TC.ELIGIBLE),
+        F.coalesce(eligible & is_treated(seed), F.lit(False)).alias(TC.TREATED),
     )
 
 
@@ -128,26 +129,26 @@ def planted_uplift(plans: DataFrame, assignments: DataFrame, conversion_lift: fl
     Returns:
         CAMPAIGN_ID, PLANTED_UPLIFT.
     """
-    lifted = lifted_probability(F.col(C.P_BASE), conversion_lift)
+    lifted = lifted_probability(F.col(TC.P_BASE), conversion_lift)
     per_user = (
-        plans.where(F.col(C.ELIGIBLE))
+        plans.where(F.col(TC.ELIGIBLE))
         .groupBy(C.CAMPAIGN_ID, C.USER_IDX)
         .agg(
-            F.sum(F.log1p(-F.col(C.P_BASE))).alias("_log_none_base"),
+            F.sum(F.log1p(-F.col(TC.P_BASE))).alias("_log_none_base"),
             F.sum(F.log1p(-lifted)).alias("_log_none_lifted"),
         )
         .select(
             C.CAMPAIGN_ID,
             C.USER_IDX,
-            (F.exp(F.col("_log_none_base")) - F.exp(F.col("_log_none_lifted"))).alias(C.PLANTED_UPLIFT),
+            (F.exp(F.col("_log_none_base")) - F.exp(F.col("_log_none_lifted"))).alias(TC.PLANTED_UPLIFT),
         )
     )
     # Left join from the assignments: eligible users without sessions in the window count, with 0.
     return (
         assignments.join(per_user, on=[C.CAMPAIGN_ID, C.USER_IDX], how="left")
         .groupBy(C.CAMPAIGN_ID)
-        .agg(F.avg(F.coalesce(F.col(C.PLANTED_UPLIFT), F.lit(0.0))).alias(C.PLANTED_UPLIFT))
-        .select(C.CAMPAIGN_ID, C.PLANTED_UPLIFT)
+        .agg(F.avg(F.coalesce(F.col(TC.PLANTED_UPLIFT), F.lit(0.0))).alias(TC.PLANTED_UPLIFT))
+        .select(C.CAMPAIGN_ID, TC.PLANTED_UPLIFT)
     )
 
 

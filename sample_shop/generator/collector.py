@@ -5,6 +5,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator.codegen import split_codegen
 from sample_shop.generator.dirt import corrupt_fields, corrupt_lines, with_dirt_kind
 from sample_shop.generator.late_arrivals import with_arrival_date
@@ -26,7 +27,7 @@ def to_json_lines(events: DataFrame) -> DataFrame:
         F.date_format(F.col(name), ISO_UTC_MILLIS).alias(name) if name == C.EVENT_TIME else F.col(name)
         for name in RAW_EVENT_SCHEMA.fieldNames()
     ]
-    return events.select(C.EVENT_ID, C.DIRT, C.DATE, F.to_json(F.struct(*fields)).alias(C.VALUE))
+    return events.select(C.EVENT_ID, TC.DIRT, C.DATE, F.to_json(F.struct(*fields)).alias(C.VALUE))
 
 
 def with_collector_fields(
@@ -78,4 +79,4 @@ def planted_dirt(events: DataFrame) -> DataFrame:
     Args:
         events: Clean events with their collector fields (`with_collector_fields`).
     """
-    return events.where(F.col(C.DIRT).isNotNull()).select(C.EVENT_ID, C.DATE, C.DIRT)
+    return events.where(F.col(TC.DIRT).isNotNull()).select(C.EVENT_ID, C.DATE, TC.DIRT)

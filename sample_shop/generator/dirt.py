@@ -11,6 +11,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator.random import choice, uniform
 from shop_platform.settings import DirtSettings
 from transforms import columns as C
@@ -64,12 +65,12 @@ def with_dirt_kind(events: DataFrame, seed: int, dirt: DirtSettings) -> DataFram
         # Amount kinds keep their slice on other events too (as clean lines), so their rate stays a share.
         value = F.when(has_amount, F.lit(name)) if name in AMOUNT_KINDS else F.lit(name)
         kind = F.when(u < F.lit(bound), value) if kind is None else kind.when(u < F.lit(bound), value)
-    return events.select("*", kind.alias(C.DIRT))
+    return events.select("*", kind.alias(TC.DIRT))
 
 
 def corrupt_fields(events: DataFrame, seed: int) -> DataFrame:
     """Apply the field defects (missing field, negative amount, future/ancient time, unknown type)."""
-    kind = F.col(C.DIRT)
+    kind = F.col(TC.DIRT)
     dropped = F.when(
         kind == MISSING_FIELD,
         choice(uniform(seed, "dropped_field", C.EVENT_ID), DROPPABLE_FIELDS, [1.0] * len(DROPPABLE_FIELDS)),
@@ -121,7 +122,7 @@ def corrupt_lines(lines: DataFrame, seed: int) -> DataFrame:
     Returns:
         DATE, VALUE.
     """
-    kind = F.col(C.DIRT)
+    kind = F.col(TC.DIRT)
     value = F.col(C.VALUE)
     amount = r'"amount":(-?[0-9][0-9.Ee+-]*)'
     as_text = F.when(

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES
 from sample_shop.generator.codegen import split_codegen
@@ -58,12 +59,12 @@ def with_item(df: DataFrame, seed: int, n_items: int, start_date: dt.date, days:
     """Add ITEM_IDX for the row's pick keys: SESSION_NO, PICK_TAG (CART_PICK for the j-th cart item,
     BROWSE_PICK for a browsed item) and PICK_KEY (j, or the event position). Orders draw their lines with
     the same keys, so an ordered item is the one that was put in the cart."""
-    keys = (C.SESSION_NO, C.PICK_TAG, C.PICK_KEY)
-    return df.select("*", pick_category(seed, "pick", *keys).alias(C.CATEGORY_IDX)).transform(
+    keys = (TC.SESSION_NO, TC.PICK_TAG, TC.PICK_KEY)
+    return df.select("*", pick_category(seed, "pick", *keys).alias(TC.CATEGORY_IDX)).transform(
         with_item_pick,
         seed=seed,
         keys=keys,
-        category=C.CATEGORY_IDX,
+        category=TC.CATEGORY_IDX,
         out=C.ITEM_IDX,
         n_items=n_items,
         start_date=start_date,
@@ -74,7 +75,7 @@ def with_item(df: DataFrame, seed: int, n_items: int, start_date: dt.date, days:
 def cart_quantity(seed: int, j: Column) -> Column:
     """Quantity of the session's j-th cart item."""
     values, weights = zip(*CART_QUANTITIES, strict=True)
-    return choice(uniform(seed, "quantity", C.SESSION_NO, j.cast("int")), values, weights).cast("int")
+    return choice(uniform(seed, "quantity", TC.SESSION_NO, j.cast("int")), values, weights).cast("int")
 
 
 def search_keyword(seed: int, *keys: Column | str) -> Column:
@@ -100,18 +101,18 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
     Returns:
         EVENT_COLUMNS.
     """
-    k = F.col(C.EVENT_POS)
-    past_browse = k - F.col(C.N_BROWSE)
-    in_cart = (past_browse >= 0) & (past_browse < F.lit(2) * F.col(C.N_CART))
+    k = F.col(TC.EVENT_POS)
+    past_browse = k - F.col(TC.N_BROWSE)
+    in_cart = (past_browse >= 0) & (past_browse < F.lit(2) * F.col(TC.N_CART))
     j = F.floor(past_browse / F.lit(2))
     landing = F.when(F.col(C.CHANNEL) == F.lit("direct"), F.lit("view_home")).otherwise(F.lit("view_product"))
     kinds, weights = zip(*BROWSE_KINDS, strict=True)
     kind = (
-        F.when(past_browse >= F.lit(2) * F.col(C.N_CART), F.lit("remove"))
+        F.when(past_browse >= F.lit(2) * F.col(TC.N_CART), F.lit("remove"))
         .when(in_cart & (F.pmod(past_browse, F.lit(2)) == 1), F.lit("add"))
         .when(in_cart, F.lit("cart_view"))
         .when(k == 0, landing)
-        .otherwise(choice(uniform(seed, "browse_kind", C.SESSION_NO, k), kinds, weights))
+        .otherwise(choice(uniform(seed, "browse_kind", TC.SESSION_NO, k), kinds, weights))
     )
     kind_col = F.col(_KIND)
     event_type = (
@@ -127,40 +128,40 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
     cart_j = F.when(kind_col == "remove", F.lit(0)).otherwise(j).cast("int")
     is_cart_kind = kind_col.isin("cart_view", "add", "remove")
     has_item = is_cart_kind | kind_col.isin("view_product", "favorite")
-    pick_keys = (C.SESSION_NO, C.PICK_TAG, C.PICK_KEY)
+    pick_keys = (TC.SESSION_NO, TC.PICK_TAG, TC.PICK_KEY)
     # Each step below is its own projection so that no single generated method gets too big to JIT.
     return (
         plans.select(
-            C.SESSION_NO,
+            TC.SESSION_NO,
             C.SESSION_ID,
             C.USER_IDX,
             C.USER_ID,
-            C.PERSONA,
-            C.FAVOURITE_CATEGORY,
+            TC.PERSONA,
+            TC.FAVOURITE_CATEGORY,
             C.EVENT_DATE,
-            C.SESSION_START_MS,
-            C.SPAN_MS,
-            C.N_TOTAL,
+            TC.SESSION_START_MS,
+            TC.SPAN_MS,
+            TC.N_TOTAL,
             C.DEVICE,
             C.CHANNEL,
-            C.N_BROWSE,
-            C.N_CART,
-            F.explode(F.sequence(F.lit(0), F.col(C.N_PLAIN) - F.lit(1))).alias(C.EVENT_POS),
+            TC.N_BROWSE,
+            TC.N_CART,
+            F.explode(F.sequence(F.lit(0), F.col(TC.N_PLAIN) - F.lit(1))).alias(TC.EVENT_POS),
         )
         .select("*", kind.alias(_KIND))
         .select(
             "*",
-            F.when(is_cart_kind, F.lit(CART_PICK)).otherwise(F.lit(BROWSE_PICK)).alias(C.PICK_TAG),
-            F.when(is_cart_kind, cart_j).otherwise(k).cast("int").alias(C.PICK_KEY),
+            F.when(is_cart_kind, F.lit(CART_PICK)).otherwise(F.lit(BROWSE_PICK)).alias(TC.PICK_TAG),
+            F.when(is_cart_kind, cart_j).otherwise(k).cast("int").alias(TC.PICK_KEY),
         )
         # A null category (events without an item) makes every step of the pick null, and cheap.
-        .select("*", F.when(has_item, pick_category(seed, "pick", *pick_keys)).alias(C.CATEGORY_IDX))
+        .select("*", F.when(has_item, pick_category(seed, "pick", *pick_keys)).alias(TC.CATEGORY_IDX))
         .transform(split_codegen)
         .transform(
             with_item_pick,
             seed=seed,
             keys=pick_keys,
-            category=C.CATEGORY_IDX,
+            category=TC.CATEGORY_IDX,
             out=C.ITEM_IDX,
             n_items=n_items,
             start_date=start_date,
@@ -169,14 +170,14 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
         .transform(split_codegen)
         .select(
             "*",
-            ids.event_id(ids.event_no(F.col(C.SESSION_NO), k)).alias(C.EVENT_ID),
+            ids.event_id(ids.event_no(F.col(TC.SESSION_NO), k)).alias(C.EVENT_ID),
             F.timestamp_millis(event_time_ms(seed, k)).alias(C.EVENT_TIME),
         )
         .transform(split_codegen)
         .select(
             "*",
             F.when(kind_col.isin("add", "remove"), cart_quantity(seed, cart_j)).alias(C.QUANTITY),
-            F.when(kind_col == "search", search_keyword(seed, C.SESSION_NO, k)).alias(C.KEYWORD),
+            F.when(kind_col == "search", search_keyword(seed, TC.SESSION_NO, k)).alias(C.KEYWORD),
         )
         .select(
             *event_record(

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator.codegen import split_codegen
 from sample_shop.generator.personas import by_persona
 from sample_shop.generator.random import choice, geometric, lognormal, uniform
@@ -27,16 +28,16 @@ REGULAR_SPAN_MAX_MS = 21 * 60_000
 POST_ORDER_WINDOW_MS = 3 * 60_000
 
 PLAN_COLUMNS = (
-    C.P_BASE,
-    C.P_ORDER,
-    C.ORDERED,
-    C.N_BROWSE,
-    C.N_CART,
-    C.REMOVED,
-    C.PAID,
-    C.N_PLAIN,
-    C.N_TOTAL,
-    C.SPAN_MS,
+    TC.P_BASE,
+    TC.P_ORDER,
+    TC.ORDERED,
+    TC.N_BROWSE,
+    TC.N_CART,
+    TC.REMOVED,
+    TC.PAID,
+    TC.N_PLAIN,
+    TC.N_TOTAL,
+    TC.SPAN_MS,
 )
 # An event's offset into the span is (position + EVENT_JITTER * u) / N_TOTAL of it: strictly increasing
 # with position, gaps between 1 - EVENT_JITTER and 1 + EVENT_JITTER times the mean.
@@ -60,50 +61,50 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
     treated sessions convert with the lifted probability P_ORDER. N_PLAIN counts the events before the
     order, N_TOTAL all regular events (with order and pay); they all fall within SPAN_MS of the start.
     """
-    key = C.SESSION_NO
+    key = TC.SESSION_NO
     p_base = F.least(
-        by_persona(lambda p: p.order_prob) * _channel_factor() * F.col(C.PROPENSITY), F.lit(MAX_ORDER_PROB)
+        by_persona(lambda p: p.order_prob) * _channel_factor() * F.col(TC.PROPENSITY), F.lit(MAX_ORDER_PROB)
     )
-    p_order = F.when(F.col(C.TREATED), lifted_probability(F.col(C.P_BASE), conversion_lift)).otherwise(
-        F.col(C.P_BASE)
+    p_order = F.when(F.col(TC.TREATED), lifted_probability(F.col(TC.P_BASE), conversion_lift)).otherwise(
+        F.col(TC.P_BASE)
     )
-    ordered = uniform(seed, "order", key) < F.col(C.P_ORDER)
+    ordered = uniform(seed, "order", key) < F.col(TC.P_ORDER)
     adds_anyway = uniform(seed, "abandoned_cart", key) < by_persona(lambda p: p.cart_prob)
     n_cart = (
         F.when(
-            F.col(C.ORDERED), F.lit(1) + choice(uniform(seed, "cart_size", key), [0, 1, 2], [0.6, 0.3, 0.1])
+            F.col(TC.ORDERED), F.lit(1) + choice(uniform(seed, "cart_size", key), [0, 1, 2], [0.6, 0.3, 0.1])
         )
         .when(adds_anyway, F.lit(1) + choice(uniform(seed, "cart_size", key), [0, 1], [0.75, 0.25]))
         .otherwise(F.lit(0))
     )
     remove_draw = uniform(seed, "remove", key)
     # An order keeps at least one item, so only a cart of two or more loses one before ordering.
-    removed = F.when(F.col(C.ORDERED), (F.col(C.N_CART) >= 2) & (remove_draw < F.lit(0.2))).otherwise(
-        (F.col(C.N_CART) >= 1) & (remove_draw < F.lit(0.3))
+    removed = F.when(F.col(TC.ORDERED), (F.col(TC.N_CART) >= 2) & (remove_draw < F.lit(0.2))).otherwise(
+        (F.col(TC.N_CART) >= 1) & (remove_draw < F.lit(0.3))
     )
-    paid = F.col(C.ORDERED) & (uniform(seed, "pay", key) < by_persona(lambda p: p.pay_prob))
+    paid = F.col(TC.ORDERED) & (uniform(seed, "pay", key) < by_persona(lambda p: p.pay_prob))
     n_browse = F.least(
         F.lit(1) + geometric(uniform(seed, "browse", key), by_persona(lambda p: p.browse_mean - 1.0)),
         F.lit(MAX_BROWSE),
     )
-    n_plain = F.col(C.N_BROWSE) + F.lit(2) * F.col(C.N_CART) + F.col(C.REMOVED).cast("int")
-    n_total = F.col(C.N_PLAIN) + F.col(C.ORDERED).cast("int") + F.col(C.PAID).cast("int")
+    n_plain = F.col(TC.N_BROWSE) + F.lit(2) * F.col(TC.N_CART) + F.col(TC.REMOVED).cast("int")
+    n_total = F.col(TC.N_PLAIN) + F.col(TC.ORDERED).cast("int") + F.col(TC.PAID).cast("int")
     span = F.least(
-        F.floor(F.col(C.N_TOTAL) * F.lit(MEAN_EVENT_GAP_MS) * lognormal(seed, "span", -0.125, 0.5, key)),
+        F.floor(F.col(TC.N_TOTAL) * F.lit(MEAN_EVENT_GAP_MS) * lognormal(seed, "span", -0.125, 0.5, key)),
         F.lit(REGULAR_SPAN_MAX_MS),
     )
     # The split points keep each generated method small enough for the JIT (see `codegen`).
     return (
         sessions.transform(split_codegen)
-        .select("*", p_base.alias(C.P_BASE))
-        .select("*", p_order.alias(C.P_ORDER))
-        .select("*", ordered.alias(C.ORDERED))
-        .select("*", n_cart.cast("int").alias(C.N_CART), n_browse.cast("int").alias(C.N_BROWSE))
+        .select("*", p_base.alias(TC.P_BASE))
+        .select("*", p_order.alias(TC.P_ORDER))
+        .select("*", ordered.alias(TC.ORDERED))
+        .select("*", n_cart.cast("int").alias(TC.N_CART), n_browse.cast("int").alias(TC.N_BROWSE))
         .transform(split_codegen)
-        .select("*", removed.alias(C.REMOVED), paid.alias(C.PAID))
-        .select("*", n_plain.alias(C.N_PLAIN))
-        .select("*", n_total.alias(C.N_TOTAL))
-        .select("*", span.cast("long").alias(C.SPAN_MS))
+        .select("*", removed.alias(TC.REMOVED), paid.alias(TC.PAID))
+        .select("*", n_plain.alias(TC.N_PLAIN))
+        .select("*", n_total.alias(TC.N_TOTAL))
+        .select("*", span.cast("long").alias(TC.SPAN_MS))
         .select(*sessions.columns, *PLAN_COLUMNS)
     )
 
@@ -111,11 +112,11 @@ def plan_sessions(sessions: DataFrame, seed: int, conversion_lift: float) -> Dat
 def event_time_ms(seed: int, pos: Column) -> Column:
     """Epoch milliseconds of the session's event at 0-based position `pos` (needs SESSION_NO,
     SESSION_START_MS, SPAN_MS, N_TOTAL): always inside the span, strictly increasing with position."""
-    jitter = F.lit(EVENT_JITTER) * uniform(seed, "event_time", C.SESSION_NO, pos.cast("int"))
-    share = (pos.cast("double") + jitter) / F.col(C.N_TOTAL)
-    return F.col(C.SESSION_START_MS) + F.floor(share * F.col(C.SPAN_MS)).cast("long")
+    jitter = F.lit(EVENT_JITTER) * uniform(seed, "event_time", TC.SESSION_NO, pos.cast("int"))
+    share = (pos.cast("double") + jitter) / F.col(TC.N_TOTAL)
+    return F.col(TC.SESSION_START_MS) + F.floor(share * F.col(TC.SPAN_MS)).cast("long")
 
 
 def session_end_ms() -> Column:
     """When the session's regular events are over: its start plus its span."""
-    return F.col(C.SESSION_START_MS) + F.col(C.SPAN_MS)
+    return F.col(TC.SESSION_START_MS) + F.col(TC.SPAN_MS)

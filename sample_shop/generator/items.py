@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES, NEW_ARRIVAL_STRIDE, category_layout
 from sample_shop.generator.codegen import split_codegen
@@ -97,7 +98,7 @@ def generate_items(base: DataFrame, seed: int, n_items: int, start_date: dt.date
     Returns:
         ITEM_IDX, ITEM_ID, CATEGORY_L1, CATEGORY_L2, BRAND, LIST_PRICE, LAUNCH_DATE.
     """
-    idx = F.col(C.RANGE_ID)
+    idx = F.col(TC.RANGE_ID)
     category = category_of(idx, n_items)
     local = local_index(idx, n_items)
     # All categories' brands end to end: the category's run starts at its offset.
@@ -133,7 +134,7 @@ def pick_category(seed: int, salt: str, *keys: ColumnOrValue) -> Column:
         uniform(seed, f"{salt}#category", *keys), list(range(len(CATEGORIES))), category_weights
     )
     favourite = uniform(seed, f"{salt}#favourite", *keys) < F.lit(FAVOURITE_CATEGORY_SHARE)
-    return F.when(favourite, F.col(C.FAVOURITE_CATEGORY)).otherwise(mix).cast("int")
+    return F.when(favourite, F.col(TC.FAVOURITE_CATEGORY)).otherwise(mix).cast("int")
 
 
 def _price_in(seed: int, category: Column, item_idx: Column) -> Column:

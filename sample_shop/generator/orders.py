@@ -7,6 +7,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.bundles import with_bundle_items
 from sample_shop.generator.events import CART_PICK, cart_quantity, event_record, with_item
@@ -19,22 +20,22 @@ from transforms import vocabulary as V
 
 # Order-level columns of order lines (everything but ITEM_IDX, QUANTITY, PRICE).
 ORDER_HEADER = (
-    C.SESSION_NO,
+    TC.SESSION_NO,
     C.SESSION_ID,
     C.ORDER_ID,
     C.USER_IDX,
     C.USER_ID,
-    C.PERSONA,
+    TC.PERSONA,
     C.DEVICE,
     C.CHANNEL,
     C.EVENT_DATE,
-    C.N_PLAIN,
-    C.PAID,
-    C.ORDER_TIME_MS,
-    C.PAY_TIME_MS,
+    TC.N_PLAIN,
+    TC.PAID,
+    TC.ORDER_TIME_MS,
+    TC.PAY_TIME_MS,
 )
 LINE_COLUMNS = (*ORDER_HEADER, C.ITEM_IDX, C.QUANTITY)
-ORDER_COLUMNS = (*ORDER_HEADER, C.ITEMS, C.GROSS, C.COUPON_ID, C.DISCOUNT, C.AMOUNT)
+ORDER_COLUMNS = (*ORDER_HEADER, C.ITEMS, TC.GROSS, C.COUPON_ID, C.DISCOUNT, C.AMOUNT)
 
 # (coupon id, share of coupon uses, percent off, fixed amount off, cap, minimum order value)
 COUPONS = (
@@ -52,18 +53,18 @@ def order_lines(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, 
     Returns:
         LINE_COLUMNS, one row per cart line.
     """
-    first_kept = F.col(C.REMOVED).cast("int")
-    j = F.col(C.LINE_POS)
+    first_kept = F.col(TC.REMOVED).cast("int")
+    j = F.col(TC.LINE_POS)
     return (
-        plans.where(F.col(C.ORDERED))
+        plans.where(F.col(TC.ORDERED))
         .select(
             "*",
-            ids.order_id(F.col(C.SESSION_NO)).alias(C.ORDER_ID),
-            event_time_ms(seed, F.col(C.N_PLAIN)).alias(C.ORDER_TIME_MS),
-            F.when(F.col(C.PAID), event_time_ms(seed, F.col(C.N_PLAIN) + F.lit(1))).alias(C.PAY_TIME_MS),
-            F.explode(F.sequence(first_kept, F.col(C.N_CART) - F.lit(1))).alias(C.LINE_POS),
+            ids.order_id(F.col(TC.SESSION_NO)).alias(C.ORDER_ID),
+            event_time_ms(seed, F.col(TC.N_PLAIN)).alias(TC.ORDER_TIME_MS),
+            F.when(F.col(TC.PAID), event_time_ms(seed, F.col(TC.N_PLAIN) + F.lit(1))).alias(TC.PAY_TIME_MS),
+            F.explode(F.sequence(first_kept, F.col(TC.N_CART) - F.lit(1))).alias(TC.LINE_POS),
         )
-        .select("*", F.lit(CART_PICK).alias(C.PICK_TAG), j.cast("int").alias(C.PICK_KEY))
+        .select("*", F.lit(CART_PICK).alias(TC.PICK_TAG), j.cast("int").alias(TC.PICK_KEY))
         .transform(with_item, seed=seed, n_items=n_items, start_date=start_date, days=days)
         .select(
             *ORDER_HEADER,
@@ -99,10 +100,10 @@ def orders_from_lines(lines: DataFrame, seed: int, n_bundles: int, n_items: int)
         )
 
     gross = F.aggregate(items, F.lit(0.0), lambda acc, line: acc + line[C.QUANTITY] * line[C.PRICE])
-    uses_coupon = uniform(seed, "coupon", C.SESSION_NO) < by_persona(lambda p: p.coupon_prob)
+    uses_coupon = uniform(seed, "coupon", TC.SESSION_NO) < by_persona(lambda p: p.coupon_prob)
     coupon_ids = [c[0] for c in COUPONS]
     coupon = F.when(
-        uses_coupon, choice(uniform(seed, "coupon_id", C.SESSION_NO), coupon_ids, [c[1] for c in COUPONS])
+        uses_coupon, choice(uniform(seed, "coupon_id", TC.SESSION_NO), coupon_ids, [c[1] for c in COUPONS])
     )
     return (
         # The same item picked for two cart slots becomes one line with the summed quantity.
@@ -113,15 +114,15 @@ def orders_from_lines(lines: DataFrame, seed: int, n_bundles: int, n_items: int)
         .transform(with_bundle_items, seed=seed, n_bundles=n_bundles, n_items=n_items, lines=cart)
         # collect_list's order depends on the shuffle; sorting by item id makes the array deterministic.
         .select(*ORDER_HEADER, F.sort_array(F.transform(F.col(cart), priced)).alias(C.ITEMS))
-        .select("*", F.round(gross, 2).alias(C.GROSS), coupon.alias(C.COUPON_ID))
-        .select("*", _discount(F.col(C.COUPON_ID), F.col(C.GROSS)).alias(C.DISCOUNT))
+        .select("*", F.round(gross, 2).alias(TC.GROSS), coupon.alias(C.COUPON_ID))
+        .select("*", _discount(F.col(C.COUPON_ID), F.col(TC.GROSS)).alias(C.DISCOUNT))
         .select(
             *ORDER_HEADER,
             C.ITEMS,
-            C.GROSS,
+            TC.GROSS,
             C.COUPON_ID,
             C.DISCOUNT,
-            F.round(F.col(C.GROSS) - F.col(C.DISCOUNT), 2).alias(C.AMOUNT),
+            F.round(F.col(TC.GROSS) - F.col(C.DISCOUNT), 2).alias(C.AMOUNT),
         )
     )
 
@@ -132,25 +133,25 @@ def order_events(orders: DataFrame, seed: int) -> DataFrame:
     Returns:
         EVENT_COLUMNS.
     """
-    step = F.col(C.EVENT_POS)
+    step = F.col(TC.EVENT_POS)
     is_pay = step == F.lit(1)
     # Positions continue the session's plain events: the order is at N_PLAIN, the payment right after.
-    position = F.col(C.N_PLAIN) + step
-    method = choice(uniform(seed, "payment_method", C.SESSION_NO), V.PAYMENT_METHODS, PAYMENT_METHOD_WEIGHTS)
+    position = F.col(TC.N_PLAIN) + step
+    method = choice(uniform(seed, "payment_method", TC.SESSION_NO), V.PAYMENT_METHODS, PAYMENT_METHOD_WEIGHTS)
     return orders.select(
         "*",
-        F.explode(F.when(F.col(C.PAID), F.array(F.lit(0), F.lit(1))).otherwise(F.array(F.lit(0)))).alias(
-            C.EVENT_POS
+        F.explode(F.when(F.col(TC.PAID), F.array(F.lit(0), F.lit(1))).otherwise(F.array(F.lit(0)))).alias(
+            TC.EVENT_POS
         ),
     ).select(
         *event_record(
             {
                 C.SESSION_ID: F.col(C.SESSION_ID),
-                C.EVENT_ID: ids.event_id(ids.event_no(F.col(C.SESSION_NO), position)),
+                C.EVENT_ID: ids.event_id(ids.event_no(F.col(TC.SESSION_NO), position)),
                 C.USER_ID: F.col(C.USER_ID),
                 C.EVENT_TYPE: F.when(is_pay, F.lit(V.PAY)).otherwise(F.lit(V.ORDER)),
                 C.EVENT_TIME: F.timestamp_millis(
-                    F.when(is_pay, F.col(C.PAY_TIME_MS)).otherwise(F.col(C.ORDER_TIME_MS))
+                    F.when(is_pay, F.col(TC.PAY_TIME_MS)).otherwise(F.col(TC.ORDER_TIME_MS))
                 ),
                 C.DEVICE: F.col(C.DEVICE),
                 C.CHANNEL: F.col(C.CHANNEL),

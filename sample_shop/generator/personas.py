@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator.catalog import CATEGORIES, L1_NAMES
 from sample_shop.generator.literals import literal_array, nth
 from sample_shop.generator.random import choice_table, table_choice
-from transforms import columns as C
 from transforms.vocabulary import CHANNELS
 
 BOT = "bot"
@@ -157,13 +157,13 @@ if any(abs(p.zipf_exponent - 1.0) < 1e-3 for p in PERSONAS):
     raise ValueError("persona zipf_exponent must not be 1; use e.g. 0.95 or 1.05")
 
 
-def persona_position(persona: str = C.PERSONA) -> Column:
+def persona_position(persona: str = TC.PERSONA) -> Column:
     """1-based position of the row's persona in PERSONAS; null for any other persona (e.g. bots)."""
     position = F.array_position(literal_array(PERSONA_NAMES), F.col(persona)).cast("int")
     return F.nullif(position, F.lit(0))
 
 
-def by_persona(attribute: Callable[[Persona], object], persona: str = C.PERSONA) -> Column:
+def by_persona(attribute: Callable[[Persona], object], persona: str = TC.PERSONA) -> Column:
     """The row's persona's `attribute(p)`, a number, bool or string (null for any other persona, e.g. bots).
 
     One lookup in a literal array (see `literals`): the generator uses dozens of persona attributes per

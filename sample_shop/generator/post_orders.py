@@ -10,6 +10,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.events import event_record
 from sample_shop.generator.funnel import POST_ORDER_WINDOW_MS, session_end_ms
@@ -19,7 +20,7 @@ from transforms import columns as C
 from transforms import vocabulary as V
 
 REVIEW_DELAY_MS = 24 * 3_600_000
-_HOST_FIELDS = (C.SESSION_START_MS, C.HOST_END_MS, C.SESSION_ID, C.DEVICE, C.CHANNEL)
+_HOST_FIELDS = (TC.SESSION_START_MS, TC.HOST_END_MS, C.SESSION_ID, C.DEVICE, C.CHANNEL)
 
 
 def with_host_session(orders: DataFrame, plans: DataFrame) -> DataFrame:
@@ -30,33 +31,33 @@ def with_host_session(orders: DataFrame, plans: DataFrame) -> DataFrame:
         HOST_END_MS, SESSION_ID, DEVICE, CHANNEL); orders without such a session are dropped.
     """
     order_columns = (
-        C.SESSION_NO,
+        TC.SESSION_NO,
         C.ORDER_ID,
         C.USER_IDX,
         C.USER_ID,
-        C.PERSONA,
+        TC.PERSONA,
         C.ITEMS,
         C.AMOUNT,
-        C.ORDER_TIME_MS,
+        TC.ORDER_TIME_MS,
     )
     host = F.struct(
-        F.col(C.SESSION_START_MS),
-        session_end_ms().alias(C.HOST_END_MS),
+        F.col(TC.SESSION_START_MS),
+        session_end_ms().alias(TC.HOST_END_MS),
         F.col(C.SESSION_ID),
         F.col(C.DEVICE),
         F.col(C.CHANNEL),
     )
-    hosts = plans.select(C.USER_IDX, host.alias(C.HOST))
+    hosts = plans.select(C.USER_IDX, host.alias(TC.HOST))
     # Joins each order to all sessions of its user, then keeps the earliest late-enough one: min() of a
     # struct orders by its first field, the start time.
     return (
-        orders.where(F.col(C.PAID))
+        orders.where(F.col(TC.PAID))
         .select(*order_columns)
         .join(hosts, on=[C.USER_IDX], how="inner")
-        .where(F.col(f"{C.HOST}.{C.SESSION_START_MS}") >= F.col(C.ORDER_TIME_MS) + F.lit(REVIEW_DELAY_MS))
+        .where(F.col(f"{TC.HOST}.{TC.SESSION_START_MS}") >= F.col(TC.ORDER_TIME_MS) + F.lit(REVIEW_DELAY_MS))
         .groupBy(*order_columns)
-        .agg(F.min(C.HOST).alias(C.HOST))
-        .select(C.SESSION_NO, C.ORDER_ID, C.USER_ID, C.PERSONA, C.ITEMS, C.AMOUNT, C.HOST)
+        .agg(F.min(TC.HOST).alias(TC.HOST))
+        .select(TC.SESSION_NO, C.ORDER_ID, C.USER_ID, TC.PERSONA, C.ITEMS, C.AMOUNT, TC.HOST)
     )
 
 
@@ -76,15 +77,15 @@ def post_order_events(orders: DataFrame, plans: DataFrame, seed: int) -> DataFra
     Returns:
         EVENT_COLUMNS.
     """
-    line = F.col(C.LINE_POS)
+    line = F.col(TC.LINE_POS)
     is_refund = line == F.lit(-1)
-    refunded = F.col(C.REFUNDED)
-    reviewed = uniform(seed, "review", C.SESSION_NO, C.LINE_POS) < by_persona(lambda p: p.review_prob)
-    rating_draw = uniform(seed, "rating", C.SESSION_NO, C.LINE_POS)
+    refunded = F.col(TC.REFUNDED)
+    reviewed = uniform(seed, "review", TC.SESSION_NO, TC.LINE_POS) < by_persona(lambda p: p.review_prob)
+    rating_draw = uniform(seed, "rating", TC.SESSION_NO, TC.LINE_POS)
     rating = F.when(refunded, choice(rating_draw, [1, 2, 3], [50, 30, 20])).otherwise(
         choice(rating_draw, [5, 4, 3, 2, 1], [55, 25, 10, 5, 5])
     )
-    number = ids.event_no(F.col(C.SESSION_NO), F.lit(ids.POST_ORDER_FIRST_POS + 1) + line)
+    number = ids.event_no(F.col(TC.SESSION_NO), F.lit(ids.POST_ORDER_FIRST_POS + 1) + line)
     delay = F.lit(1_000) + F.floor(
         uniform(seed, "post_order_time", number) * F.lit(POST_ORDER_WINDOW_MS - 1_000)
     )
@@ -93,20 +94,22 @@ def post_order_events(orders: DataFrame, plans: DataFrame, seed: int) -> DataFra
         with_host_session(orders, plans)
         .select(
             "*",
-            (uniform(seed, "refund", C.SESSION_NO) < by_persona(lambda p: p.refund_prob)).alias(C.REFUNDED),
-            F.explode(F.sequence(F.lit(-1), F.size(C.ITEMS) - F.lit(1))).alias(C.LINE_POS),
+            (uniform(seed, "refund", TC.SESSION_NO) < by_persona(lambda p: p.refund_prob)).alias(TC.REFUNDED),
+            F.explode(F.sequence(F.lit(-1), F.size(C.ITEMS) - F.lit(1))).alias(TC.LINE_POS),
         )
         .where(F.when(is_refund, refunded).otherwise(reviewed))
         .select(
             *event_record(
                 {
-                    C.SESSION_ID: F.col(f"{C.HOST}.{C.SESSION_ID}"),
+                    C.SESSION_ID: F.col(f"{TC.HOST}.{C.SESSION_ID}"),
                     C.EVENT_ID: ids.event_id(number),
                     C.USER_ID: F.col(C.USER_ID),
                     C.EVENT_TYPE: F.when(is_refund, F.lit(V.REFUND)).otherwise(F.lit(V.REVIEW)),
-                    C.EVENT_TIME: F.timestamp_millis(F.col(f"{C.HOST}.{C.HOST_END_MS}") + delay.cast("long")),
-                    C.DEVICE: F.col(f"{C.HOST}.{C.DEVICE}"),
-                    C.CHANNEL: F.col(f"{C.HOST}.{C.CHANNEL}"),
+                    C.EVENT_TIME: F.timestamp_millis(
+                        F.col(f"{TC.HOST}.{TC.HOST_END_MS}") + delay.cast("long")
+                    ),
+                    C.DEVICE: F.col(f"{TC.HOST}.{C.DEVICE}"),
+                    C.CHANNEL: F.col(f"{TC.HOST}.{C.CHANNEL}"),
                     C.ORDER_ID: F.col(C.ORDER_ID),
                     C.AMOUNT: F.when(is_refund, F.col(C.AMOUNT)),
                     C.ITEM_ID: F.when(~is_refund, reviewed_item),

@@ -13,6 +13,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.codegen import split_codegen
 from sample_shop.generator.literals import literal_array
@@ -36,18 +37,18 @@ PREFERRED_DEVICE_SHARE = 0.8
 _MIDNIGHT, _SORTED, _LAST_START, _MINUTE = "_midnight_ms", "_sorted_starts", "_last_start", "_start_minute"
 
 SESSION_COLUMNS = (
-    C.SESSION_NO,
+    TC.SESSION_NO,
     C.SESSION_ID,
     C.USER_IDX,
     C.USER_ID,
-    C.PERSONA,
-    C.PROPENSITY,
-    C.FAVOURITE_CATEGORY,
+    TC.PERSONA,
+    TC.PROPENSITY,
+    TC.FAVOURITE_CATEGORY,
     C.REGISTRATION_DATE,
-    C.DAY_IDX,
+    TC.DAY_IDX,
     C.EVENT_DATE,
-    C.IS_WEEKEND,
-    C.SESSION_START_MS,
+    TC.IS_WEEKEND,
+    TC.SESSION_START_MS,
     C.DEVICE,
     C.CHANNEL,
 )
@@ -63,30 +64,32 @@ def active_user_days(users: DataFrame, seed: int, start_date: dt.date, days: int
         USER_IDX, USER_ID, PERSONA, PROPENSITY, FAVOURITE_CATEGORY, REGISTRATION_DATE, DEVICE_PREFERENCE,
         DAY_IDX, EVENT_DATE, IS_WEEKEND.
     """
-    day = F.date_add(F.lit(start_date), F.col(C.DAY_IDX))
+    day = F.date_add(F.lit(start_date), F.col(TC.DAY_IDX))
     is_weekend = F.dayofweek(F.col(C.EVENT_DATE)).isin(1, 7)
-    weekend_factor = F.when(F.col(C.IS_WEEKEND), by_persona(lambda p: p.weekend_factor)).otherwise(F.lit(1.0))
-    p_active = F.least(
-        by_persona(lambda p: p.active_day_prob) * weekend_factor * F.col(C.ACTIVITY), F.lit(1.0)
+    weekend_factor = F.when(F.col(TC.IS_WEEKEND), by_persona(lambda p: p.weekend_factor)).otherwise(
+        F.lit(1.0)
     )
-    churned = F.col(C.CHURN_DATE).isNotNull() & (F.col(C.EVENT_DATE) >= F.col(C.CHURN_DATE))
+    p_active = F.least(
+        by_persona(lambda p: p.active_day_prob) * weekend_factor * F.col(TC.ACTIVITY), F.lit(1.0)
+    )
+    churned = F.col(TC.CHURN_DATE).isNotNull() & (F.col(C.EVENT_DATE) >= F.col(TC.CHURN_DATE))
     return (
-        users.select("*", F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(C.DAY_IDX))
+        users.select("*", F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(TC.DAY_IDX))
         .select("*", day.alias(C.EVENT_DATE))
         .where((F.col(C.EVENT_DATE) >= F.col(C.REGISTRATION_DATE)) & ~churned)
-        .select("*", is_weekend.alias(C.IS_WEEKEND))
-        .where(uniform(seed, "active_day", C.USER_IDX, C.DAY_IDX) < p_active)
+        .select("*", is_weekend.alias(TC.IS_WEEKEND))
+        .where(uniform(seed, "active_day", C.USER_IDX, TC.DAY_IDX) < p_active)
         .select(
             C.USER_IDX,
             C.USER_ID,
-            C.PERSONA,
-            C.PROPENSITY,
-            C.FAVOURITE_CATEGORY,
+            TC.PERSONA,
+            TC.PROPENSITY,
+            TC.FAVOURITE_CATEGORY,
             C.REGISTRATION_DATE,
             C.DEVICE_PREFERENCE,
-            C.DAY_IDX,
+            TC.DAY_IDX,
             C.EVENT_DATE,
-            C.IS_WEEKEND,
+            TC.IS_WEEKEND,
         )
     )
 
@@ -115,7 +118,7 @@ def day_sessions(
             f"generator.mean_sessions_per_active_day must be in [1, {MAX_SESSIONS_PER_DAY}], got {mean_sessions}"
         )
     extra_share = (mean_sessions - 1.0) / (MAX_SESSIONS_PER_DAY - 1)
-    keys = (C.USER_IDX, C.DAY_IDX)
+    keys = (C.USER_IDX, TC.DAY_IDX)
     # Each persona's weekday table, then its weekend table, end to end in one literal array.
     hour_tables = literal_array(
         [
@@ -125,7 +128,7 @@ def day_sessions(
             for h in choice_table(weights)
         ]
     )
-    hour_segment = (persona_position() - F.lit(1)) * F.lit(2) + F.col(C.IS_WEEKEND).cast("int")
+    hour_segment = (persona_position() - F.lit(1)) * F.lit(2) + F.col(TC.IS_WEEKEND).cast("int")
 
     def start_minute(i: int) -> Column:
         hour = table_choice(uniform(seed, "start_hour", *keys, F.lit(i)), hour_tables, hour_segment)
@@ -156,15 +159,15 @@ def day_sessions(
         F.array(*[F.when(pushed(i) <= F.col(_LAST_START), pushed(i)) for i in range(MAX_SESSIONS_PER_DAY)])
     )
 
-    session_no = (F.col(C.USER_IDX) * F.lit(days) + F.col(C.DAY_IDX)) * F.lit(MAX_SESSIONS_PER_DAY) + F.col(
-        C.SLOT
+    session_no = (F.col(C.USER_IDX) * F.lit(days) + F.col(TC.DAY_IDX)) * F.lit(MAX_SESSIONS_PER_DAY) + F.col(
+        TC.SLOT
     )
     device = F.when(
-        uniform(seed, "preferred_device", C.SESSION_NO) < F.lit(PREFERRED_DEVICE_SHARE),
+        uniform(seed, "preferred_device", TC.SESSION_NO) < F.lit(PREFERRED_DEVICE_SHARE),
         F.col(C.DEVICE_PREFERENCE),
-    ).otherwise(choice(uniform(seed, "device", C.SESSION_NO), DEVICES, [1.0] * len(DEVICES)))
+    ).otherwise(choice(uniform(seed, "device", TC.SESSION_NO), DEVICES, [1.0] * len(DEVICES)))
     channel = persona_choice(
-        uniform(seed, "channel", C.SESSION_NO), CHANNELS, lambda p: [p.channel_weights[c] for c in CHANNELS]
+        uniform(seed, "channel", TC.SESSION_NO), CHANNELS, lambda p: [p.channel_weights[c] for c in CHANNELS]
     )
     return (
         user_days.select(
@@ -174,17 +177,17 @@ def day_sessions(
         )
         .select("*", last_start.alias(_LAST_START))
         .transform(split_codegen)
-        .select("*", F.posexplode(kept).alias(C.SLOT, _MINUTE))
+        .select("*", F.posexplode(kept).alias(TC.SLOT, _MINUTE))
         .select(
             "*",
-            session_no.cast("long").alias(C.SESSION_NO),
+            session_no.cast("long").alias(TC.SESSION_NO),
             (F.col(_MIDNIGHT) + F.floor(F.col(_MINUTE) * F.lit(60_000)))
             .cast("long")
-            .alias(C.SESSION_START_MS),
+            .alias(TC.SESSION_START_MS),
         )
         .select(
             "*",
-            ids.session_id(F.col(C.SESSION_NO)).alias(C.SESSION_ID),
+            ids.session_id(F.col(TC.SESSION_NO)).alias(C.SESSION_ID),
             device.alias(C.DEVICE),
             channel.alias(C.CHANNEL),
         )

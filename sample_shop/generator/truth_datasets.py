@@ -6,12 +6,13 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from transforms import columns as C
 
 
 def truth_personas(users: DataFrame) -> DataFrame:
     """`truth/personas`: USER_ID, PERSONA for every user, bots included (persona "bot")."""
-    return users.select(C.USER_ID, C.PERSONA)
+    return users.select(C.USER_ID, TC.PERSONA)
 
 
 def truth_event_sessions(events: DataFrame) -> DataFrame:
@@ -21,7 +22,7 @@ def truth_event_sessions(events: DataFrame) -> DataFrame:
 
 def truth_bundles(members: DataFrame) -> DataFrame:
     """`truth/bundles`: BUNDLE_ID, ITEM_ID."""
-    return members.select(C.BUNDLE_ID, C.ITEM_ID)
+    return members.select(TC.BUNDLE_ID, C.ITEM_ID)
 
 
 def truth_campaigns(assignments: DataFrame, uplift: DataFrame) -> DataFrame:
@@ -33,10 +34,10 @@ def truth_campaigns(assignments: DataFrame, uplift: DataFrame) -> DataFrame:
             join keeps one row per assignment.
     """
     return assignments.join(F.broadcast(uplift), on=[C.CAMPAIGN_ID], how="left").select(
-        C.CAMPAIGN_ID, C.USER_ID, C.GROUP, F.col(C.PLANTED_UPLIFT).cast("double").alias(C.PLANTED_UPLIFT)
+        C.CAMPAIGN_ID, C.USER_ID, C.GROUP, F.col(TC.PLANTED_UPLIFT).cast("double").alias(TC.PLANTED_UPLIFT)
     )
 
 
 def truth_churn(users: DataFrame) -> DataFrame:
     """`truth/churn`: USER_ID, CHURN_DATE of users with planted churn (no events on or after that day)."""
-    return users.where(F.col(C.CHURN_DATE).isNotNull()).select(C.USER_ID, C.CHURN_DATE)
+    return users.where(F.col(TC.CHURN_DATE).isNotNull()).select(C.USER_ID, TC.CHURN_DATE)

@@ -7,6 +7,7 @@ import datetime as dt
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES
 from sample_shop.generator.cities import CITIES
@@ -36,7 +37,7 @@ REGISTRATION_CHANNELS = ("app_store", "android_market", "mini_program", "web", "
 USER_COLUMNS = (
     C.USER_IDX,
     C.USER_ID,
-    C.PERSONA,
+    TC.PERSONA,
     C.GENDER,
     C.BIRTH_YEAR,
     C.CITY,
@@ -47,10 +48,10 @@ USER_COLUMNS = (
     C.DEVICE_PREFERENCE,
     C.PHONE,
     C.EMAIL,
-    C.ACTIVITY,
-    C.PROPENSITY,
-    C.FAVOURITE_CATEGORY,
-    C.CHURN_DATE,
+    TC.ACTIVITY,
+    TC.PROPENSITY,
+    TC.FAVOURITE_CATEGORY,
+    TC.CHURN_DATE,
 )
 
 
@@ -77,8 +78,8 @@ def generate_users(
     """
     shares = [p.share for p in PERSONAS]
     return (
-        base.withColumn(C.USER_IDX, F.col(C.RANGE_ID))
-        .withColumn(C.PERSONA, choice(uniform(seed, "persona", C.USER_IDX), PERSONA_NAMES, shares))
+        base.withColumn(C.USER_IDX, F.col(TC.RANGE_ID))
+        .withColumn(TC.PERSONA, choice(uniform(seed, "persona", C.USER_IDX), PERSONA_NAMES, shares))
         .transform(with_profile, seed=seed, start_date=start_date, days=days, new_user_share=NEW_USER_SHARE)
         # Keeps the generated code of each half small enough for the JIT (see `codegen`).
         .transform(split_codegen)
@@ -147,9 +148,9 @@ def with_habits(users: DataFrame, seed: int) -> DataFrame:
     # mu = -sigma**2/2 makes the lognormal's mean 1, so personas keep their average rates.
     return users.select(
         "*",
-        lognormal(seed, "activity", -sigma * sigma / 2, sigma, C.USER_IDX).alias(C.ACTIVITY),
-        lognormal(seed, "propensity", -sigma * sigma / 2, sigma, C.USER_IDX).alias(C.PROPENSITY),
-        favourite.cast("int").alias(C.FAVOURITE_CATEGORY),
+        lognormal(seed, "activity", -sigma * sigma / 2, sigma, C.USER_IDX).alias(TC.ACTIVITY),
+        lognormal(seed, "propensity", -sigma * sigma / 2, sigma, C.USER_IDX).alias(TC.PROPENSITY),
+        favourite.cast("int").alias(TC.FAVOURITE_CATEGORY),
     )
 
 
@@ -169,7 +170,7 @@ def with_churn(users: DataFrame, seed: int, start_date: dt.date, days: int, chur
         registered_day + F.lit(2),
     )
     churn_date = F.when(churns & (churn_day < F.lit(days)), F.date_add(F.lit(start_date), churn_day))
-    return users.select("*", churn_date.alias(C.CHURN_DATE))
+    return users.select("*", churn_date.alias(TC.CHURN_DATE))
 
 
 def raw_users(users: DataFrame) -> DataFrame:

@@ -18,6 +18,7 @@ import sys
 
 from pyspark.errors import AnalysisException
 
+from sample_shop import columns as TC
 from sample_shop import tables as truth_tables
 from sample_shop.truth.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
 from sample_shop.truth.reports import (
@@ -77,19 +78,19 @@ def run(ctx: JobContext) -> int:
             pair_recovery(planted_pairs(bundles), lift_ranked_pairs(edges), EDGE_TYPES).orderBy(C.EDGE_TYPE)
         )
         groups = rows_as_dicts(
-            bundle_matches(bundles, communities, cfg.graph.max_bundle_size).orderBy(C.GROUPING)
+            bundle_matches(bundles, communities, cfg.graph.max_bundle_size).orderBy(TC.GROUPING)
         )
     for row in pairs:
         log.info(
             "%s: %d of %d planted pairs among %d pairs (%.3f); median lift rank %s; top 1%% %.3f, top 100 %.3f",
-            row[C.EDGE_TYPE], row[C.FOUND_PAIRS], row[C.PLANTED_PAIRS], row[C.TYPE_EDGES], row[C.FOUND_SHARE],
-            row[C.MEDIAN_LIFT_RANK], row[C.TOP_1PCT_SHARE], row[C.TOP_100_SHARE],
+            row[C.EDGE_TYPE], row[TC.FOUND_PAIRS], row[TC.PLANTED_PAIRS], row[TC.TYPE_EDGES], row[TC.FOUND_SHARE],
+            row[TC.MEDIAN_LIFT_RANK], row[TC.TOP_1PCT_SHARE], row[TC.TOP_100_SHARE],
         )  # fmt: skip
     for row in groups:
         log.info(
             "%s: %d of %d bundles are exactly one group, %d lie in one group; %d groups of 2..%d items",
-            row[C.GROUPING], row[C.BUNDLES_MATCHED], row[C.BUNDLES], row[C.BUNDLES_IN_ONE_GROUP],
-            row[C.CANDIDATES], cfg.graph.max_bundle_size,
+            row[TC.GROUPING], row[TC.BUNDLES_MATCHED], row[TC.BUNDLES], row[TC.BUNDLES_IN_ONE_GROUP],
+            row[TC.CANDIDATES], cfg.graph.max_bundle_size,
         )  # fmt: skip
     folder = report_folder(REPORT_NAME, (ctx.run_date, ctx.run_date))
     report = {

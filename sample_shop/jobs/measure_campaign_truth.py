@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sample_shop import columns as TC
 from sample_shop import tables as truth_tables
 from sample_shop.truth.campaigns import checks_for, interval, uplift_recovery
 from sample_shop.truth.reports import (
@@ -62,7 +63,7 @@ def run(ctx: JobContext) -> int:
     for row in recovery:
         log.info(
             "campaign %s: planted %.4f; measured %s; with CUPED %s; window complete: %s",
-            row[C.CAMPAIGN_ID], row[C.PLANTED_UPLIFT],
+            row[C.CAMPAIGN_ID], row[TC.PLANTED_UPLIFT],
             interval(row, C.ABSOLUTE_UPLIFT, C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH),
             interval(row, C.CUPED_UPLIFT, C.CUPED_CI_LOW, C.CUPED_CI_HIGH), row[C.COMPLETE],
         )  # fmt: skip

@@ -18,6 +18,7 @@ import mlflow
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
 
+from sample_shop import columns as TC
 from sample_shop import tables as truth_tables
 from sample_shop.truth.reports import read_truth, report_folder, rows_as_dicts, write_summary
 from sample_shop.truth.segments import adjusted_rand_index, confusion_csv, contingency_table
@@ -61,9 +62,9 @@ def run(ctx: JobContext) -> int:
         return 0
     table = contingency_table(segments.read_on(ctx.run_date), personas).persist(StorageLevel.MEMORY_AND_DISK)
     try:
-        ari = adjusted_rand_index(table).first()[C.ADJUSTED_RAND_INDEX]
+        ari = adjusted_rand_index(table).first()[TC.ADJUSTED_RAND_INDEX]
         # At most segments x personas rows.
-        cells = rows_as_dicts(table.orderBy(C.SEGMENT_ID, C.PERSONA))
+        cells = rows_as_dicts(table.orderBy(C.SEGMENT_ID, TC.PERSONA))
     finally:
         table.unpersist()
     confusion = confusion_csv(cells)
@@ -72,11 +73,11 @@ def run(ctx: JobContext) -> int:
     log.info("segments x personas (users):\n%s", confusion)
     folder = report_folder(REPORT, (ctx.run_date, ctx.run_date))
     write_summary(
-        lake, folder, {"snapshot_date": ctx.run_date, C.ADJUSTED_RAND_INDEX: ari, "confusion": cells}
+        lake, folder, {"snapshot_date": ctx.run_date, TC.ADJUSTED_RAND_INDEX: ari, "confusion": cells}
     )
     with training_run(cfg, job=JOB, run_date=ctx.run_date, inputs={segments.name: segments}):
         if ari is not None:
-            mlflow.log_metric(C.ADJUSTED_RAND_INDEX, ari)
+            mlflow.log_metric(TC.ADJUSTED_RAND_INDEX, ari)
         mlflow.log_text(confusion, "segments_vs_personas.csv")
     log.info("wrote %s/summary and an MLflow run (%s)", lake.files.path(folder), JOB)
     return 0

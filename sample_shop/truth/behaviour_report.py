@@ -17,6 +17,7 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from sample_shop import columns as TC
 from sample_shop.truth.bot_flags import score_bot_flags
 from sample_shop.truth.ingest_accounting import ingest_accounting
 from sample_shop.truth.quarantine import match_quarantine_to_dirt, quarantine_by_kind, quarantine_summary
@@ -33,7 +34,7 @@ from transforms import columns as C
 log = get_logger(__name__)
 
 # What counts as a recovered session: the summary column holding its share.
-SESSION_MATCHES = {"same_events": C.SAME_EVENTS_SHARE, "first_last": C.FIRST_LAST_SHARE}
+SESSION_MATCHES = {"same_events": TC.SAME_EVENTS_SHARE, "first_last": TC.FIRST_LAST_SHARE}
 
 Dates = tuple[dt.date, dt.date] | None
 
@@ -126,7 +127,7 @@ def score(
     with timed(log, "score the quarantine"):
         quarantine_report = {
             "summary": rows_as_dicts(quarantine_summary(matched))[0],
-            "by_kind": rows_as_dicts(quarantine_by_kind(matched).orderBy(C.DIRT)),
+            "by_kind": rows_as_dicts(quarantine_by_kind(matched).orderBy(TC.DIRT)),
         }
     with timed(log, "account for raw lines"):
         accounting = rows_as_dicts(
@@ -140,12 +141,12 @@ def score(
     totals = {
         name: sum(row[name] for row in accounting)
         for name in (
-            C.LINES,
-            C.VALID,
-            C.QUARANTINED_ROWS,
-            C.DUPLICATES_REMOVED,
-            C.PLANTED_DUPLICATES,
-            C.LOST_EVENTS,
+            TC.LINES,
+            TC.VALID,
+            TC.QUARANTINED_ROWS,
+            TC.DUPLICATES_REMOVED,
+            TC.PLANTED_DUPLICATES,
+            TC.LOST_EVENTS,
         )
     }
     report = {
@@ -164,11 +165,11 @@ def checks_for(report: dict[str, Any], thresholds: Thresholds) -> list[Check]:
     sessions, quarantine = report["sessions"]["summary"], report["quarantine"]["summary"]
     share = sessions[SESSION_MATCHES[thresholds.session_match]]
     recovered = sessions[
-        C.RECOVERED_SAME_EVENTS if thresholds.session_match == "same_events" else C.RECOVERED_FIRST_LAST
+        TC.RECOVERED_SAME_EVENTS if thresholds.session_match == "same_events" else TC.RECOVERED_FIRST_LAST
     ]
     accounting = report["ingest_accounting"]
     bots = report["bot_flags"]
-    unconserved = [str(row[C.INGEST_DATE]) for row in accounting["by_date"] if not row[C.CONSERVED]]
+    unconserved = [str(row[C.INGEST_DATE]) for row in accounting["by_date"] if not row[TC.CONSERVED]]
     lost = report["sessions"]["events_missing_from_silver"] + report["sessions"]["events_without_truth"]
 
     return [
@@ -176,26 +177,26 @@ def checks_for(report: dict[str, Any], thresholds: Thresholds) -> list[Check]:
             "session_recovery",
             share,
             thresholds.min_session_recovery,
-            f"{thresholds.session_match}: {recovered} of {sessions[C.TRUE_SESSIONS]} true sessions",
+            f"{thresholds.session_match}: {recovered} of {sessions[TC.TRUE_SESSIONS]} true sessions",
         ),
         Check.at_least(
             "quarantine_precision",
-            quarantine[C.PRECISION],
+            quarantine[TC.PRECISION],
             thresholds.min_precision,
-            f"{quarantine[C.TRUE_POSITIVE_ROWS]} of {quarantine[C.QUARANTINED_ROWS]} quarantined rows carry "
+            f"{quarantine[TC.TRUE_POSITIVE_ROWS]} of {quarantine[TC.QUARANTINED_ROWS]} quarantined rows carry "
             "planted dirt",
         ),
         Check.at_least(
             "quarantine_recall",
-            quarantine[C.RECALL],
+            quarantine[TC.RECALL],
             thresholds.min_recall,
-            f"{quarantine[C.RECALLED]} of {quarantine[C.PLANTED_BAD]} planted bad lines quarantined",
+            f"{quarantine[TC.RECALLED]} of {quarantine[TC.PLANTED_BAD]} planted bad lines quarantined",
         ),
         Check.at_least(
             "quarantine_reasons",
-            quarantine[C.RIGHT_REASON_SHARE],
+            quarantine[TC.RIGHT_REASON_SHARE],
             thresholds.min_right_reason,
-            f"{quarantine[C.RIGHT_REASON]} of {quarantine[C.RECALLED]} with the expected reason",
+            f"{quarantine[TC.RIGHT_REASON]} of {quarantine[TC.RECALLED]} with the expected reason",
         ),
         Check(
             "conservation",
@@ -208,11 +209,11 @@ def checks_for(report: dict[str, Any], thresholds: Thresholds) -> list[Check]:
         ),
         Check(
             "bot_flags",
-            float(bots[C.FLAGGED_NON_BOTS]),
+            float(bots[TC.FLAGGED_NON_BOTS]),
             0.0,
-            bots[C.FLAGGED_NON_BOTS] == 0,
-            f"{bots[C.FLAGGED_NON_BOTS]} users flagged who are not bots; {bots[C.FLAGGED_BOTS]} of "
-            f"{bots[C.TRUE_BOTS]} bots flagged",
+            bots[TC.FLAGGED_NON_BOTS] == 0,
+            f"{bots[TC.FLAGGED_NON_BOTS]} users flagged who are not bots; {bots[TC.FLAGGED_BOTS]} of "
+            f"{bots[TC.TRUE_BOTS]} bots flagged",
         ),
         Check(
             "silver_complete",
@@ -229,29 +230,29 @@ def log_report(report: dict[str, Any]) -> None:
     sessions = report["sessions"]["summary"]
     log.info(
         "sessions: %d true sessions, %d (%.4f) same first/last event, %d (%.4f) same events; %d split, %d merged",
-        sessions[C.TRUE_SESSIONS],
-        sessions[C.RECOVERED_FIRST_LAST],
-        sessions[C.FIRST_LAST_SHARE] or 0.0,
-        sessions[C.RECOVERED_SAME_EVENTS],
-        sessions[C.SAME_EVENTS_SHARE] or 0.0,
-        sessions[C.SPLIT_SESSIONS],
-        sessions[C.MERGED_SESSIONS],
+        sessions[TC.TRUE_SESSIONS],
+        sessions[TC.RECOVERED_FIRST_LAST],
+        sessions[TC.FIRST_LAST_SHARE] or 0.0,
+        sessions[TC.RECOVERED_SAME_EVENTS],
+        sessions[TC.SAME_EVENTS_SHARE] or 0.0,
+        sessions[TC.SPLIT_SESSIONS],
+        sessions[TC.MERGED_SESSIONS],
     )
     for row in report["quarantine"]["by_kind"]:
         log.info(
             "dirt %s: %d planted, %d quarantined (%d rows), %d with the expected reason (%d as the only one), "
             "%d missed",
-            row[C.DIRT], row[C.PLANTED], row[C.QUARANTINED], row[C.QUARANTINED_ROWS], row[C.RIGHT_REASON],
-            row[C.EXACT_REASONS], row[C.MISSED],
+            row[TC.DIRT], row[TC.PLANTED], row[TC.QUARANTINED], row[TC.QUARANTINED_ROWS], row[TC.RIGHT_REASON],
+            row[TC.EXACT_REASONS], row[TC.MISSED],
         )  # fmt: skip
     quarantine = report["quarantine"]["summary"]
     log.info(
         "quarantine: precision %.4f, recall %.4f, right reason %.4f; planted duplicates %d (%d quarantined)",
-        quarantine[C.PRECISION],
-        quarantine[C.RECALL],
-        quarantine[C.RIGHT_REASON_SHARE],
-        quarantine[C.PLANTED_DUPLICATES],
-        quarantine[C.QUARANTINED_DUPLICATES],
+        quarantine[TC.PRECISION],
+        quarantine[TC.RECALL],
+        quarantine[TC.RIGHT_REASON_SHARE],
+        quarantine[TC.PLANTED_DUPLICATES],
+        quarantine[TC.QUARANTINED_DUPLICATES],
     )
     log.info("raw lines: %s", report["ingest_accounting"]["totals"])
     log.info("bot flags: %s", report["bot_flags"])

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.truth.reports import Check
 from transforms import columns as C
 from transforms import tables
@@ -29,25 +30,25 @@ def uplift_recovery(results: DataFrame, truth: DataFrame) -> DataFrame:
         CUPED_UPLIFT, CUPED_CI_LOW, CUPED_CI_HIGH, PLANTED_IN_CUPED_CI, COMPLETE; a campaign the results do
         not hold keeps null measurements and false flags.
     """
-    planted = truth.groupBy(C.CAMPAIGN_ID).agg(F.first(C.PLANTED_UPLIFT).alias(C.PLANTED_UPLIFT))
+    planted = truth.groupBy(C.CAMPAIGN_ID).agg(F.first(TC.PLANTED_UPLIFT).alias(TC.PLANTED_UPLIFT))
     conversion = results.where(F.col(C.METRIC) == F.lit(CONVERSION))
     # One conversion row per campaign and run date: the left join keeps one row per planted campaign.
     joined = planted.join(conversion, on=[C.CAMPAIGN_ID], how="left")
 
     def inside(low: str, high: str) -> F.Column:
-        return F.coalesce(F.col(C.PLANTED_UPLIFT).between(F.col(low), F.col(high)), F.lit(False))
+        return F.coalesce(F.col(TC.PLANTED_UPLIFT).between(F.col(low), F.col(high)), F.lit(False))
 
     return joined.select(
         C.CAMPAIGN_ID,
-        C.PLANTED_UPLIFT,
+        TC.PLANTED_UPLIFT,
         C.ABSOLUTE_UPLIFT,
         C.ABSOLUTE_CI_LOW,
         C.ABSOLUTE_CI_HIGH,
-        inside(C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH).alias(C.PLANTED_IN_CI),
+        inside(C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH).alias(TC.PLANTED_IN_CI),
         C.CUPED_UPLIFT,
         C.CUPED_CI_LOW,
         C.CUPED_CI_HIGH,
-        inside(C.CUPED_CI_LOW, C.CUPED_CI_HIGH).alias(C.PLANTED_IN_CUPED_CI),
+        inside(C.CUPED_CI_LOW, C.CUPED_CI_HIGH).alias(TC.PLANTED_IN_CUPED_CI),
         C.COMPLETE,
     ).orderBy(C.CAMPAIGN_ID)
 
@@ -67,15 +68,15 @@ def checks_for(recovery: list[dict]) -> list[Check]:
         detail = (
             f"{tables.CAMPAIGN_RESULTS.name} has no conversion row for the campaign"
             if measured is None
-            else f"planted {row[C.PLANTED_UPLIFT]:.4f}, measured "
+            else f"planted {row[TC.PLANTED_UPLIFT]:.4f}, measured "
             + interval(row, C.ABSOLUTE_UPLIFT, C.ABSOLUTE_CI_LOW, C.ABSOLUTE_CI_HIGH)
         )
         checks.append(
             Check(
                 f"campaign_{row[C.CAMPAIGN_ID]}_in_ci",
                 measured,
-                row[C.PLANTED_UPLIFT],
-                bool(row[C.PLANTED_IN_CI]),
+                row[TC.PLANTED_UPLIFT],
+                bool(row[TC.PLANTED_IN_CI]),
                 detail,
             )
         )

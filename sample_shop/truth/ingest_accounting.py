@@ -10,20 +10,21 @@ from __future__ import annotations
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.truth.quarantine import DUPLICATE, event_id_of_line
 from transforms import columns as C
 
 ACCOUNTING_COLUMNS = (
     C.INGEST_DATE,
-    C.LINES,
-    C.VALID,
-    C.QUARANTINED_ROWS,
-    C.DUPLICATES_REMOVED,
-    C.PLANTED_DUPLICATES,
-    C.LOST_EVENTS,
-    C.CONSERVED,
+    TC.LINES,
+    TC.VALID,
+    TC.QUARANTINED_ROWS,
+    TC.DUPLICATES_REMOVED,
+    TC.PLANTED_DUPLICATES,
+    TC.LOST_EVENTS,
+    TC.CONSERVED,
 )
-_COUNTS = (C.LINES, C.VALID, C.QUARANTINED_ROWS, C.PLANTED_DUPLICATES, C.LOST_EVENTS)
+_COUNTS = (TC.LINES, TC.VALID, TC.QUARANTINED_ROWS, TC.PLANTED_DUPLICATES, TC.LOST_EVENTS)
 
 
 def _one_per_row(df: DataFrame, counted: str) -> DataFrame:
@@ -60,26 +61,26 @@ def ingest_accounting(
         .distinct()
         .join(kept_ids, on=[C.INGEST_DATE, C.EVENT_ID], how="left_anti")
     )
-    planted_duplicates = dirt.where(F.col(C.DIRT) == F.lit(DUPLICATE)).select(
+    planted_duplicates = dirt.where(F.col(TC.DIRT) == F.lit(DUPLICATE)).select(
         F.to_date(F.col(C.DATE)).alias(C.INGEST_DATE)
     )
     counts = (
-        _one_per_row(raw_lines, C.LINES)
-        .unionByName(_one_per_row(bronze_events, C.VALID))
-        .unionByName(_one_per_row(quarantine, C.QUARANTINED_ROWS))
-        .unionByName(_one_per_row(planted_duplicates, C.PLANTED_DUPLICATES))
-        .unionByName(_one_per_row(lost, C.LOST_EVENTS))
+        _one_per_row(raw_lines, TC.LINES)
+        .unionByName(_one_per_row(bronze_events, TC.VALID))
+        .unionByName(_one_per_row(quarantine, TC.QUARANTINED_ROWS))
+        .unionByName(_one_per_row(planted_duplicates, TC.PLANTED_DUPLICATES))
+        .unionByName(_one_per_row(lost, TC.LOST_EVENTS))
         .groupBy(C.INGEST_DATE)
         .agg(*[F.sum(name).alias(name) for name in _COUNTS])
     )
-    removed = F.col(C.LINES) - F.col(C.VALID) - F.col(C.QUARANTINED_ROWS)
+    removed = F.col(TC.LINES) - F.col(TC.VALID) - F.col(TC.QUARANTINED_ROWS)
     return counts.select(
         C.INGEST_DATE,
-        C.LINES,
-        C.VALID,
-        C.QUARANTINED_ROWS,
-        removed.alias(C.DUPLICATES_REMOVED),
-        C.PLANTED_DUPLICATES,
-        C.LOST_EVENTS,
-        ((removed == F.col(C.PLANTED_DUPLICATES)) & (F.col(C.LOST_EVENTS) == 0)).alias(C.CONSERVED),
+        TC.LINES,
+        TC.VALID,
+        TC.QUARANTINED_ROWS,
+        removed.alias(TC.DUPLICATES_REMOVED),
+        TC.PLANTED_DUPLICATES,
+        TC.LOST_EVENTS,
+        ((removed == F.col(TC.PLANTED_DUPLICATES)) & (F.col(TC.LOST_EVENTS) == 0)).alias(TC.CONSERVED),
     )

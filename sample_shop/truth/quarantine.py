@@ -12,6 +12,7 @@ from __future__ import annotations
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from transforms import columns as C
 from transforms.ingest import reasons as R
 
@@ -35,36 +36,36 @@ EVENT_TYPE_IN_LINE = r'"event_type":"([^"]*)"'
 MATCH_COLUMNS = (
     C.INGEST_DATE,
     C.EVENT_ID,
-    C.DIRT,
-    C.SHOULD_QUARANTINE,
-    C.QUARANTINED_ROWS,
+    TC.DIRT,
+    TC.SHOULD_QUARANTINE,
+    TC.QUARANTINED_ROWS,
     C.REASONS,
-    C.EXPECTED_REASON,
-    C.RIGHT_REASON,
-    C.EXACT_REASONS,
+    TC.EXPECTED_REASON,
+    TC.RIGHT_REASON,
+    TC.EXACT_REASONS,
     C.RAW_LINE,
 )
 KIND_COLUMNS = (
-    C.DIRT,
-    C.PLANTED,
-    C.QUARANTINED,
-    C.QUARANTINED_ROWS,
-    C.RIGHT_REASON,
-    C.EXACT_REASONS,
-    C.MISSED,
+    TC.DIRT,
+    TC.PLANTED,
+    TC.QUARANTINED,
+    TC.QUARANTINED_ROWS,
+    TC.RIGHT_REASON,
+    TC.EXACT_REASONS,
+    TC.MISSED,
 )
 SUMMARY_COLUMNS = (
-    C.QUARANTINED_ROWS,
-    C.TRUE_POSITIVE_ROWS,
-    C.PRECISION,
-    C.PLANTED_BAD,
-    C.RECALLED,
-    C.RECALL,
-    C.RIGHT_REASON,
-    C.RIGHT_REASON_SHARE,
-    C.EXACT_REASONS,
-    C.PLANTED_DUPLICATES,
-    C.QUARANTINED_DUPLICATES,
+    TC.QUARANTINED_ROWS,
+    TC.TRUE_POSITIVE_ROWS,
+    TC.PRECISION,
+    TC.PLANTED_BAD,
+    TC.RECALLED,
+    TC.RECALL,
+    TC.RIGHT_REASON,
+    TC.RIGHT_REASON_SHARE,
+    TC.EXACT_REASONS,
+    TC.PLANTED_DUPLICATES,
+    TC.QUARANTINED_DUPLICATES,
 )
 
 
@@ -126,38 +127,38 @@ def match_quarantine_to_dirt(quarantine: DataFrame, dirt: DataFrame) -> DataFram
         )
         .groupBy(C.INGEST_DATE, C.EVENT_ID)
         .agg(
-            F.count(F.lit(1)).alias(C.QUARANTINED_ROWS),
+            F.count(F.lit(1)).alias(TC.QUARANTINED_ROWS),
             F.min(C.RAW_LINE).alias(C.RAW_LINE),
             F.array_sort(F.array_distinct(F.flatten(F.collect_list(C.REASONS)))).alias(C.REASONS),
         )
     )
-    planted = dirt.select(F.to_date(F.col(C.DATE)).alias(C.INGEST_DATE), C.EVENT_ID, C.DIRT)
+    planted = dirt.select(F.to_date(F.col(C.DATE)).alias(C.INGEST_DATE), C.EVENT_ID, TC.DIRT)
     # One row per (date, id) on both sides (the quarantine is grouped, the truth has one row per event),
     # so the full join keeps one row per key.
     matched = quarantined.join(planted, on=[C.INGEST_DATE, C.EVENT_ID], how="full").select(
         C.INGEST_DATE,
         C.EVENT_ID,
-        C.DIRT,
-        (F.col(C.DIRT).isNotNull() & (F.col(C.DIRT) != F.lit(DUPLICATE))).alias(C.SHOULD_QUARANTINE),
-        F.coalesce(F.col(C.QUARANTINED_ROWS), F.lit(0)).alias(C.QUARANTINED_ROWS),
+        TC.DIRT,
+        (F.col(TC.DIRT).isNotNull() & (F.col(TC.DIRT) != F.lit(DUPLICATE))).alias(TC.SHOULD_QUARANTINE),
+        F.coalesce(F.col(TC.QUARANTINED_ROWS), F.lit(0)).alias(TC.QUARANTINED_ROWS),
         C.REASONS,
-        expected_reason(F.col(C.DIRT), F.col(C.RAW_LINE)).alias(C.EXPECTED_REASON),
+        expected_reason(F.col(TC.DIRT), F.col(C.RAW_LINE)).alias(TC.EXPECTED_REASON),
         C.RAW_LINE,
     )
-    is_quarantined = F.col(C.QUARANTINED_ROWS) > 0
-    expected = F.col(C.EXPECTED_REASON)
+    is_quarantined = F.col(TC.QUARANTINED_ROWS) > 0
+    expected = F.col(TC.EXPECTED_REASON)
     right = is_quarantined & F.coalesce(F.array_contains(F.col(C.REASONS), expected), F.lit(False))
     exact = is_quarantined & F.coalesce(F.col(C.REASONS) == F.array(expected), F.lit(False))
     return matched.select(
         C.INGEST_DATE,
         C.EVENT_ID,
-        C.DIRT,
-        C.SHOULD_QUARANTINE,
-        C.QUARANTINED_ROWS,
+        TC.DIRT,
+        TC.SHOULD_QUARANTINE,
+        TC.QUARANTINED_ROWS,
         C.REASONS,
-        C.EXPECTED_REASON,
-        right.alias(C.RIGHT_REASON),
-        exact.alias(C.EXACT_REASONS),
+        TC.EXPECTED_REASON,
+        right.alias(TC.RIGHT_REASON),
+        exact.alias(TC.EXACT_REASONS),
         C.RAW_LINE,
     )
 
@@ -172,16 +173,16 @@ def quarantine_by_kind(matched: DataFrame) -> DataFrame:
         KIND_COLUMNS: PLANTED events of the kind, of which QUARANTINED (in QUARANTINED_ROWS rows), with
         the RIGHT_REASON, with EXACT_REASONS, and MISSED (should have been quarantined, were not).
     """
-    is_quarantined = F.col(C.QUARANTINED_ROWS) > 0
+    is_quarantined = F.col(TC.QUARANTINED_ROWS) > 0
     return (
-        matched.groupBy(F.coalesce(F.col(C.DIRT), F.lit(NOT_PLANTED)).alias(C.DIRT))
+        matched.groupBy(F.coalesce(F.col(TC.DIRT), F.lit(NOT_PLANTED)).alias(TC.DIRT))
         .agg(
-            F.count_if(F.col(C.DIRT).isNotNull()).alias(C.PLANTED),
-            F.count_if(is_quarantined).alias(C.QUARANTINED),
-            F.sum(C.QUARANTINED_ROWS).cast("long").alias(C.QUARANTINED_ROWS),
-            F.count_if(F.col(C.RIGHT_REASON)).alias(C.RIGHT_REASON),
-            F.count_if(F.col(C.EXACT_REASONS)).alias(C.EXACT_REASONS),
-            F.count_if(F.col(C.SHOULD_QUARANTINE) & ~is_quarantined).alias(C.MISSED),
+            F.count_if(F.col(TC.DIRT).isNotNull()).alias(TC.PLANTED),
+            F.count_if(is_quarantined).alias(TC.QUARANTINED),
+            F.sum(TC.QUARANTINED_ROWS).cast("long").alias(TC.QUARANTINED_ROWS),
+            F.count_if(F.col(TC.RIGHT_REASON)).alias(TC.RIGHT_REASON),
+            F.count_if(F.col(TC.EXACT_REASONS)).alias(TC.EXACT_REASONS),
+            F.count_if(F.col(TC.SHOULD_QUARANTINE) & ~is_quarantined).alias(TC.MISSED),
         )
         .select(*KIND_COLUMNS)
     )
@@ -201,35 +202,35 @@ def quarantine_summary(matched: DataFrame) -> DataFrame:
     Returns:
         SUMMARY_COLUMNS.
     """
-    should, rows = F.col(C.SHOULD_QUARANTINE), F.col(C.QUARANTINED_ROWS)
+    should, rows = F.col(TC.SHOULD_QUARANTINE), F.col(TC.QUARANTINED_ROWS)
     is_quarantined = rows > 0
-    is_duplicate = F.col(C.DIRT) == F.lit(DUPLICATE)
+    is_duplicate = F.col(TC.DIRT) == F.lit(DUPLICATE)
     counts = matched.agg(
-        F.coalesce(F.sum(rows), F.lit(0)).cast("long").alias(C.QUARANTINED_ROWS),
-        F.coalesce(F.sum(F.when(should, rows)), F.lit(0)).cast("long").alias(C.TRUE_POSITIVE_ROWS),
-        F.count_if(should).alias(C.PLANTED_BAD),
-        F.count_if(should & is_quarantined).alias(C.RECALLED),
-        F.count_if(should & F.col(C.RIGHT_REASON)).alias(C.RIGHT_REASON),
-        F.count_if(should & F.col(C.EXACT_REASONS)).alias(C.EXACT_REASONS),
-        F.count_if(is_duplicate).alias(C.PLANTED_DUPLICATES),
-        F.count_if(is_duplicate & is_quarantined).alias(C.QUARANTINED_DUPLICATES),
+        F.coalesce(F.sum(rows), F.lit(0)).cast("long").alias(TC.QUARANTINED_ROWS),
+        F.coalesce(F.sum(F.when(should, rows)), F.lit(0)).cast("long").alias(TC.TRUE_POSITIVE_ROWS),
+        F.count_if(should).alias(TC.PLANTED_BAD),
+        F.count_if(should & is_quarantined).alias(TC.RECALLED),
+        F.count_if(should & F.col(TC.RIGHT_REASON)).alias(TC.RIGHT_REASON),
+        F.count_if(should & F.col(TC.EXACT_REASONS)).alias(TC.EXACT_REASONS),
+        F.count_if(is_duplicate).alias(TC.PLANTED_DUPLICATES),
+        F.count_if(is_duplicate & is_quarantined).alias(TC.QUARANTINED_DUPLICATES),
     )
 
     def share(part: str, whole: str) -> Column:
         return F.when(F.col(whole) > 0, F.col(part) / F.col(whole)).otherwise(F.lit(1.0))
 
     return counts.select(
-        C.QUARANTINED_ROWS,
-        C.TRUE_POSITIVE_ROWS,
-        share(C.TRUE_POSITIVE_ROWS, C.QUARANTINED_ROWS).alias(C.PRECISION),
-        C.PLANTED_BAD,
-        C.RECALLED,
-        share(C.RECALLED, C.PLANTED_BAD).alias(C.RECALL),
-        C.RIGHT_REASON,
-        share(C.RIGHT_REASON, C.RECALLED).alias(C.RIGHT_REASON_SHARE),
-        C.EXACT_REASONS,
-        C.PLANTED_DUPLICATES,
-        C.QUARANTINED_DUPLICATES,
+        TC.QUARANTINED_ROWS,
+        TC.TRUE_POSITIVE_ROWS,
+        share(TC.TRUE_POSITIVE_ROWS, TC.QUARANTINED_ROWS).alias(TC.PRECISION),
+        TC.PLANTED_BAD,
+        TC.RECALLED,
+        share(TC.RECALLED, TC.PLANTED_BAD).alias(TC.RECALL),
+        TC.RIGHT_REASON,
+        share(TC.RIGHT_REASON, TC.RECALLED).alias(TC.RIGHT_REASON_SHARE),
+        TC.EXACT_REASONS,
+        TC.PLANTED_DUPLICATES,
+        TC.QUARANTINED_DUPLICATES,
     )
 
 
@@ -240,7 +241,7 @@ def quarantine_mismatches(matched: DataFrame) -> DataFrame:
     Returns:
         MATCH_COLUMNS.
     """
-    should, is_quarantined = F.col(C.SHOULD_QUARANTINE), F.col(C.QUARANTINED_ROWS) > 0
-    return matched.where((should & ~F.col(C.EXACT_REASONS)) | (~should & is_quarantined)).select(
+    should, is_quarantined = F.col(TC.SHOULD_QUARANTINE), F.col(TC.QUARANTINED_ROWS) > 0
+    return matched.where((should & ~F.col(TC.EXACT_REASONS)) | (~should & is_quarantined)).select(
         *MATCH_COLUMNS
     )

@@ -9,6 +9,7 @@ from typing import Any
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from transforms import columns as C
 
 _CELL_PAIRS, _ROW_PAIRS, _COLUMN_PAIRS, _TOTAL = "_cell_pairs", "_row_pairs", "_column_pairs", "_total"
@@ -27,10 +28,10 @@ def contingency_table(segments: DataFrame, truth: DataFrame) -> DataFrame:
     # One row per user on each side: the join does not multiply users.
     return (
         segments.select(C.USER_ID, C.SEGMENT_ID)
-        .join(truth.select(C.USER_ID, C.PERSONA), on=[C.USER_ID], how="inner")
-        .groupBy(C.SEGMENT_ID, C.PERSONA)
+        .join(truth.select(C.USER_ID, TC.PERSONA), on=[C.USER_ID], how="inner")
+        .groupBy(C.SEGMENT_ID, TC.PERSONA)
         .agg(F.count(F.lit(1)).alias(C.USERS))
-        .select(C.SEGMENT_ID, C.PERSONA, C.USERS)
+        .select(C.SEGMENT_ID, TC.PERSONA, C.USERS)
     )
 
 
@@ -59,7 +60,7 @@ def adjusted_rand_index(contingency: DataFrame) -> DataFrame:
         .agg(F.sum(_pairs(F.col(C.USERS))).alias(_ROW_PAIRS))
     )
     columns = (
-        contingency.groupBy(C.PERSONA)
+        contingency.groupBy(TC.PERSONA)
         .agg(F.sum(C.USERS).alias(C.USERS))
         .agg(F.sum(_pairs(F.col(C.USERS))).alias(_COLUMN_PAIRS))
     )
@@ -72,15 +73,15 @@ def adjusted_rand_index(contingency: DataFrame) -> DataFrame:
     return (
         cells.crossJoin(rows)
         .crossJoin(columns)
-        .select(F.when(F.col(_TOTAL) > 0, ari).alias(C.ADJUSTED_RAND_INDEX))
+        .select(F.when(F.col(_TOTAL) > 0, ari).alias(TC.ADJUSTED_RAND_INDEX))
     )
 
 
 def confusion_csv(cells: Sequence[Mapping[str, Any]]) -> str:
     """The contingency table's rows (SEGMENT_ID, PERSONA, USERS; a few dozen) as CSV text: one line per
     segment, one column per persona in name order, 0 for an empty cell."""
-    names = sorted({c[C.PERSONA] for c in cells})
-    grid = {(c[C.SEGMENT_ID], c[C.PERSONA]): c[C.USERS] for c in cells}
+    names = sorted({c[TC.PERSONA] for c in cells})
+    grid = {(c[C.SEGMENT_ID], c[TC.PERSONA]): c[C.USERS] for c in cells}
     lines = [",".join([C.SEGMENT_ID, *names])]
     for segment in sorted({c[C.SEGMENT_ID] for c in cells}):
         lines.append(",".join([str(segment), *[str(grid.get((segment, p), 0)) for p in names]]))

@@ -20,32 +20,33 @@ from collections.abc import Sequence
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from transforms import columns as C
 
 RECOVERY_COLUMNS = (
     C.EVENT_DATE,
     C.USER_ID,
-    C.TRUE_SESSION_ID,
-    C.FIRST_EVENT_ID,
-    C.LAST_EVENT_ID,
-    C.TRUE_EVENTS,
-    C.PREDICTED_SESSION_ID,
-    C.PREDICTED_EVENTS,
-    C.SHARED_EVENTS,
-    C.PREDICTED_SESSIONS,
-    C.SAME_FIRST_LAST,
-    C.SAME_EVENTS,
-    C.SPLIT,
-    C.MERGED,
+    TC.TRUE_SESSION_ID,
+    TC.FIRST_EVENT_ID,
+    TC.LAST_EVENT_ID,
+    TC.TRUE_EVENTS,
+    TC.PREDICTED_SESSION_ID,
+    TC.PREDICTED_EVENTS,
+    TC.SHARED_EVENTS,
+    TC.PREDICTED_SESSIONS,
+    TC.SAME_FIRST_LAST,
+    TC.SAME_EVENTS,
+    TC.SPLIT,
+    TC.MERGED,
 )
 RECOVERY_METRICS = (
-    C.TRUE_SESSIONS,
-    C.RECOVERED_FIRST_LAST,
-    C.RECOVERED_SAME_EVENTS,
-    C.SPLIT_SESSIONS,
-    C.MERGED_SESSIONS,
-    C.FIRST_LAST_SHARE,
-    C.SAME_EVENTS_SHARE,
+    TC.TRUE_SESSIONS,
+    TC.RECOVERED_FIRST_LAST,
+    TC.RECOVERED_SAME_EVENTS,
+    TC.SPLIT_SESSIONS,
+    TC.MERGED_SESSIONS,
+    TC.FIRST_LAST_SHARE,
+    TC.SAME_EVENTS_SHARE,
 )
 
 _FIRST, _LAST = "_first", "_last"
@@ -76,75 +77,75 @@ def session_recovery(events: DataFrame, truth: DataFrame) -> DataFrame:
     predicted = events.select(
         C.EVENT_ID,
         C.USER_ID,
-        F.col(C.SESSION_ID).alias(C.PREDICTED_SESSION_ID),
+        F.col(C.SESSION_ID).alias(TC.PREDICTED_SESSION_ID),
         C.EVENT_TIME,
         C.EVENT_DATE,
     )
     # Both sides have one row per event id, so the inner join never multiplies events.
     labelled = predicted.join(
-        truth.select(C.EVENT_ID, F.col(C.SESSION_ID).alias(C.TRUE_SESSION_ID)), on=[C.EVENT_ID], how="inner"
+        truth.select(C.EVENT_ID, F.col(C.SESSION_ID).alias(TC.TRUE_SESSION_ID)), on=[C.EVENT_ID], how="inner"
     )
-    true_sessions = labelled.groupBy(C.TRUE_SESSION_ID).agg(
+    true_sessions = labelled.groupBy(TC.TRUE_SESSION_ID).agg(
         F.min(C.USER_ID).alias(C.USER_ID),
-        F.min(_in_order(C.EVENT_DATE, C.PREDICTED_SESSION_ID)).alias(_FIRST),
+        F.min(_in_order(C.EVENT_DATE, TC.PREDICTED_SESSION_ID)).alias(_FIRST),
         F.max(_in_order()).alias(_LAST),
-        F.count(F.lit(1)).alias(C.TRUE_EVENTS),
-        F.count_distinct(C.PREDICTED_SESSION_ID).alias(C.PREDICTED_SESSIONS),
+        F.count(F.lit(1)).alias(TC.TRUE_EVENTS),
+        F.count_distinct(TC.PREDICTED_SESSION_ID).alias(TC.PREDICTED_SESSIONS),
     )
-    predicted_sessions = predicted.groupBy(C.PREDICTED_SESSION_ID).agg(
+    predicted_sessions = predicted.groupBy(TC.PREDICTED_SESSION_ID).agg(
         F.min(_in_order()).alias(_P_FIRST),
         F.max(_in_order()).alias(_P_LAST),
-        F.count(F.lit(1)).alias(C.PREDICTED_EVENTS),
+        F.count(F.lit(1)).alias(TC.PREDICTED_EVENTS),
     )
-    shared = labelled.groupBy(C.TRUE_SESSION_ID, C.PREDICTED_SESSION_ID).agg(
-        F.count(F.lit(1)).alias(C.SHARED_EVENTS)
+    shared = labelled.groupBy(TC.TRUE_SESSION_ID, TC.PREDICTED_SESSION_ID).agg(
+        F.count(F.lit(1)).alias(TC.SHARED_EVENTS)
     )
-    same_first_last = (F.col(f"{_P_FIRST}.{C.EVENT_ID}") == F.col(C.FIRST_EVENT_ID)) & (
-        F.col(f"{_P_LAST}.{C.EVENT_ID}") == F.col(C.LAST_EVENT_ID)
+    same_first_last = (F.col(f"{_P_FIRST}.{C.EVENT_ID}") == F.col(TC.FIRST_EVENT_ID)) & (
+        F.col(f"{_P_LAST}.{C.EVENT_ID}") == F.col(TC.LAST_EVENT_ID)
     )
     # SHARED_EVENTS counts events in both, so equal sizes on all three mean equal event sets.
     same_events = (
-        F.col(C.SAME_FIRST_LAST)
-        & (F.col(C.SHARED_EVENTS) == F.col(C.TRUE_EVENTS))
-        & (F.col(C.PREDICTED_EVENTS) == F.col(C.TRUE_EVENTS))
+        F.col(TC.SAME_FIRST_LAST)
+        & (F.col(TC.SHARED_EVENTS) == F.col(TC.TRUE_EVENTS))
+        & (F.col(TC.PREDICTED_EVENTS) == F.col(TC.TRUE_EVENTS))
     )
     # One row per true session: each side of both joins has one row per key.
     return (
         true_sessions.select(
             F.col(f"{_FIRST}.{C.EVENT_DATE}").alias(C.EVENT_DATE),
             C.USER_ID,
-            C.TRUE_SESSION_ID,
-            F.col(f"{_FIRST}.{C.EVENT_ID}").alias(C.FIRST_EVENT_ID),
-            F.col(f"{_LAST}.{C.EVENT_ID}").alias(C.LAST_EVENT_ID),
-            C.TRUE_EVENTS,
-            F.col(f"{_FIRST}.{C.PREDICTED_SESSION_ID}").alias(C.PREDICTED_SESSION_ID),
-            C.PREDICTED_SESSIONS,
+            TC.TRUE_SESSION_ID,
+            F.col(f"{_FIRST}.{C.EVENT_ID}").alias(TC.FIRST_EVENT_ID),
+            F.col(f"{_LAST}.{C.EVENT_ID}").alias(TC.LAST_EVENT_ID),
+            TC.TRUE_EVENTS,
+            F.col(f"{_FIRST}.{TC.PREDICTED_SESSION_ID}").alias(TC.PREDICTED_SESSION_ID),
+            TC.PREDICTED_SESSIONS,
         )
-        .join(predicted_sessions, on=[C.PREDICTED_SESSION_ID], how="left")
-        .join(shared, on=[C.TRUE_SESSION_ID, C.PREDICTED_SESSION_ID], how="left")
-        .select("*", same_first_last.alias(C.SAME_FIRST_LAST))
+        .join(predicted_sessions, on=[TC.PREDICTED_SESSION_ID], how="left")
+        .join(shared, on=[TC.TRUE_SESSION_ID, TC.PREDICTED_SESSION_ID], how="left")
+        .select("*", same_first_last.alias(TC.SAME_FIRST_LAST))
         .select(
             C.EVENT_DATE,
             C.USER_ID,
-            C.TRUE_SESSION_ID,
-            C.FIRST_EVENT_ID,
-            C.LAST_EVENT_ID,
-            C.TRUE_EVENTS,
-            C.PREDICTED_SESSION_ID,
-            C.PREDICTED_EVENTS,
-            C.SHARED_EVENTS,
-            C.PREDICTED_SESSIONS,
-            C.SAME_FIRST_LAST,
-            same_events.alias(C.SAME_EVENTS),
-            (F.col(C.PREDICTED_SESSIONS) > 1).alias(C.SPLIT),
-            (F.col(C.PREDICTED_EVENTS) > F.col(C.SHARED_EVENTS)).alias(C.MERGED),
+            TC.TRUE_SESSION_ID,
+            TC.FIRST_EVENT_ID,
+            TC.LAST_EVENT_ID,
+            TC.TRUE_EVENTS,
+            TC.PREDICTED_SESSION_ID,
+            TC.PREDICTED_EVENTS,
+            TC.SHARED_EVENTS,
+            TC.PREDICTED_SESSIONS,
+            TC.SAME_FIRST_LAST,
+            same_events.alias(TC.SAME_EVENTS),
+            (F.col(TC.PREDICTED_SESSIONS) > 1).alias(TC.SPLIT),
+            (F.col(TC.PREDICTED_EVENTS) > F.col(TC.SHARED_EVENTS)).alias(TC.MERGED),
         )
     )
 
 
 def _share(part: str) -> Column:
     # No true session at all gives no share rather than a division by zero.
-    return F.when(F.col(C.TRUE_SESSIONS) > 0, F.col(part) / F.col(C.TRUE_SESSIONS))
+    return F.when(F.col(TC.TRUE_SESSIONS) > 0, F.col(part) / F.col(TC.TRUE_SESSIONS))
 
 
 def summarise_recovery(recovery: DataFrame, by: Sequence[str] = ()) -> DataFrame:
@@ -158,27 +159,27 @@ def summarise_recovery(recovery: DataFrame, by: Sequence[str] = ()) -> DataFrame
         The `by` columns, then RECOVERY_METRICS; shares are null when there is no true session.
     """
     counts = recovery.groupBy(*by).agg(
-        F.count(F.lit(1)).alias(C.TRUE_SESSIONS),
-        F.count_if(F.col(C.SAME_FIRST_LAST)).alias(C.RECOVERED_FIRST_LAST),
-        F.count_if(F.col(C.SAME_EVENTS)).alias(C.RECOVERED_SAME_EVENTS),
-        F.count_if(F.col(C.SPLIT)).alias(C.SPLIT_SESSIONS),
-        F.count_if(F.col(C.MERGED)).alias(C.MERGED_SESSIONS),
+        F.count(F.lit(1)).alias(TC.TRUE_SESSIONS),
+        F.count_if(F.col(TC.SAME_FIRST_LAST)).alias(TC.RECOVERED_FIRST_LAST),
+        F.count_if(F.col(TC.SAME_EVENTS)).alias(TC.RECOVERED_SAME_EVENTS),
+        F.count_if(F.col(TC.SPLIT)).alias(TC.SPLIT_SESSIONS),
+        F.count_if(F.col(TC.MERGED)).alias(TC.MERGED_SESSIONS),
     )
     return counts.select(
         *by,
-        C.TRUE_SESSIONS,
-        C.RECOVERED_FIRST_LAST,
-        C.RECOVERED_SAME_EVENTS,
-        C.SPLIT_SESSIONS,
-        C.MERGED_SESSIONS,
-        _share(C.RECOVERED_FIRST_LAST).alias(C.FIRST_LAST_SHARE),
-        _share(C.RECOVERED_SAME_EVENTS).alias(C.SAME_EVENTS_SHARE),
+        TC.TRUE_SESSIONS,
+        TC.RECOVERED_FIRST_LAST,
+        TC.RECOVERED_SAME_EVENTS,
+        TC.SPLIT_SESSIONS,
+        TC.MERGED_SESSIONS,
+        _share(TC.RECOVERED_FIRST_LAST).alias(TC.FIRST_LAST_SHARE),
+        _share(TC.RECOVERED_SAME_EVENTS).alias(TC.SAME_EVENTS_SHARE),
     )
 
 
 def failed_sessions(recovery: DataFrame) -> DataFrame:
     """The true sessions of `session_recovery` not recovered with exactly their events (its columns)."""
-    return recovery.where(~F.col(C.SAME_EVENTS)).select(*RECOVERY_COLUMNS)
+    return recovery.where(~F.col(TC.SAME_EVENTS)).select(*RECOVERY_COLUMNS)
 
 
 def events_without_truth(events: DataFrame, truth: DataFrame) -> DataFrame:

@@ -13,6 +13,7 @@ from typing import Any
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from sample_shop.truth.reports import Check, rows_as_dicts
 from sample_shop.truth.tags import (
     BOOLEAN_TRUE,
@@ -62,7 +63,7 @@ SETTLED_FLAG = "lifecycle_stage"
 def score_personas(snapshot: DataFrame, personas: DataFrame) -> DataFrame:
     """`persona_value_shares` of the planted traits' and churn flags' tags, bots left out."""
     tag_ids = sorted({trait.tag_id for trait in PLANTED_TRAITS} | set(CHURN_FLAGS))
-    scored = personas.where(F.col(C.PERSONA) != F.lit(BOT_PERSONA))
+    scored = personas.where(F.col(TC.PERSONA) != F.lit(BOT_PERSONA))
     return persona_value_shares(snapshot, scored, tag_ids)
 
 
@@ -72,8 +73,8 @@ def planted_rows(shares: DataFrame) -> list[dict[str, Any]]:
     traits = {(t.persona, t.tag_id, t.value) for t in PLANTED_TRAITS}
     return [
         row
-        for row in rows_as_dicts(shares.orderBy(C.TAG_ID, C.VALUE, C.PERSONA))
-        if (row[C.PERSONA], row[C.TAG_ID], row[C.VALUE]) in traits
+        for row in rows_as_dicts(shares.orderBy(C.TAG_ID, C.VALUE, TC.PERSONA))
+        if (row[TC.PERSONA], row[C.TAG_ID], row[C.VALUE]) in traits
     ]
 
 
@@ -83,7 +84,7 @@ def score_churn(
     """Per churn tag: the churners' detection summary and the false-alarm share among non-churners."""
     last = snapshots.agg(F.max(C.SNAPSHOT_DATE)).first()[0]
     never_churned = (
-        personas.where(F.col(C.PERSONA) != F.lit(BOT_PERSONA))
+        personas.where(F.col(TC.PERSONA) != F.lit(BOT_PERSONA))
         .join(churn, on=C.USER_ID, how="left_anti")
         .select(C.USER_ID)
     )
@@ -105,7 +106,7 @@ def score_churn(
 
 def checks_for(shares: list[dict[str, Any]], churn: dict[str, Any], min_lift: float) -> list[Check]:
     """One check per planted trait (lift >= `min_lift`) and `churn_settled`."""
-    by_key = {(row[C.PERSONA], row[C.TAG_ID], row[C.VALUE]): row for row in shares}
+    by_key = {(row[TC.PERSONA], row[C.TAG_ID], row[C.VALUE]): row for row in shares}
     checks = []
     for trait in PLANTED_TRAITS:
         row = by_key.get((trait.persona, trait.tag_id, trait.value))
@@ -113,20 +114,22 @@ def checks_for(shares: list[dict[str, Any]], churn: dict[str, Any], min_lift: fl
         detail = (
             f"no {trait.persona} user holds {trait.tag_id}={trait.value}"
             if row is None
-            else f"{row[C.TAGGED]} of {row[C.USERS]} {trait.persona} users ({row[C.SHARE]:.3f}) hold "
-            f"{trait.tag_id}={trait.value}, against {row[C.OTHERS_TAGGED]} of {row[C.OTHERS_USERS]} others "
-            f"({(row[C.OTHERS_SHARE] or 0.0):.3f})"
+            else f"{row[TC.TAGGED]} of {row[C.USERS]} {trait.persona} users ({row[C.SHARE]:.3f}) hold "
+            f"{trait.tag_id}={trait.value}, against {row[TC.OTHERS_TAGGED]} of {row[TC.OTHERS_USERS]} others "
+            f"({(row[TC.OTHERS_SHARE] or 0.0):.3f})"
         )
         checks.append(Check.at_least(trait.check_name, lift, min_lift, detail))
     settled = churn[SETTLED_FLAG]["churners"]
-    share = settled[C.SETTLED_FLAGGED] / settled[C.SETTLED_CHURNERS] if settled[C.SETTLED_CHURNERS] else None
+    share = (
+        settled[TC.SETTLED_FLAGGED] / settled[TC.SETTLED_CHURNERS] if settled[TC.SETTLED_CHURNERS] else None
+    )
     checks.append(
         Check(
             "churn_settled",
             share,
             1.0,
             share is None or share == 1.0,
-            f"{settled[C.SETTLED_FLAGGED]} of {settled[C.SETTLED_CHURNERS]} churners silent for longer than "
+            f"{settled[TC.SETTLED_FLAGGED]} of {settled[TC.SETTLED_CHURNERS]} churners silent for longer than "
             "lifecycle.silent_days are at_risk or churned",
         )
     )
@@ -138,8 +141,8 @@ def log_report(report: dict[str, Any]) -> None:
     for trait in report["planted_traits"]:
         log.info(
             "%s holding %s=%s: %d of %d (%.3f) against %d of %d others (%.3f), lift %s",
-            trait[C.PERSONA], trait[C.TAG_ID], trait[C.VALUE], trait[C.TAGGED], trait[C.USERS], trait[C.SHARE],
-            trait[C.OTHERS_TAGGED], trait[C.OTHERS_USERS], trait[C.OTHERS_SHARE] or 0.0,
+            trait[TC.PERSONA], trait[C.TAG_ID], trait[C.VALUE], trait[TC.TAGGED], trait[C.USERS], trait[C.SHARE],
+            trait[TC.OTHERS_TAGGED], trait[TC.OTHERS_USERS], trait[TC.OTHERS_SHARE] or 0.0,
             "n/a" if trait[C.LIFT] is None else f"{trait[C.LIFT]:.2f}",
         )  # fmt: skip
     for tag_id, churn in report["churn"].items():
@@ -147,7 +150,7 @@ def log_report(report: dict[str, Any]) -> None:
         log.info(
             "%s in %s: %d churners, %d flagged on their churn day, %d flagged by the last snapshot "
             "(median lag %s days, p90 %s); never-churned users flagged on the last snapshot: %d of %d",
-            tag_id, churn["flagged_values"], churners[C.CHURNERS], churners[C.FLAGGED_ON_CHURN_DAY],
-            churners[C.FLAGGED_BY_LAST_SNAPSHOT], churners[C.MEDIAN_LAG_DAYS], churners[C.P90_LAG_DAYS],
-            others[C.FLAGGED_USERS], others[C.USERS],
+            tag_id, churn["flagged_values"], churners[TC.CHURNERS], churners[TC.FLAGGED_ON_CHURN_DAY],
+            churners[TC.FLAGGED_BY_LAST_SNAPSHOT], churners[TC.MEDIAN_LAG_DAYS], churners[TC.P90_LAG_DAYS],
+            others[TC.FLAGGED_USERS], others[C.USERS],
         )  # fmt: skip

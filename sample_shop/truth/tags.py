@@ -17,6 +17,7 @@ from collections.abc import Collection
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
+from sample_shop import columns as TC
 from transforms import columns as C
 
 BOOLEAN_TRUE = "true"
@@ -36,36 +37,36 @@ def persona_value_shares(snapshot: DataFrame, personas: DataFrame, tag_ids: Coll
         LIFT = SHARE / OTHERS_SHARE (null when no other user holds the value).
     """
     in_snapshot = snapshot.select(C.USER_ID).distinct().join(personas, on=C.USER_ID)
-    persona_users = in_snapshot.groupBy(C.PERSONA).agg(F.count(F.lit(1)).alias(C.USERS))
+    persona_users = in_snapshot.groupBy(TC.PERSONA).agg(F.count(F.lit(1)).alias(C.USERS))
     held = (
         snapshot.where(F.col(C.TAG_ID).isin(*tag_ids) & (F.col(C.VALUE_BOOL).isNull() | F.col(C.VALUE_BOOL)))
         .join(in_snapshot, on=C.USER_ID)
-        .groupBy(C.TAG_ID, C.VALUE, C.PERSONA)
-        .agg(F.countDistinct(C.USER_ID).alias(C.TAGGED))
+        .groupBy(C.TAG_ID, C.VALUE, TC.PERSONA)
+        .agg(F.countDistinct(C.USER_ID).alias(TC.TAGGED))
     )
     # Every persona gets a row for every value some user holds, with 0 where none of its users does.
     values = held.select(C.TAG_ID, C.VALUE).distinct()
     grid = (
         values.crossJoin(persona_users)
-        .join(held, on=[C.TAG_ID, C.VALUE, C.PERSONA], how="left")
-        .fillna(0, subset=[C.TAGGED])
+        .join(held, on=[C.TAG_ID, C.VALUE, TC.PERSONA], how="left")
+        .fillna(0, subset=[TC.TAGGED])
     )
     everyone = Window.partitionBy(C.TAG_ID, C.VALUE)
     others_users = F.sum(C.USERS).over(everyone) - F.col(C.USERS)
-    others_tagged = F.sum(C.TAGGED).over(everyone) - F.col(C.TAGGED)
+    others_tagged = F.sum(TC.TAGGED).over(everyone) - F.col(TC.TAGGED)
     return (
         grid.select(
             C.TAG_ID,
             C.VALUE,
-            C.PERSONA,
+            TC.PERSONA,
             F.col(C.USERS).cast("long").alias(C.USERS),
-            F.col(C.TAGGED).cast("long").alias(C.TAGGED),
-            others_users.cast("long").alias(C.OTHERS_USERS),
-            others_tagged.cast("long").alias(C.OTHERS_TAGGED),
+            F.col(TC.TAGGED).cast("long").alias(TC.TAGGED),
+            others_users.cast("long").alias(TC.OTHERS_USERS),
+            others_tagged.cast("long").alias(TC.OTHERS_TAGGED),
         )
-        .withColumn(C.SHARE, _share(C.TAGGED, C.USERS))
-        .withColumn(C.OTHERS_SHARE, _share(C.OTHERS_TAGGED, C.OTHERS_USERS))
-        .withColumn(C.LIFT, F.col(C.SHARE) / F.nullif(F.col(C.OTHERS_SHARE), F.lit(0.0)))
+        .withColumn(C.SHARE, _share(TC.TAGGED, C.USERS))
+        .withColumn(TC.OTHERS_SHARE, _share(TC.OTHERS_TAGGED, TC.OTHERS_USERS))
+        .withColumn(C.LIFT, F.col(C.SHARE) / F.nullif(F.col(TC.OTHERS_SHARE), F.lit(0.0)))
     )
 
 
@@ -84,18 +85,18 @@ def churn_detection(tag_values: DataFrame, churn: DataFrame, flagged_values: Col
         churn day has no snapshot are left out.
     """
     snapshot_dates = tag_values.select(C.SNAPSHOT_DATE).distinct()
-    churners = churn.join(snapshot_dates.withColumnRenamed(C.SNAPSHOT_DATE, C.CHURN_DATE), on=C.CHURN_DATE)
-    last_snapshot = snapshot_dates.agg(F.max(C.SNAPSHOT_DATE).alias(C.LAST_SNAPSHOT_DATE))
+    churners = churn.join(snapshot_dates.withColumnRenamed(C.SNAPSHOT_DATE, TC.CHURN_DATE), on=TC.CHURN_DATE)
+    last_snapshot = snapshot_dates.agg(F.max(C.SNAPSHOT_DATE).alias(TC.LAST_SNAPSHOT_DATE))
     flagged: Column = F.col(C.VALUE).isin(*flagged_values)
     after = (
         tag_values.join(churners, on=C.USER_ID)
-        .where(F.col(C.SNAPSHOT_DATE) >= F.col(C.CHURN_DATE))
+        .where(F.col(C.SNAPSHOT_DATE) >= F.col(TC.CHURN_DATE))
         .groupBy(C.USER_ID)
         .agg(
-            F.max(F.when(flagged & (F.col(C.SNAPSHOT_DATE) == F.col(C.CHURN_DATE)), True)).alias(
-                C.FLAGGED_ON_CHURN_DAY
+            F.max(F.when(flagged & (F.col(C.SNAPSHOT_DATE) == F.col(TC.CHURN_DATE)), True)).alias(
+                TC.FLAGGED_ON_CHURN_DAY
             ),
-            F.min(F.when(flagged, F.col(C.SNAPSHOT_DATE))).alias(C.FIRST_FLAG_DATE),
+            F.min(F.when(flagged, F.col(C.SNAPSHOT_DATE))).alias(TC.FIRST_FLAG_DATE),
         )
     )
     return (
@@ -103,11 +104,11 @@ def churn_detection(tag_values: DataFrame, churn: DataFrame, flagged_values: Col
         .crossJoin(last_snapshot)
         .select(
             C.USER_ID,
-            C.CHURN_DATE,
-            F.coalesce(F.col(C.FLAGGED_ON_CHURN_DAY), F.lit(False)).alias(C.FLAGGED_ON_CHURN_DAY),
-            C.FIRST_FLAG_DATE,
-            F.datediff(C.FIRST_FLAG_DATE, C.CHURN_DATE).alias(C.LAG_DAYS),
-            F.datediff(C.LAST_SNAPSHOT_DATE, C.CHURN_DATE).alias(C.DAYS_OBSERVED),
+            TC.CHURN_DATE,
+            F.coalesce(F.col(TC.FLAGGED_ON_CHURN_DAY), F.lit(False)).alias(TC.FLAGGED_ON_CHURN_DAY),
+            TC.FIRST_FLAG_DATE,
+            F.datediff(TC.FIRST_FLAG_DATE, TC.CHURN_DATE).alias(TC.LAG_DAYS),
+            F.datediff(TC.LAST_SNAPSHOT_DATE, TC.CHURN_DATE).alias(TC.DAYS_OBSERVED),
         )
     )
 
@@ -124,15 +125,15 @@ def summarise_churn_detection(detection: DataFrame, settled_days: int) -> DataFr
         CHURNERS, FLAGGED_ON_CHURN_DAY, FLAGGED_BY_LAST_SNAPSHOT, MEDIAN_LAG_DAYS, P90_LAG_DAYS,
         SETTLED_CHURNERS, SETTLED_FLAGGED.
     """
-    settled = F.col(C.DAYS_OBSERVED) > F.lit(settled_days)
+    settled = F.col(TC.DAYS_OBSERVED) > F.lit(settled_days)
     return detection.agg(
-        F.count(F.lit(1)).alias(C.CHURNERS),
-        F.count(F.when(F.col(C.FLAGGED_ON_CHURN_DAY), True)).alias(C.FLAGGED_ON_CHURN_DAY),
-        F.count(C.FIRST_FLAG_DATE).alias(C.FLAGGED_BY_LAST_SNAPSHOT),
-        F.percentile(C.LAG_DAYS, F.lit(0.5)).alias(C.MEDIAN_LAG_DAYS),
-        F.percentile(C.LAG_DAYS, F.lit(0.9)).alias(C.P90_LAG_DAYS),
-        F.count(F.when(settled, True)).alias(C.SETTLED_CHURNERS),
-        F.count(F.when(settled & F.col(C.FIRST_FLAG_DATE).isNotNull(), True)).alias(C.SETTLED_FLAGGED),
+        F.count(F.lit(1)).alias(TC.CHURNERS),
+        F.count(F.when(F.col(TC.FLAGGED_ON_CHURN_DAY), True)).alias(TC.FLAGGED_ON_CHURN_DAY),
+        F.count(TC.FIRST_FLAG_DATE).alias(TC.FLAGGED_BY_LAST_SNAPSHOT),
+        F.percentile(TC.LAG_DAYS, F.lit(0.5)).alias(TC.MEDIAN_LAG_DAYS),
+        F.percentile(TC.LAG_DAYS, F.lit(0.9)).alias(TC.P90_LAG_DAYS),
+        F.count(F.when(settled, True)).alias(TC.SETTLED_CHURNERS),
+        F.count(F.when(settled & F.col(TC.FIRST_FLAG_DATE).isNotNull(), True)).alias(TC.SETTLED_FLAGGED),
     )
 
 
@@ -148,9 +149,9 @@ def flagged_share(tag_values: DataFrame, users: DataFrame, flagged_values: Colle
     return scored.agg(
         F.countDistinct(C.USER_ID).alias(C.USERS),
         F.countDistinct(F.when(F.col(C.VALUE).isin(*flagged_values), F.col(C.USER_ID))).alias(
-            C.FLAGGED_USERS
+            TC.FLAGGED_USERS
         ),
-    ).withColumn(C.SHARE, _share(C.FLAGGED_USERS, C.USERS))
+    ).withColumn(C.SHARE, _share(TC.FLAGGED_USERS, C.USERS))
 
 
 def _share(part: str, whole: str) -> Column:
