@@ -40,6 +40,8 @@ setup(
         # The daily HTML report (transforms.report): charts with plotly.js inlined, a Jinja2 page.
         "plotly>=6,<8",
         "jinja2>=3.1,<4",
+        # The pipeline runner's per-task CPU and peak memory (shop_platform.run_metrics).
+        "psutil>=5.9",
     ],
     extras_require={
         "dev": [

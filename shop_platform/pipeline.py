@@ -22,6 +22,7 @@ import yaml
 from shop_platform.cli import JobContext, job_parser, parse_job_args
 from shop_platform.config import CONF_DIR, ConfigError
 from shop_platform.logs import get_logger
+from shop_platform.run_metrics import CostLog, TaskCost, measured
 from shop_platform.storage.journal import WRITE_JOURNAL, rows_by_table
 from shop_platform.storage.local_files import report_path
 
@@ -172,32 +173,54 @@ def runner_parser(description: str) -> argparse.ArgumentParser:
     parser = job_parser(description, date_range=True)
     parser.add_argument("--only", action="append", default=[], metavar="TASK", help="run only these tasks")
     parser.add_argument("--from", dest="start_from", metavar="TASK", help="resume from this task")
+    parser.add_argument(
+        "--costs",
+        type=Path,
+        metavar="CSV",
+        help="append each task's wall and CPU seconds, rows written and peak memory to this CSV",
+    )
+    parser.add_argument("--costs-label", metavar="TEXT", help="the CSV's run column (default: the dates)")
     return parser
 
 
 def run_tasks(ctx: JobContext, tasks: Sequence[Task]) -> int:
     """Run `tasks` in order with the run's context; the first failing task's status (1 for an exception)."""
     started = time.perf_counter()
+    costs = cost_log(ctx)
     for position, task in enumerate(tasks, start=1):
         log.info("[%d/%d] %s: starting", position, len(tasks), task.name)
-        task_started = time.perf_counter()
         mark = WRITE_JOURNAL.mark()
-        try:
-            job = importlib.import_module(task.module)
-            status = job.run(ctx.for_task(job.parser(), back_fill=task.date_range))
-        except Exception:
-            log.exception("task %s failed; resume with --from %s", task.name, task.name)
-            return 1
+        status = 1
+        with measured() as cost:
+            try:
+                job = importlib.import_module(task.module)
+                status = job.run(ctx.for_task(job.parser(), back_fill=task.date_range))
+            except Exception:
+                log.exception("task %s failed; resume with --from %s", task.name, task.name)
+        written = rows_by_table(WRITE_JOURNAL.since(mark))
+        if costs is not None:
+            costs.write(
+                TaskCost(
+                    task.name,
+                    "ok" if status == 0 else "failed",
+                    round(cost.wall_s, 2),
+                    round(cost.cpu_s, 2),
+                    None if None in written.values() else sum(n or 0 for n in written.values()),
+                    round(cost.peak_rss_mb, 1),
+                )
+            )
         if status != 0:
             log.error("task %s exited with %s; resume with --from %s", task.name, status, task.name)
             return status
         log.info(
-            "[%d/%d] %s: done in %.1fs; wrote %s",
+            "[%d/%d] %s: done in %.1fs (CPU %.1fs, peak %.0f MiB); wrote %s",
             position,
             len(tasks),
             task.name,
-            time.perf_counter() - task_started,
-            describe_writes(rows_by_table(WRITE_JOURNAL.since(mark))),
+            cost.wall_s,
+            cost.cpu_s,
+            cost.peak_rss_mb,
+            describe_writes(written),
         )
     log.info(
         "pipeline for %s..%s finished: %d tasks in %.1fs",
@@ -207,6 +230,14 @@ def run_tasks(ctx: JobContext, tasks: Sequence[Task]) -> int:
         time.perf_counter() - started,
     )
     return 0
+
+
+def cost_log(ctx: JobContext) -> CostLog | None:
+    """Where the run appends its per-task costs (`--costs`), or None."""
+    path = getattr(ctx.args, "costs", None)
+    if path is None:
+        return None
+    return CostLog(path, getattr(ctx.args, "costs_label", None) or f"{ctx.first_date}..{ctx.run_date}")
 
 
 def back_filled_from(ctx: JobContext, first_date: dt.date | None) -> JobContext:
