@@ -10,10 +10,18 @@ all as of the run date:
 
     gold.user_item_interactions   the matrix (rebuilt from gold.user_item_daily for an older run date)
     gold.user_item_daily          the last recommend.blend.recent_days days, the co-purchase seeds
-    gold.als_recommendations      the run date's ALS candidates (train_als)
+    gold.als_recommendations      the run date's ALS candidates, on a day train_als ran; else the registered
+                                  ALS champion's (recommend.model_name@champion) lists, scored here
     gold.bought_together          its latest snapshot on or before the run date (build_copurchase_graph)
     gold.user_segments            its latest snapshot on or before the run date (build_segments)
     silver.events                 item categories (preferred categories, repeat-purchase exceptions)
+
+train_als runs weekly (conf/pipeline.yaml): on the other days the ALS candidates come from the champion it
+registered, which must have been trained for the run date or before (a later one would recommend from the
+future); without such a champion the job fails, naming train_als, rather than train here: training, with
+its evaluated configuration and registration, is train_als's, and a lake without a champion has never had a
+back-fill or a training day. Users first seen after the champion's training date get no ALS candidates (the
+other sources fill their lists), as between two trainings before.
 
 Without gold.bought_together, gold.user_segments or gold.user_features the job warns and goes on without
 that source (or those users). It rewrites the run date's partition of gold.recommendations: up to
@@ -23,17 +31,22 @@ recommend.blend.top_n rows per user with the score and the source of each.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
 from pyspark import StorageLevel
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.storage import open_lake
+from shop_platform.settings import Config
+from shop_platform.storage import Lake, open_lake
+from shop_platform.tracking import CHAMPION, load_registered_spark_model, registered_version, trained_on
 from transforms import columns as C
 from transforms import tables
+from transforms.recommend.als import all_als_recommendations, als_model
 from transforms.recommend.baselines import item_categories
 from transforms.recommend.blend import (
     PARTNER_COLUMNS,
@@ -50,12 +63,39 @@ log = get_logger("jobs.build_recommendations")
 
 REQUIRED = (
     tables.USER_INDEX, tables.ITEM_INDEX, tables.USER_ITEM_INTERACTIONS, tables.USER_ITEM_DAILY,
-    tables.ALS_RECOMMENDATIONS, tables.SILVER_EVENTS,
+    tables.SILVER_EVENTS,
 )  # fmt: skip
+TRAINING_TASK = "train_als"
 
 
 def parser() -> argparse.ArgumentParser:
     return job_parser("Blend the recommendation sources into gold.recommendations.")
+
+
+def champion_lists(cfg: Config, lake: Lake, run_date: dt.date) -> DataFrame | None:
+    """The registered ALS champion's top recommend.top_n items for every user it knows (USER_ID, RANK, ITEM_ID,
+    SCORE: what train_als writes to gold.als_recommendations), for a day train_als did not run; None, with the
+    reason logged, when no champion was trained for the run date or before."""
+    name = cfg.recommend.model_name
+    retrain = (f"run {TRAINING_TASK} for it first (python -m jobs.run_pipeline --date {run_date} --only "
+               f"evaluate_recommenders --only {TRAINING_TASK})")  # fmt: skip
+    version = registered_version(cfg, name)
+    if version is None:
+        log.error("%s has no rows for %s and no model is registered as %s@%s: %s", tables.ALS_RECOMMENDATIONS.name,
+                  run_date, name, CHAMPION, retrain)  # fmt: skip
+        return None
+    trained = trained_on(version)
+    if trained is None or trained > run_date:
+        log.error("%s has no rows for %s and %s@%s (version %s) was trained for %s, not on or before it: %s",
+                  tables.ALS_RECOMMENDATIONS.name, run_date, name, CHAMPION, version.version, trained,
+                  retrain)  # fmt: skip
+        return None
+    log.info("%s has no rows for %s (%s did not run that day): scoring with %s@%s, version %s trained for %s",
+             tables.ALS_RECOMMENDATIONS.name, run_date, TRAINING_TASK, name, CHAMPION, version.version,
+             trained)  # fmt: skip
+    model = als_model(load_registered_spark_model(cfg, name, version=int(version.version)))
+    user_index, item_index = (lake.table(spec).read() for spec in (tables.USER_INDEX, tables.ITEM_INDEX))
+    return all_als_recommendations(model, user_index, item_index, k=cfg.recommend.top_n)
 
 
 def run(ctx: JobContext) -> int:
@@ -65,7 +105,7 @@ def run(ctx: JobContext) -> int:
     lake = open_lake(get_spark(cfg.spark, app_name="build_recommendations"), cfg.lake)
     missing = [spec.name for spec in REQUIRED if not lake.table(spec).exists()]
     if missing:
-        log.error("%s missing under %s: run build_interactions and train_als first", missing, lake.root)
+        log.error("%s missing under %s: run build_interactions first", missing, lake.root)
         return 1
     matrix_date = lake.table(tables.USER_ITEM_INTERACTIONS).latest_date()
     problem = matrix_problem(matrix_date, run_date)
@@ -78,11 +118,14 @@ def run(ctx: JobContext) -> int:
         half_life_days=cfg.interactions.half_life_days,
         timezone=cfg.app.timezone,
     )
-    als = lake.table(tables.ALS_RECOMMENDATIONS).read_on(run_date)
+    keep = StorageLevel.MEMORY_AND_DISK
+    als = lake.table(tables.ALS_RECOMMENDATIONS).read_on(run_date, missing_ok=True)
     if als.isEmpty():
-        log.error("%s has no rows for %s: run train_als for the run date first", tables.ALS_RECOMMENDATIONS.name,
-                  run_date)  # fmt: skip
-        return 1
+        als = champion_lists(cfg, lake, run_date)
+        if als is None:
+            return 1
+        # Scored once here, read by several candidate steps of the blend.
+        als = als.persist(keep)
     partners, _ = lake.table(tables.BOUGHT_TOGETHER).latest_on_or_before(run_date, "copurchase")
     segments, _ = lake.table(tables.USER_SEGMENTS).latest_on_or_before(run_date, "segment_popular")
     registered = lake.table(tables.USER_FEATURES).read_on(run_date, missing_ok=True).select(C.USER_ID)
@@ -90,7 +133,6 @@ def run(ctx: JobContext) -> int:
         log.warning("%s has no rows for %s: only users with interactions get recommendations",
                     tables.USER_FEATURES.name, run_date)  # fmt: skip
         registered = None
-    keep = StorageLevel.MEMORY_AND_DISK
     events = lake.table(tables.SILVER_EVENTS).read().where(F.col(C.EVENT_DATE) <= F.lit(run_date))
     inputs = BlendInputs(
         users=known_users(lake.table(tables.USER_INDEX).read(), registered, run_date).persist(keep),
@@ -112,7 +154,7 @@ def run(ctx: JobContext) -> int:
         )
     users = inputs.users.count()
     counts = source_counts(recommendations).first()
-    for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories):
+    for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories, als):
         frame.unpersist()
     by_source = {source: counts[source] for source in SOURCES}
     log.info(

@@ -25,6 +25,9 @@ and the report read.
 Works on any lake build_interactions has run on, sample data or an ingested public log. The evaluation is
 transforms/recommend/evaluation.py (its rows and printed tables: evaluation_table.py); this job reads the
 tables, runs the MLflow parent run and a child run per configuration, and writes.
+
+It runs weekly (conf/pipeline.yaml), on train_als's day: the grid is the daily run's most expensive step, and
+train_als reads the latest evaluation on or before its run date whichever day that was.
 """
 
 from __future__ import annotations

@@ -7,7 +7,9 @@ The model is loaded from the registry by name and alias (models:/<propensity.mod
 it reads (features and tag expressions) come from its version's feature_spec tag, so a later config or catalog
 change does not change what it is fed. Writes the run date's partition: user_id, purchase_propensity (P(a paid
 order in the horizon after the date)), churn_risk = 1 - purchase_propensity, the model version, snapshot_date.
-build_tag_snapshots turns it into the purchase_propensity and churn_risk tags.
+build_tag_snapshots turns it into the purchase_propensity and churn_risk tags. It runs daily, train_propensity
+weekly (conf/pipeline.yaml): between trainings it scores with the last champion, so it never needs the
+training to have run the same day.
 
 Without a champion yet (a young lake: train_propensity has not had enough history), or with a champion trained
 for a later run date (scoring an older date with it would use labels from after that date), the job writes

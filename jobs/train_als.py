@@ -4,7 +4,10 @@
     shop-train-als --env local --date 2026-10-30 --retrain    # a new version even if one fits
 
 The configuration is the one the latest evaluation through the run date chose (model `als` in
-gold.recommendation_metrics, see evaluate_recommenders), or recommend.default_params when there is none.
+gold.recommendation_metrics, see evaluate_recommenders), or recommend.default_params when there is none. Both
+run weekly on the same day (conf/pipeline.yaml), so a training day uses that day's evaluation; a run on
+another day (`--only train_als`) uses the latest one before it. Between trainings build_recommendations
+scores with the champion this job registered.
 The data is gold.user_item_interactions when it is as of the run date, else the same matrix rebuilt as of
 the run date from gold.user_item_daily (a re-run of an older date). The model is logged in an MLflow run
 that records the input tables' Delta versions and registered as recommend.model_name, with alias champion

@@ -29,6 +29,8 @@ Too little history is not a failure: when gold.user_features starts after the fi
 (a young lake), the job logs which snapshot is missing and the first run date that can train, and exits 0
 with the champion unchanged. A snapshot missing inside the lake's history, or silver.orders ending before the
 run date, is an error (exit 1) naming the snapshot or table.
+
+It runs weekly (conf/pipeline.yaml); score_propensity scores every day with the champion it registered.
 """
 
 from __future__ import annotations

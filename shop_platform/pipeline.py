@@ -4,6 +4,11 @@ A task is a job module with `parser()` and `run(context)` (see shop_platform.cli
 config once, hands every task the same context (its own options at their defaults, `--from-date` only when
 the task takes a date range), logs each task's time and the rows it wrote per table, and stops at the first
 failure, naming the task so it can be resumed with `--from`.
+
+Each task has a schedule (`schedule: daily`, the default, or `schedule: weekly on sunday`): a daily run (no
+first date: `run_pipeline` without `--from-date`) skips a task that is not due on its run date and logs when
+it runs next; a back-fill runs every task, the non-range ones (training among them) once, as of its last
+date; `--only TASK` runs the named tasks whatever their schedule.
 """
 
 from __future__ import annotations
@@ -32,7 +37,43 @@ PIPELINE_FILE = CONF_DIR / "pipeline.yaml"
 REPORT_TASK = "build_report"
 PRODUCT_PACKAGE = "jobs"
 SAMPLE_SHOP_PACKAGE = "sample_shop.jobs"
-TASK_KEYS = frozenset({"name", "depends_on", "date_range"})
+TASK_KEYS = frozenset({"name", "depends_on", "date_range", "schedule"})
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+DAILY_TEXT, WEEKLY_PREFIX = "daily", "weekly on "
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """When a task is due in a daily run: every day (`weekday` None) or once a week on `weekday` (0 = Monday,
+    as `datetime.date.weekday()`)."""
+
+    weekday: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> Schedule:
+        """`daily` or `weekly on <weekday>` (monday..sunday); ValueError for anything else."""
+        words = text.lower().split() if isinstance(text, str) else []
+        if words == [DAILY_TEXT]:
+            return cls()
+        if len(words) == 3 and words[:2] == WEEKLY_PREFIX.split() and words[2] in WEEKDAYS:
+            return cls(WEEKDAYS.index(words[2]))
+        raise ValueError(
+            f"schedule {text!r} is neither {DAILY_TEXT!r} nor '{WEEKLY_PREFIX}<day>' with a day of "
+            f"{', '.join(WEEKDAYS)}"
+        )
+
+    def due_on(self, day: dt.date) -> bool:
+        return self.weekday is None or day.weekday() == self.weekday
+
+    def next_run(self, day: dt.date) -> dt.date:
+        """The first date on or after `day` the task is due."""
+        return day if self.weekday is None else day + dt.timedelta(days=(self.weekday - day.weekday()) % 7)
+
+    def __str__(self) -> str:
+        return DAILY_TEXT if self.weekday is None else WEEKLY_PREFIX + WEEKDAYS[self.weekday]
+
+
+DAILY = Schedule()
 
 
 @dataclass(frozen=True)
@@ -42,6 +83,8 @@ class Task:
     depends_on: tuple[str, ...] = ()
     # Takes `--from-date` for a back-fill in one run; other tasks run as of the last date.
     date_range: bool = False
+    # When a daily run runs it (a back-fill and `--only` run it regardless).
+    schedule: Schedule = DAILY
 
     @property
     def console_script(self) -> str:
@@ -99,7 +142,13 @@ def _tasks(path: Path, section: str, entries: Any, package: str) -> tuple[Task, 
         if not isinstance(entry.get("date_range", False), bool):
             raise ConfigError(f"{where} ({entry['name']}): date_range must be true or false")
         name = entry["name"]
-        tasks.append(Task(name, f"{package}.{name}", tuple(depends_on), entry.get("date_range", False)))
+        try:
+            schedule = Schedule.parse(entry.get("schedule", DAILY_TEXT))
+        except ValueError as exc:
+            raise ConfigError(f"{where} ({name}): {exc}") from exc
+        tasks.append(
+            Task(name, f"{package}.{name}", tuple(depends_on), entry.get("date_range", False), schedule)
+        )
     return tuple(tasks)
 
 
@@ -137,6 +186,19 @@ def select(tasks: list[Task], only: Sequence[str], start_from: str | None) -> li
     return [t for t in tasks if not only or t.name in only]
 
 
+def due_tasks(tasks: Sequence[Task], run_date: dt.date) -> list[Task]:
+    """The tasks a daily run of `run_date` runs: those due on it; logs each skipped one and its next run."""
+    due = []
+    for task in tasks:
+        if task.schedule.due_on(run_date):
+            due.append(task)
+        else:
+            log.info(
+                "%s skipped: %s, next run %s", task.name, task.schedule, task.schedule.next_run(run_date)
+            )
+    return due
+
+
 def describe_writes(rows: dict[str, int | None]) -> str:
     """ "bronze.events 990,183 rows, bronze.events_quarantine 3,510 rows" (or "no tables")."""
     if not rows:
@@ -151,7 +213,8 @@ def pipeline_command(
 ) -> Callable[[Sequence[str] | None], int]:
     """A runner's `main(argv)`: parse the runner's arguments and load the config once, pick the tasks of the
     DAG (`tasks_of`), order and select them (`--only`, `--from`), run them as a back-fill from
-    `first_date_of(context)` (None: a daily run) and say where the report is."""
+    `first_date_of(context)` (None: a daily run, which skips the tasks not due on the run date unless they
+    are named by `--only`) and say where the report is."""
 
     def main(argv: Sequence[str] | None = None) -> int:
         parser = runner_parser(description)
@@ -160,7 +223,10 @@ def pipeline_command(
             tasks = select(ordered(tasks_of(load_pipeline())), ctx.args.only, ctx.args.start_from)
         except (ValueError, ConfigError) as exc:
             parser.exit(2, f"{exc}\n")
-        status = run_tasks(back_filled_from(ctx, first_date_of(ctx)), tasks)
+        first_date = first_date_of(ctx)
+        if first_date is None and not ctx.args.only:
+            tasks = due_tasks(tasks, ctx.run_date)
+        status = run_tasks(back_filled_from(ctx, first_date), tasks)
         if status == 0:
             announce_report(ctx, tasks)
         return status

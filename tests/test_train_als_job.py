@@ -1,11 +1,15 @@
 """evaluate_recommenders, train_als and build_recommendations end to end on a tiny lake: metrics tables (per
-model and per user group), MLflow runs, registered model, ALS candidates, similar items and the blend."""
+model and per user group), MLflow runs, registered model, ALS candidates, similar items and the blend; and the
+blend on a day train_als did not run (scored with the registered champion)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+from pathlib import Path
 
 import pytest
+from chispa import assert_df_equality
 from mlflow import MlflowClient
 from pyspark.sql import functions as F
 
@@ -14,6 +18,7 @@ from shop_platform.config import load_config
 from shop_platform.settings import LakeSettings, TrackingSettings
 from shop_platform.storage import open_lake
 from shop_platform.tracking import tracking_uri
+from tests.job_logs import job_log_of
 from tests.test_interactions import silver_event
 from transforms import columns as C
 from transforms import tables
@@ -320,3 +325,51 @@ def test_build_recommendations_lists_every_known_user_without_what_they_bought(l
     assert {r[C.ITEM_ID] for r in r0 if r[C.SOURCE] == "segment_popular"} <= {*GROUP_ITEMS["a"], "p1"}
     # Users with training history are warm (5 items, cold start below 2): ALS fills their lists.
     assert {r[C.SOURCE] for r in rows if r[C.USER_ID].startswith(("a", "b"))} >= {"als"}
+
+
+@pytest.fixture(scope="module")
+def without_als_candidates(lake, tmp_path_factory):
+    """A copy of the lake after the jobs without gold.als_recommendations, as on a day train_als did not run:
+    the registry (under the root) still holds the champion train_als registered for LAST."""
+    root, original = lake
+    copy = tmp_path_factory.mktemp("without-als-candidates") / "lake"
+    shutil.copytree(root, copy)
+    shutil.rmtree(copy / Path(original.table(tables.ALS_RECOMMENDATIONS).path).relative_to(root))
+    return str(copy)
+
+
+def test_without_the_days_als_candidates_the_blend_scores_with_the_champion_to_the_same_lists(
+    lake, without_als_candidates, spark
+):
+    _, original = lake
+    with job_log_of("jobs.build_recommendations") as log:
+        assert build_recommendations.main(lake_args(without_als_candidates)) == 0
+    assert any("scoring with test-als@champion, version 1 trained for 2031-04-10" in m for m in log.messages)
+    copy = open_lake(spark, LakeSettings(without_als_candidates, "embedded", 168, 0))
+    assert not copy.table(tables.ALS_RECOMMENDATIONS).exists(), "the blend writes only gold.recommendations"
+    # The champion is the model train_als scored the day's candidates with: the same lists, row for row.
+    assert_df_equality(
+        copy.table(tables.RECOMMENDATIONS).read(),
+        original.table(tables.RECOMMENDATIONS).read(),
+        ignore_row_order=True,
+    )
+
+
+def test_without_a_champion_trained_by_the_run_date_the_blend_fails_naming_train_als(without_als_candidates):
+    retrain = "--only evaluate_recommenders --only train_als)"
+    with job_log_of("jobs.build_recommendations") as log:
+        args = [*lake_args(without_als_candidates), "--set", "recommend.model_name=never-trained"]
+        assert build_recommendations.main(args) == 1
+    assert log.messages[-1] == (
+        f"gold.als_recommendations has no rows for {LAST} and no model is registered as never-trained@champion: "
+        f"run train_als for it first (python -m jobs.run_pipeline --date {LAST} {retrain}"
+    )
+    earlier = LAST - dt.timedelta(days=1)
+    args = [*lake_args(without_als_candidates), "--date", earlier.isoformat()]
+    with job_log_of("jobs.build_recommendations") as log:
+        assert build_recommendations.main(args) == 1
+    assert log.messages[-1] == (
+        f"gold.als_recommendations has no rows for {earlier} and test-als@champion (version 1) was trained for "
+        f"{LAST}, not on or before it: run train_als for it first (python -m jobs.run_pipeline --date {earlier} "
+        f"{retrain}"
+    )
