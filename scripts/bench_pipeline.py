@@ -9,8 +9,10 @@ For each size the sample shop's month (`generator.days` ending on --date) is gen
 which appends each task's wall and CPU seconds, rows written and peak memory of the process tree to the
 CSV (shop_platform.run_metrics) under the run label "<label> <users> back-fill". Then the shop is
 continued day by day (the generator's `--continue`) and each new day goes through a daily run, labelled
-"<label> <users> day <n>" (n counted from the month's first day). With `--day-60`, the lake is then
-continued to day 59 by one back-fill of the new days and day 60 runs daily, to compare with day 31.
+"<label> <users> day <n>" (n counted from the month's first day). With `--late-day 61`, the lake is then
+continued to day 60 by one back-fill of the new days and day 61 runs daily, to compare with day 31 (a day's
+cost must not grow with the history). Weekly tasks (model training) run in a daily run only on their
+weekday (conf/pipeline.yaml): pick days that are not, to measure the daily tasks alone.
 
 `--code` runs the pipeline from another checkout (e.g. the commit before a change, with the runner's
 `--costs` option): its tree goes first on PYTHONPATH, so before and after run on the same generated shop
@@ -94,6 +96,8 @@ def bench_size(args: argparse.Namespace, users: int) -> None:
     end: dt.date = args.date
     first = end - dt.timedelta(days=args.days - 1)
     shop = generated_shop(args.work, users, end, settings)
+    if args.generate_only:
+        return
     lake = args.work / f"{args.label}-{users}"
     shutil.rmtree(lake, ignore_errors=True)
     shutil.copytree(shop, lake)
@@ -104,11 +108,13 @@ def bench_size(args: argparse.Namespace, users: int) -> None:
         day += dt.timedelta(days=1)
         continue_shop(lake, day, settings)
         pipeline(lake, args.code, args.csv, f"{prefix} day {(day - first).days + 1}", day, None, settings)
-    if args.day_60:
-        day_59 = first + dt.timedelta(days=58)
-        continue_shop(lake, day_59 + dt.timedelta(days=1), settings)
-        pipeline(lake, args.code, args.csv, f"{prefix} back-fill to day 59", day_59, day, settings)
-        pipeline(lake, args.code, args.csv, f"{prefix} day 60", day_59 + dt.timedelta(days=1), None, settings)
+    if args.late_day:
+        late = first + dt.timedelta(days=args.late_day - 1)
+        continue_shop(lake, late, settings)
+        before_late = late - dt.timedelta(days=1)
+        label = f"{prefix} back-fill to day {args.late_day - 1}"
+        pipeline(lake, args.code, args.csv, label, before_late, day + dt.timedelta(days=1), settings)
+        pipeline(lake, args.code, args.csv, f"{prefix} day {args.late_day}", late, None, settings)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -121,7 +127,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--date", type=dt.date.fromisoformat, default=dt.date(2026, 10, 30))
     parser.add_argument("--days", type=int, default=30, help="the generated month's days")
     parser.add_argument("--daily-days", type=int, default=1, help="daily runs after the back-fill")
-    parser.add_argument("--day-60", action="store_true", help="continue to day 59, then run day 60")
+    parser.add_argument(
+        "--late-day",
+        type=int,
+        default=0,
+        help="then continue the shop to this day (e.g. 61), back-fill up to the day before and run it daily",
+    )
+    parser.add_argument("--generate-only", action="store_true", help="generate the shops, run nothing")
     parser.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
     args = parser.parse_args(argv)
     args.csv, args.work, args.code = args.csv.resolve(), args.work.resolve(), args.code.resolve()
