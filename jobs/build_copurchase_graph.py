@@ -30,7 +30,7 @@ from pyspark.sql import functions as F
 
 from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
-from shop_platform.session import get_spark, shuffle_partitions
+from shop_platform.session import get_spark
 from shop_platform.storage import LakeTable, open_lake
 from transforms import columns as C
 from transforms import tables
@@ -46,7 +46,7 @@ from transforms.graph.copurchase import (
     window_order_counts,
 )
 from transforms.graph.engine import GraphEngineUnavailableError, choose_engine
-from transforms.graph.iterations import Checkpointing, algorithm_partitions
+from transforms.graph.iterations import Checkpointing, algorithm_partitions, algorithm_session
 
 log = get_logger("jobs.build_copurchase_graph")
 
@@ -94,12 +94,15 @@ def run(ctx: JobContext) -> int:
     keep = StorageLevel.MEMORY_AND_DISK
     lines = purchased_lines(order_items.read(), orders.read(), statuses, first_date, run_date).persist(keep)
     with timed(log, "co-purchase edges"):
-        edges = copurchase_edges(
-            lines, settings.same_user_window_days, settings.min_support, settings.min_lift
-        ).persist(keep)
+        # Cut from the plan that read silver: the write, the counts, the partners and every step of the graph
+        # algorithms read these rows, and each would otherwise analyse that plan again.
+        edges = checkpointing.cut(
+            copurchase_edges(lines, settings.same_user_window_days, settings.min_support, settings.min_lift)
+        )
         write_date(edges_out, edges, run_date)
-    vertices = graph_vertices(lines).persist(keep)
-    algorithm_edges = graph_edges(edges, settings.algorithm_edge_types).persist(keep)
+    vertices = checkpointing.cut(graph_vertices(lines))
+    algorithm_edges = checkpointing.cut(graph_edges(edges, settings.algorithm_edge_types))
+    lines.unpersist()
     items = vertices.count()
     by_type = {row[C.EDGE_TYPE]: row["count"] for row in edges.groupBy(C.EDGE_TYPE).count().collect()}
     on_edges = algorithm_edges.count()
@@ -114,7 +117,7 @@ def run(ctx: JobContext) -> int:
     most = int(spark.conf.get("spark.sql.shuffle.partitions"))
     partitions = algorithm_partitions(on_edges, settings.algorithm_edges_per_partition, most)
     log.info("the graph algorithms shuffle into %d partition(s)", partitions)
-    with shuffle_partitions(spark, partitions):
+    with algorithm_session(spark, partitions):
         pagerank = settings.pagerank
         with timed(log, f"PageRank ({engine.name})"):
             ranks = engine.pagerank(vertices, algorithm_edges, pagerank.reset_probability,
@@ -131,8 +134,7 @@ def run(ctx: JobContext) -> int:
     with timed(log, "bought together"):
         write_date(partners_out, bought_together(edges, settings.bought_together_top_n), run_date)
 
-    for frame in (lines, edges, vertices, algorithm_edges, grouped):
-        frame.unpersist()
+    grouped.unpersist()
     log.info("wrote %s, %s, %s and %s for %s: %d items, %d bundle-candidate communities",
              *(spec.name for spec in OUTPUTS), run_date, items, candidates)  # fmt: skip
     return 0

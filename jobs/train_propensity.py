@@ -93,9 +93,12 @@ from transforms.propensity.model import propensity_pipeline
 from transforms.propensity.search import (
     Candidate,
     Evaluation,
+    PreparedTraining,
     best,
     candidates,
+    fit_candidate,
     metrics_rows,
+    prepare_training,
     search_params,
     training_settings,
     validation_metrics,
@@ -151,20 +154,18 @@ def reuse(lake: Lake, cfg: Config, version: ModelVersion, run_date: dt.date) -> 
 def evaluate(
     cfg: Config,
     candidate: Candidate,
-    train: DataFrame,
+    prepared: PreparedTraining,
     valid: DataFrame,
-    spec: FeatureSpec,
     run_date: dt.date,
 ) -> Evaluation:
-    """Fit the candidate on `train` and measure it on `valid`, as an MLflow child run of the active run:
-    params, metrics, per-decile calibration metrics and calibration.json."""
+    """Fit the candidate on the `prepared` training rows and measure it on `valid`, as an MLflow child run of
+    the active run: params, metrics, per-decile calibration metrics and calibration.json."""
     p = cfg.propensity
     params = {"family": candidate.family, **candidate.params}
     with training_run(cfg, job=JOB, run_date=run_date, inputs={}, params=params, run_name=candidate.name,
                       nested=True):  # fmt: skip
         started = time.perf_counter()
-        model = propensity_pipeline(candidate.family, candidate.params, spec, p.impute_strategy, p.seed)
-        fitted = model.fit(train)
+        fitted = fit_candidate(candidate, prepared, p.seed)
         seconds = time.perf_counter() - started
         metrics, calibration = validation_metrics(fitted, valid)
         mlflow.log_metrics(
@@ -236,10 +237,13 @@ def train(
         log.warning("inputs null for every training user, left out of this model: %s", ", ".join(empty))
         spec = spec.without(empty)
     inputs = {t.name: lake.table(t) for t in (tables.USER_FEATURES, tables.ORDERS)}
+    with timed(log, "preprocessing fitted on the training snapshots"):
+        prepared = prepare_training(train_rows, spec, p.impute_strategy)
     with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=search_params(p, split, spec)):
-        evaluations = [
-            evaluate(cfg, c, train_rows, valid_rows, spec, run_date) for c in candidates(p.candidates)
-        ]
+        try:
+            evaluations = [evaluate(cfg, c, prepared, valid_rows, run_date) for c in candidates(p.candidates)]
+        finally:
+            prepared.unpersist()
         chosen = best(evaluations)
         mlflow.log_dict(json.loads(settings), SETTINGS_ARTIFACT)
         mlflow.log_params({"chosen": chosen.candidate.name, "chosen_family": chosen.candidate.family})

@@ -9,7 +9,7 @@ from chispa import assert_df_equality
 from transforms import columns as C
 from transforms.graph.communities import item_communities
 from transforms.graph.engine import BuiltinEngine, GraphEngineUnavailableError, choose_engine
-from transforms.graph.iterations import Checkpointing, algorithm_partitions
+from transforms.graph.iterations import Checkpointing, algorithm_partitions, algorithm_session
 
 # Every other step checkpointed, so the tests cross several checkpoints.
 ENGINE = BuiltinEngine(Checkpointing(interval=2))
@@ -101,3 +101,29 @@ def test_engine_choice_falls_back_to_builtin_and_refuses_graphframes_without_its
 )
 def test_algorithm_partitions_grow_with_the_edges_up_to_the_shuffle_partitions(edges, expected):
     assert algorithm_partitions(edges, 1_000_000, 8) == expected
+
+
+def test_local_checkpointing_cuts_every_step_and_reliable_checkpointing_persists_between_cuts(spark):
+    rows = spark.range(3).groupBy("id").count()
+
+    local = Checkpointing(interval=3).materialise(rows, iteration=1)
+    reliable = Checkpointing(interval=3, reliable=True).materialise(rows, iteration=1)
+
+    # A cut plan is one scan of the saved rows, whatever built them; a persisted one keeps its aggregate.
+    assert "Aggregate" not in local._jdf.queryExecution().analyzed().toString()
+    assert not local.is_cached
+    assert reliable.is_cached
+    assert "Aggregate" in reliable._jdf.queryExecution().analyzed().toString()
+    assert sorted(local.collect()) == sorted(reliable.collect())
+    reliable.unpersist()
+
+
+def test_algorithm_session_sets_its_options_and_restores_the_session_after(spark):
+    keys = ("spark.sql.shuffle.partitions", "spark.sql.adaptive.enabled", "spark.sql.codegen.wholeStage")
+    before = [spark.conf.get(key) for key in keys]
+
+    with algorithm_session(spark, 3):
+        inside = [spark.conf.get(key) for key in keys]
+
+    assert inside == ["3", "false", "false"]
+    assert [spark.conf.get(key) for key in keys] == before

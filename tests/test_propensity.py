@@ -34,16 +34,26 @@ from transforms.propensity.labels import (
     time_split,
     with_purchase_label,
 )
-from transforms.propensity.model import FEATURES_VECTOR, preprocessing
+from transforms.propensity.model import (
+    FEATURES_VECTOR,
+    GBT,
+    LOGISTIC_REGRESSION,
+    preprocessing,
+    propensity_pipeline,
+    scored,
+)
 from transforms.propensity.scoring import propensity_rows, propensity_tag_values
 from transforms.propensity.search import (
     SUMMARY_COLUMNS,
     Candidate,
     Evaluation,
+    fit_candidate,
     metrics_rows,
+    prepare_training,
     training_settings,
 )
 from transforms.schemas import GOLD_PROPENSITY_METRICS_SCHEMA, GOLD_USER_FEATURES_SCHEMA, SILVER_ORDERS_SCHEMA
+from transforms.training_order import in_fixed_order
 
 T = dt.date(2026, 9, 1)
 
@@ -375,3 +385,39 @@ def test_metrics_rows_mark_the_chosen_candidate_with_its_version():
     assert first[C.CALIBRATION] == [(1, 3, 2, 0.7, 0.6, 0.6, 0.9)]
     assert (first[C.TRAIN_ROWS], first[C.TRAIN_DATES], first[C.VALIDATION_DATE]) == (100, [day(0)], day(7))
     assert (first[C.HORIZON_DAYS], first[C.RUN_DATE]) == (7, day(14))
+
+
+@pytest.mark.parametrize(
+    ("family", "params"),
+    [
+        (LOGISTIC_REGRESSION, {"reg_param": 0.01, "elastic_net_param": 0.0, "max_iter": 20}),
+        (GBT, {"max_depth": 2, "max_iter": 3, "step_size": 0.1}),
+    ],
+)
+def test_a_candidate_on_shared_preprocessing_scores_exactly_as_its_whole_pipeline(spark, family, params):
+    spec = FeatureSpec(numeric=("x", "y"), log1p=("x",), tags=(TagFeature("kind", "enum", "'unused'"),))
+    rows = [
+        (f"u{i:02d}", T, float(i % 7) if i % 5 else None, float((i * 3) % 11), "ab"[i % 2] if i % 4 else None,
+         float(i % 3 == 0))
+        for i in range(40)
+    ]  # fmt: skip
+    train = in_fixed_order(
+        spark.createDataFrame(
+            rows,
+            f"{C.USER_ID} string, {C.SNAPSHOT_DATE} date, x double, y double, tag__kind string, "
+            f"{C.PURCHASED} double",
+        ),
+        [C.USER_ID, C.SNAPSHOT_DATE],
+    )
+    candidate = Candidate(family, params)
+
+    whole = propensity_pipeline(family, params, spec, "median", 7).fit(train)
+    prepared = prepare_training(train, spec, "median")
+    shared = fit_candidate(candidate, prepared, 7)
+    prepared.unpersist()
+
+    def scores(model):
+        return sorted((r[C.USER_ID], r[C.SCORE]) for r in scored(model, train).collect())
+
+    # Equal to the last bit: the registered model and the reported metrics must not depend on the path.
+    assert scores(shared) == scores(whole)

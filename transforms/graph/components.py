@@ -39,9 +39,9 @@ def connected_components(vertices: DataFrame, edges: DataFrame, checkpointing: C
     Returns:
         VERTEX_ID, COMPONENT (the smallest vertex id of the component), materialised.
     """
-    neighbours = checkpointing.materialise(undirected_neighbours(edges), 1)
-    labels = checkpointing.materialise(
-        vertices.select(C.VERTEX_ID, F.col(C.VERTEX_ID).alias(C.COMPONENT), F.lit(True).alias(_CHANGED)), 1
+    neighbours = checkpointing.cut(undirected_neighbours(edges))
+    labels = checkpointing.cut(
+        vertices.select(C.VERTEX_ID, F.col(C.VERTEX_ID).alias(C.COMPONENT), F.lit(True).alias(_CHANGED))
     )
     iteration = 0
     while True:

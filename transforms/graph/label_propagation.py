@@ -37,9 +37,9 @@ def label_propagation(
     """
     if max_iterations < 1:
         raise ValueError(f"graph.label_propagation_iterations must be >= 1, got {max_iterations}")
-    neighbours = checkpointing.materialise(undirected_neighbours(edges), 1)
-    labels = checkpointing.materialise(
-        vertices.select(C.VERTEX_ID, F.col(C.VERTEX_ID).alias(C.LABEL), F.lit(True).alias(_CHANGED)), 1
+    neighbours = checkpointing.cut(undirected_neighbours(edges))
+    labels = checkpointing.cut(
+        vertices.select(C.VERTEX_ID, F.col(C.VERTEX_ID).alias(C.LABEL), F.lit(True).alias(_CHANGED))
     )
     strongest = Window.partitionBy(C.VERTEX_ID).orderBy(F.col(_VOTES).desc(), F.col(C.LABEL).asc())
     for iteration in range(1, max_iterations + 1):

@@ -59,21 +59,19 @@ def pagerank(
     distinct_edges = edges.select(C.SRC, C.DST).distinct()
     out_degree = distinct_edges.groupBy(C.SRC).agg(F.count(F.lit(1)).alias(_WEIGHT))
     # Partitioned by SRC like the ranks by VERTEX_ID, so the step's join moves only the ranks' side.
-    weighted = checkpointing.materialise(
+    weighted = checkpointing.cut(
         distinct_edges.join(out_degree, on=[C.SRC], how="inner")
         .select(C.SRC, C.DST, (F.lit(1.0) / F.col(_WEIGHT)).alias(_WEIGHT))
-        .repartition(C.SRC),
-        1,
+        .repartition(C.SRC)
     )
     # Vertices appear once in `vertices` and once at most in `out_degree`: one row per vertex.
-    ranks = checkpointing.materialise(
+    ranks = checkpointing.cut(
         vertices.join(out_degree.withColumnRenamed(C.SRC, C.VERTEX_ID), on=[C.VERTEX_ID], how="left").select(
             C.VERTEX_ID,
             F.col(_WEIGHT).isNull().alias(_DANGLING),
             F.lit(1.0 / n).alias(C.PAGERANK),
             F.lit(None).cast("double").alias(_MOVED),
-        ),
-        1,
+        )
     )
     dangling_rank = ranks.where(F.col(_DANGLING)).agg(F.sum(C.PAGERANK)).first()[0] or 0.0
     for iteration in range(1, max_iterations + 1):

@@ -2,8 +2,8 @@
 tag values of T, nothing computed after T.
 
 The tag values are the catalog's expression tags evaluated over the gold.user_features rows of T, exactly as
-build_tag_snapshots evaluates them into gold.tag_snapshots of T (same definitions, same population for the
-tags that rank users within the snapshot). They are not read from gold.tag_snapshots because that snapshot is
+build_tag_snapshots evaluates them into gold.tag_history of T (same definitions, same population for the
+tags that rank users within the snapshot). They are not read from gold.tag_history because that snapshot is
 written after scoring: it carries the scores (tags churn_risk and purchase_propensity), so reading it would
 make the model depend on its own output. Builtin tags (RFM, lifecycle stage, segment, the scores) need other
 tables and are not model inputs; their own inputs (recency, orders, spend) are features.

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from pyspark.ml import Pipeline, PipelineModel
+from pyspark.ml import Model, Pipeline, PipelineModel
 from pyspark.ml.classification import GBTClassifier, LogisticRegression
 from pyspark.ml.feature import Imputer, OneHotEncoder, SQLTransformer, StringIndexer, VectorAssembler
 from pyspark.ml.functions import vector_to_array
@@ -87,40 +87,54 @@ def preprocessing(spec: FeatureSpec, impute_strategy: str) -> list:
     return stages
 
 
-def propensity_pipeline(
-    family: str, params: Mapping[str, float | int], spec: FeatureSpec, impute_strategy: str, seed: int
-) -> Pipeline:
-    """The candidate pipeline: preprocessing and the classifier of `family` with `params`.
+def classifier(
+    family: str, params: Mapping[str, float | int], seed: int
+) -> LogisticRegression | GBTClassifier:
+    """The classifier of `family` with `params`, reading FEATURES_VECTOR and predicting PURCHASED.
 
     Args:
         family: LOGISTIC_REGRESSION (params reg_param, elastic_net_param, max_iter) or GBT (params max_depth,
             max_iter, step_size).
         params: The classifier's hyperparameters.
-        spec: The model inputs.
-        impute_strategy: "median" or "mean".
         seed: GBT's seed (logistic regression is deterministic).
     """
     # Both write the probability vector to PROBABILITY, Spark's default (GBTClassifier has no setter for it).
     common = {"featuresCol": FEATURES_VECTOR, "labelCol": C.PURCHASED}
     if family == LOGISTIC_REGRESSION:
-        classifier = LogisticRegression(
+        return LogisticRegression(
             regParam=float(params["reg_param"]),
             elasticNetParam=float(params["elastic_net_param"]),
             maxIter=int(params["max_iter"]),
             standardization=True,
             **common,
         )
-    elif family == GBT:
-        classifier = GBTClassifier(
+    if family == GBT:
+        return GBTClassifier(
             maxDepth=int(params["max_depth"]),
             maxIter=int(params["max_iter"]),
             stepSize=float(params["step_size"]),
             seed=seed,
             **common,
         )
-    else:
-        raise ValueError(f"unknown model family {family!r} (known: {', '.join(MODEL_FAMILIES)})")
-    return Pipeline(stages=[*preprocessing(spec, impute_strategy), classifier])
+    raise ValueError(f"unknown model family {family!r} (known: {', '.join(MODEL_FAMILIES)})")
+
+
+def propensity_pipeline(
+    family: str, params: Mapping[str, float | int], spec: FeatureSpec, impute_strategy: str, seed: int
+) -> Pipeline:
+    """The candidate pipeline: preprocessing and the classifier of `family` with `params` (see `classifier`).
+
+    Args:
+        spec: The model inputs.
+        impute_strategy: "median" or "mean".
+    """
+    return Pipeline(stages=[*preprocessing(spec, impute_strategy), classifier(family, params, seed)])
+
+
+def with_classifier(preprocessing_model: PipelineModel, classifier_model: Model) -> PipelineModel:
+    """The PipelineModel of fitted preprocessing stages followed by a classifier fitted on their output: what
+    `propensity_pipeline(...).fit` gives when the classifier was fitted on the same rows."""
+    return PipelineModel(stages=[*preprocessing_model.stages, classifier_model])
 
 
 def scored(model: PipelineModel, inputs: DataFrame) -> DataFrame:

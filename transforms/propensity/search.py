@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from pyspark import StorageLevel
-from pyspark.ml import PipelineModel
+from pyspark.ml import Pipeline, PipelineModel
 from pyspark.sql import DataFrame
 
 from shop_platform.settings import PropensityCandidates, PropensitySettings
@@ -19,7 +19,14 @@ from transforms import tables
 from transforms.propensity.dataset import FeatureSpec
 from transforms.propensity.evaluation import area_under_roc, calibration_table, summary_metrics, with_deciles
 from transforms.propensity.labels import TimeSplit
-from transforms.propensity.model import GBT, LOGISTIC_REGRESSION, scored
+from transforms.propensity.model import (
+    GBT,
+    LOGISTIC_REGRESSION,
+    classifier,
+    preprocessing,
+    scored,
+    with_classifier,
+)
 
 # The validation metrics of a candidate, besides AUC (transforms.propensity.evaluation.summary_metrics).
 SUMMARY_COLUMNS = (
@@ -72,6 +79,32 @@ def candidates(grid: PropensityCandidates) -> list[Candidate]:
             for d, i, s in itertools.product(g.max_depth, g.max_iter, g.step_size)
         ]
     return found
+
+
+@dataclass(frozen=True)
+class PreparedTraining:
+    """The candidates' shared preprocessing, fitted once on the training rows, and those rows through it
+    (persisted: call `unpersist`). Every candidate would fit the same preprocessing on the same rows (imputer
+    medians, category indexes), so only its classifier is fitted per candidate."""
+
+    preprocessing: PipelineModel
+    rows: DataFrame
+
+    def unpersist(self) -> None:
+        self.rows.unpersist()
+
+
+def prepare_training(train: DataFrame, spec: FeatureSpec, impute_strategy: str) -> PreparedTraining:
+    """Fit the preprocessing of `spec` on the labelled `train` rows and keep them with FEATURES_VECTOR."""
+    fitted = Pipeline(stages=preprocessing(spec, impute_strategy)).fit(train)
+    return PreparedTraining(fitted, fitted.transform(train).persist(StorageLevel.MEMORY_AND_DISK))
+
+
+def fit_candidate(candidate: Candidate, prepared: PreparedTraining, seed: int) -> PipelineModel:
+    """The candidate's model: the shared preprocessing and its classifier fitted on the prepared rows, the
+    same model `propensity_pipeline(...).fit` gives on the training rows (same rows, same layout)."""
+    fitted = classifier(candidate.family, candidate.params, seed).fit(prepared.rows)
+    return with_classifier(prepared.preprocessing, fitted)
 
 
 def validation_metrics(model: PipelineModel, valid: DataFrame) -> tuple[dict, list[dict]]:
