@@ -183,3 +183,19 @@ def test_an_order_exported_as_several_line_rows_counts_as_one_order_of_its_sessi
     events = sessionize(clean(spark, rows), gap_minutes=30, split_on_channel_change=True)
     summary = summarise_sessions(events).select(C.ORDERS, C.REVENUE, C.CONVERTED).collect()
     assert [tuple(r) for r in summary] == [(2, 15.0, True)]
+
+
+def test_sessions_cost_one_shuffle_and_one_sort_of_the_events(spark):
+    """The plan of sessionize + summarise_sessions: one shuffle by user and one sort feed both windows and
+    the aggregate; COUNT(DISTINCT)s would add an Expand of every event and two more shuffles and sorts."""
+    rows = [bronze_event("e1", "u1", "page_view", local(D, 10, 0), item_id="i1")]
+    cleaned = clean(spark, rows)
+    # A local relation: the shuffle of the dedupe inside `clean` is not part of the plan measured here.
+    events = spark.createDataFrame(cleaned.collect(), cleaned.schema)
+    summary = summarise_sessions(sessionize(events, gap_minutes=30, split_on_channel_change=True))
+    operators = [
+        line.strip(" +-:").split(" ")[0]
+        for line in summary._jdf.queryExecution().executedPlan().toString().splitlines()
+    ]
+    assert (operators.count("Exchange"), operators.count("Sort"), operators.count("Expand")) == (1, 1, 0)
+    assert summary.select(C.EVENT_COUNT, C.DISTINCT_ITEMS).collect() == [(1, 1)]

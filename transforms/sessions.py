@@ -3,6 +3,11 @@
 A session's id is a hash of its user and its first event's id, so recomputing any run of days that
 includes a session's first event gives it the same id: the daily job can rewrite a few days at a time
 and a session crossing midnight keeps one id on both sides.
+
+The plan is one shuffle by user and one sort by (user, time, event id) feeding two window passes over the
+same order (previous time and channel, then the running session id), and an aggregate that needs no
+further shuffle: events are already clustered by user. Distinct counts are sizes of sets rather than
+COUNT(DISTINCT), which would make Spark expand every row once per distinct column and shuffle twice more.
 """
 
 from __future__ import annotations
@@ -16,7 +21,6 @@ from transforms.orders import order_key
 
 _PREV_TIME = "_prev_event_time"
 _PREV_CHANNEL = "_prev_channel"
-_START_EVENT_ID = "_start_event_id"
 _FIRST = "_first"
 _FIRST_PAGE_VIEW = "_first_page_view"
 _FIRST_CHANNEL = "_first_channel"
@@ -72,12 +76,11 @@ def assign_session_ids(events: DataFrame) -> DataFrame:
         The input's columns without IS_SESSION_START, plus SESSION_ID.
     """
     so_far = _user_timeline().rowsBetween(Window.unboundedPreceding, Window.currentRow)
-    start_event = F.last(F.when(F.col(C.IS_SESSION_START), F.col(C.EVENT_ID)), ignorenulls=True).over(so_far)
+    # Hashed only where a session starts and carried forward: one sha2 per session, not one per event.
+    started_here = F.sha2(F.concat_ws("|", F.col(C.USER_ID), F.col(C.EVENT_ID)), 256)
+    session_id = F.last(F.when(F.col(C.IS_SESSION_START), started_here), ignorenulls=True).over(so_far)
     columns = [name for name in events.columns if name != C.IS_SESSION_START]
-    session_id = F.sha2(F.concat_ws("|", F.col(C.USER_ID), F.col(_START_EVENT_ID)), 256)
-    return events.select(*columns, start_event.alias(_START_EVENT_ID)).select(
-        *columns, session_id.alias(C.SESSION_ID)
-    )
+    return events.select(*columns, session_id.alias(C.SESSION_ID))
 
 
 def sessionize(events: DataFrame, gap_minutes: int, split_on_channel_change: bool) -> DataFrame:
@@ -93,6 +96,12 @@ def sessionize(events: DataFrame, gap_minutes: int, split_on_channel_change: boo
 
 def _count_type(event_type: str) -> Column:
     return F.count_if(F.col(C.EVENT_TYPE) == F.lit(event_type))
+
+
+def _count_distinct(column: Column) -> Column:
+    # COUNT(DISTINCT) of the non-null values, as the size of their set: several COUNT(DISTINCT)s in one
+    # aggregate make Spark expand each row once per column and aggregate (and shuffle) twice more.
+    return F.size(F.collect_set(column)).cast("long")
 
 
 def summarise_sessions(events: DataFrame) -> DataFrame:
@@ -135,12 +144,12 @@ def summarise_sessions(events: DataFrame) -> DataFrame:
             F.min(C.EVENT_TIME_LOCAL).alias(_FIRST),
             F.count(F.lit(1)).alias(C.EVENT_COUNT),
             _count_type(V.PAGE_VIEW).alias(C.PAGE_VIEWS),
-            F.count_distinct(C.ITEM_ID).alias(C.DISTINCT_ITEMS),
-            F.count_distinct(category).alias(C.DISTINCT_CATEGORIES),
+            _count_distinct(F.col(C.ITEM_ID)).alias(C.DISTINCT_ITEMS),
+            _count_distinct(category).alias(C.DISTINCT_CATEGORIES),
             _count_type(V.SEARCH).alias(C.SEARCHES),
             _count_type(V.ADD_TO_CART).alias(C.CART_ADDS),
             # An order export logs one row per order line: an order is counted once, however many lines.
-            F.count_distinct(F.when(is_order, order_key())).alias(C.ORDERS),
+            _count_distinct(F.when(is_order, order_key())).alias(C.ORDERS),
             F.round(F.coalesce(F.sum(F.when(is_order, F.col(C.AMOUNT))), F.lit(0.0)), 2).alias(C.REVENUE),
             entry_page.alias(_FIRST_PAGE_VIEW),
             first_channel.alias(_FIRST_CHANNEL),
