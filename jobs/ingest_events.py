@@ -102,7 +102,8 @@ def usage_error(message: str) -> NoReturn:
 
 def context_of(lake: Lake, lines: DataFrame, fmt: EventFormat, config: Config) -> ReadContext:
     """What `fmt` needs to parse `lines`; for a format with a header, every file's header is read first
-    (one line per file), so a file lacking a required column stops the run before any row is read.
+    (one read of all files, one line per file kept), so a file lacking a required column stops the run
+    before any row is read.
 
     Raises:
         HeaderError: naming the file, the expected and the found columns.
@@ -110,8 +111,10 @@ def context_of(lake: Lake, lines: DataFrame, fmt: EventFormat, config: Config) -
     context = read_context(fmt, config)
     if not fmt.has_header:
         return context
-    groups, _ = raw_files.header_groups(lake.files, lines.inputFiles(), context.mapping.group_files, fmt.name)
-    return dataclasses.replace(context, groups=tuple(groups))
+    groups, undecodable = raw_files.header_groups(
+        lake.files, lines.inputFiles(), context.mapping.group_files, fmt.name
+    )
+    return dataclasses.replace(context, groups=tuple(groups), undecodable=tuple(undecodable))
 
 
 def log_counts(day: dt.date, counts: IngestCounts) -> None:
@@ -134,6 +137,15 @@ def rows_held(tables_: Sequence[LakeTable], days: Sequence[dt.date]) -> dict[dt.
         for row in per_date.collect():
             held.setdefault(row[C.INGEST_DATE], {})[table.name] = row["count"]
     return held
+
+
+def by_raw_date(rows: DataFrame) -> DataFrame:
+    """`rows` regrouped for the write so each raw date is written by one task (AQE splits a large date).
+
+    As they come, the checked rows are spread over every shuffle partition by event id, so each task would
+    write a file into every date's partition: a back-fill of 546 dates with 8 partitions, 4,368 files.
+    """
+    return rows.hint("rebalance", C.INGEST_DATE)
 
 
 def ingest_dates(
@@ -186,14 +198,16 @@ def ingest_dates(
         accepted, inspected = acceptance.events, acceptance.quarantine
         if inspected:
             quarantine.overwrite_partitions(
-                checked.where(F.col(C.INGEST_DATE).isin(inspected)).transform(
+                by_raw_date(checked.where(F.col(C.INGEST_DATE).isin(inspected))).transform(
                     quarantine_rows, ingest_format=fmt.name
                 ),
                 {C.INGEST_DATE: list(inspected)},
             )
         if accepted:
             events.overwrite_partitions(
-                checked.where(F.col(C.INGEST_DATE).isin(accepted)).transform(valid_events, timezone=timezone),
+                by_raw_date(checked.where(F.col(C.INGEST_DATE).isin(accepted))).transform(
+                    valid_events, timezone=timezone
+                ),
                 {C.INGEST_DATE: accepted},
                 # A lake written before a column of the common event shape existed gains it (null before).
                 merge_schema=True,

@@ -10,10 +10,12 @@ from chispa import assert_df_equality
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from shop_platform.session import session_options
 from shop_platform.storage.files import LakeFiles
 from shop_platform.storage.raw_files import (
     delivery_folder,
     export_location,
+    first_lines,
     read_csv_delivery,
     read_deliveries,
 )
@@ -102,6 +104,52 @@ def test_a_back_fill_reads_the_dates_that_have_a_folder_and_a_daily_run_needs_it
     assert read_deliveries(files, "raw/events", [D - dt.timedelta(days=1)], None, LINE_COLUMNS, "both") == (
         None,
         [],
+    )
+
+
+def test_a_back_fill_reads_all_its_folders_in_one_scan_and_files_each_line_under_its_folders_date(
+    spark, lake_root, capsys
+):
+    write(lake_root, f"raw/events/date={D}/part-0.txt", b"a\nb\n")
+    write(lake_root, f"raw/events/date={D + dt.timedelta(days=2)}/part-0.txt", b"c\n")
+    write(lake_root, f"raw/events/date={D + dt.timedelta(days=2)}/part-1.txt", b"d\n")
+    # An existing empty folder is a date with no lines; a missing one (the 6th) is no date of the run.
+    Path(lake_root, f"raw/events/date={D + dt.timedelta(days=3)}").mkdir(parents=True)
+    days = [D + dt.timedelta(days=n) for n in range(4)]
+
+    lines, found = read_deliveries(
+        LakeFiles(spark, lake_root), "raw/events", days, None, LINE_COLUMNS, "both"
+    )
+
+    assert found == [days[0], days[2], days[3]]
+    dated = [(row[C.RAW_LINE], row[C.INGEST_DATE]) for row in lines.collect()]
+    assert sorted(dated) == [("a", days[0]), ("b", days[0]), ("c", days[2]), ("d", days[2])]
+    # One reader whatever the number of dates: the plan's size does not grow with the range.
+    lines.explain()
+    assert capsys.readouterr().out.count("FileScan text") == 1
+
+
+def test_the_first_line_of_every_file_comes_from_one_read_even_when_a_file_is_split(spark, lake_root):
+    header = "user_id,order_id,order_time"
+    long = write(lake_root, "raw/x/long.csv", (header + "\n" + "u1,o1,2026-10-05\n" * 50).encode())
+    bom = write(lake_root, "raw/x/bom.csv", ("\ufeff" + header + "\r\nu2,o2,2026-10-05\r\n").encode())
+    write(lake_root, "raw/x/empty.csv", b"")
+    one = write(lake_root, "raw/x/one.csv", b"order_id")
+    files = LakeFiles(spark, lake_root)
+    # Splits of 64 bytes: the long file is read by several tasks, only one of which holds its first line.
+    with session_options(
+        spark, {"spark.sql.files.maxPartitionBytes": "64", "spark.sql.files.openCostInBytes": "0"}
+    ):
+        found = first_lines(spark, files.list_files("raw/x"))
+
+    assert {Path(file).name: line for file, line in found.items()} == {
+        long.name: header,
+        # The text reader drops a UTF-8 byte-order mark, from the header as from every line.
+        bom.name: header,
+        one.name: "order_id",
+    }
+    assert set(found) <= set(
+        row[0] for row in files.read_lines("raw/x").select("_metadata.file_path").collect()
     )
 
 

@@ -11,10 +11,12 @@ the names of the columns rows are read under, since the platform imports nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping, Sequence
 from functools import reduce
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
+from urllib.parse import unquote
 
 from pyspark.errors import AnalysisException
 from pyspark.sql import Column, DataFrame, SparkSession
@@ -22,6 +24,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from shop_platform.logs import get_logger
+from shop_platform.session import session_options
 from shop_platform.storage.files import FILE_PATH, LakeFiles
 
 log = get_logger(__name__)
@@ -31,6 +34,17 @@ log = get_logger(__name__)
 FILE_MODIFICATION_TIME = "_metadata.file_modification_time"
 # The text source's one column.
 _VALUE = "value"
+# Where in its file the split a row was read from starts: 0 for the split holding the file's first line.
+_FILE_BLOCK_START = "_metadata.file_block_start"
+# The raw date a line of a back-fill was delivered under: its file's folder `date=YYYY-MM-DD` (the last
+# such folder of the path, so a raw_dir that itself sits under a `date=` folder does not confuse it).
+_DATE_FOLDER = r".*/date=([0-9]{4}-[0-9]{2}-[0-9]{2})/"
+_FOLDER_NAME = re.compile(r"date=([0-9]{4}-[0-9]{2}-[0-9]{2})")
+# Spark lists more than 32 paths (a back-fill's folders, the files whose headers are read) with a job of one
+# task per path; listed on the driver instead, each costs a file-system call rather than a task, which on a
+# small or busy cluster is the larger cost by far (546 daily folders: over a minute of tasks on a loaded
+# 2-core machine).
+_LIST_ON_DRIVER = {"spark.sql.sources.parallelPartitionDiscovery.threshold": "10000"}
 
 
 class RawFolderMissingError(FileNotFoundError):
@@ -110,7 +124,7 @@ def header_groups(
     Raises:
         HeaderError: from `group_files`, naming the file, the expected and the found columns.
     """
-    groups, undecodable = group_files(files.first_lines(paths))
+    groups, undecodable = group_files(first_lines(files.spark, paths))
     for group in groups:
         layout = group.layout
         if layout.extra:
@@ -127,6 +141,31 @@ def header_groups(
     if undecodable:
         log.warning("%s: %s not UTF-8 text; their lines go to quarantine", label, ", ".join(undecodable))
     return list(groups), undecodable
+
+
+def first_lines(spark: SparkSession, paths: Sequence[str]) -> dict[str, str]:
+    """The first line (a header) of each of `paths`, keyed by the file path rows of the file report, from
+    one read of all of them: one Spark job whatever the number of files. Empty files are left out (they
+    have neither a header nor rows).
+
+    Args:
+        spark: The session.
+        paths: File URIs, as `DataFrame.inputFiles()` or `LakeFiles.list_files` give them.
+    """
+    if not paths:
+        return {}
+    # Within a split rows keep the file's order, and so do their ids; the split starting at offset 0 holds
+    # the first line. A handful of rows is collected: one per file.
+    position = F.monotonically_increasing_id()
+    with session_options(spark, _LIST_ON_DRIVER):
+        read = spark.read.text([unquote(path) for path in paths])
+    firsts = (
+        read.where(F.col(_FILE_BLOCK_START) == F.lit(0))
+        .select(F.col(_VALUE), F.col(FILE_PATH).alias("file"), position.alias("position"))
+        .groupBy("file")
+        .agg(F.min_by(F.col(_VALUE), F.col("position")).alias(_VALUE))
+    )
+    return {row["file"]: row[_VALUE] for row in firsts.collect()}
 
 
 def read_csv_delivery(
@@ -176,13 +215,21 @@ def read_csv_delivery(
     return reduce(DataFrame.unionByName, frames)
 
 
-def line_columns(lines: DataFrame, day: dt.date, columns: Sequence[str]) -> DataFrame:
+def line_columns(lines: DataFrame, day: dt.date | None, columns: Sequence[str]) -> DataFrame:
     """The text `lines` of a file read as `columns`: (the line, its source file, its ingestion time, the raw
-    date `day` it is filed under)."""
+    date it is filed under: `day`, or with None the date of its file's `date=YYYY-MM-DD` folder)."""
     line, source_file, ingested_at, raw_date = columns
-    return lines.select(
-        F.col(_VALUE).alias(line), *file_origin(source_file, ingested_at), F.lit(day).alias(raw_date)
+    filed_under = (
+        F.lit(day) if day is not None else F.to_date(F.regexp_extract(F.col(FILE_PATH), _DATE_FOLDER, 1))
     )
+    return lines.select(
+        F.col(_VALUE).alias(line), *file_origin(source_file, ingested_at), filed_under.alias(raw_date)
+    )
+
+
+def date_folder(raw_dir: str, day: dt.date) -> str:
+    """The folder of raw date `day` under the lake root: `<raw_dir>/date=YYYY-MM-DD`."""
+    return f"{raw_dir.strip('/')}/date={day.isoformat()}"
 
 
 def read_raw_date(files: LakeFiles, raw_dir: str, day: dt.date, columns: Sequence[str]) -> DataFrame:
@@ -191,14 +238,12 @@ def read_raw_date(files: LakeFiles, raw_dir: str, day: dt.date, columns: Sequenc
     Raises:
         RawFolderMissingError: the folder does not exist.
     """
-    folder = f"{raw_dir.strip('/')}/date={day.isoformat()}"
+    folder = date_folder(raw_dir, day)
     try:
         lines = files.read_lines(folder)
     except AnalysisException as exc:
         if exc.getCondition() == "PATH_NOT_FOUND":
-            raise RawFolderMissingError(
-                f"no raw files for {day}: {files.path(folder)} does not exist (ingest.raw_dir={raw_dir})"
-            ) from exc
+            raise RawFolderMissingError(_no_folder(files, raw_dir, day)) from exc
         raise
     return line_columns(lines, day, columns)
 
@@ -206,20 +251,58 @@ def read_raw_date(files: LakeFiles, raw_dir: str, day: dt.date, columns: Sequenc
 def read_raw_dates(
     files: LakeFiles, raw_dir: str, days: Sequence[dt.date], columns: Sequence[str], keeping: str
 ) -> tuple[DataFrame | None, list[dt.date]]:
-    """The lines of every raw date in `days` that has a folder (see `read_raw_date`), and those dates.
+    """The lines of every raw date in `days` that has a folder, as `columns` (see `line_columns`), and
+    those dates.
 
-    A missing folder inside a back-fill is a day without events (a holiday, a gap in a public data set):
-    logged, naming what `keeping` the tables it would have written keep for it.
+    One listing of `raw_dir` finds the folders, one reader reads them all, and each line takes its raw
+    date from its file's folder: the plan, and what every task deserializes, stays the same size however
+    many dates the range holds. An empty folder is a date with no lines; a missing one is a day without
+    events (a holiday, a gap in a public data set), logged, naming what `keeping` the tables it would
+    have written keep for it.
     """
-    frames, found = [], []
+    present = _date_folders(files, raw_dir)
+    found = []
     for day in days:
-        try:
-            frames.append(read_raw_date(files, raw_dir, day, columns))
-        except RawFolderMissingError as exc:
-            log.warning("%s; a day without events: %s keep what they hold for it", exc, keeping)
-            continue
-        found.append(day)
-    return reduce(DataFrame.unionAll, frames) if frames else None, found
+        if day in present:
+            found.append(day)
+        else:
+            log.warning(
+                "%s; a day without events: %s keep what they hold for it",
+                _no_folder(files, raw_dir, day),
+                keeping,
+            )
+    if not found:
+        return None, []
+    with session_options(files.spark, _LIST_ON_DRIVER):
+        lines = files.read_text_files([files.path(date_folder(raw_dir, day)) for day in found])
+    return line_columns(lines, None, columns), found
+
+
+def _no_folder(files: LakeFiles, raw_dir: str, day: dt.date) -> str:
+    return f"no raw files for {day}: {files.path(date_folder(raw_dir, day))} does not exist (ingest.raw_dir={raw_dir})"
+
+
+def _date_folders(files: LakeFiles, raw_dir: str) -> set[dt.date]:
+    """The dates that have a `date=YYYY-MM-DD` folder under `raw_dir`, from one listing on the driver.
+
+    Hadoop's file system (the one Spark reads with), since a Spark read cannot tell an empty folder from
+    a missing one, and an empty delivery must stay a date of the run (it may not erase a held date).
+    """
+    jvm, hadoop_conf = files.spark.sparkContext._jvm, files.spark.sparkContext._jsc.hadoopConfiguration()
+    pattern = jvm.org.apache.hadoop.fs.Path(files.path(f"{raw_dir.strip('/')}/date=*"))
+    # None when raw_dir itself is missing on some file systems, an empty array on others.
+    statuses = pattern.getFileSystem(hadoop_conf).globStatus(pattern) or []
+    names = [status.getPath().getName() for status in statuses if status.isDirectory()]
+    return {day for day in map(_folder_date, names) if day is not None}
+
+
+def _folder_date(name: str) -> dt.date | None:
+    """The date of a folder named `date=YYYY-MM-DD`; None for another name or no real date."""
+    match = _FOLDER_NAME.fullmatch(name)
+    try:
+        return dt.date.fromisoformat(match.group(1)) if match else None
+    except ValueError:
+        return None
 
 
 def export_location(text: str | None) -> str | None:

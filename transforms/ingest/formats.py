@@ -24,6 +24,7 @@ class ReadContext:
         timezone: `app.timezone`.
         mapping: The source's `ingest.columns/values/timestamp_formats`.
         groups: For formats with a header: every file's header mapped onto our columns.
+        undecodable: For formats with a header: the files whose first line is no text (no header known).
         row_status: `ingest.order_lines.row_status`.
         pii_columns: `pii.columns.<source>`, masked in the RAW_LINE kept for the quarantine.
     """
@@ -33,6 +34,7 @@ class ReadContext:
     groups: Sequence[FileGroup] = ()
     row_status: str = "paid"
     pii_columns: Sequence[str] = field(default_factory=tuple)
+    undecodable: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,7 @@ class EventFormat:
                 context.groups,
                 context.row_status,
                 context.pii_columns,
+                context.undecodable,
             )
         return self.parse(lines, context)
 
@@ -90,6 +93,7 @@ EVENT_FORMATS = {
                 context.groups,
                 row_status=context.row_status,
                 pii_columns=context.pii_columns,
+                undecodable=context.undecodable,
             ),
             order_lines.PROVIDED_FIELDS,
             ORDER_LINES,

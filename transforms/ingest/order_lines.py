@@ -51,6 +51,7 @@ def parse_order_lines(
     groups: Sequence[FileGroup],
     row_status: str = "paid",
     pii_columns: Sequence[str] = (),
+    undecodable: Sequence[str] = (),
 ) -> DataFrame:
     """Parse order-line CSV into the common shape; each file's header line is dropped.
 
@@ -62,6 +63,8 @@ def parse_order_lines(
             in no group is `malformed_csv`.
         row_status: ORDER_STATUS of rows without a status (`ingest.order_lines.row_status`).
         pii_columns: Our or the header's names of columns masked in RAW_LINE (`pii.columns.order_lines`).
+        undecodable: The files whose first line is no text, in no group; every file of `lines` not named
+            here belongs to one of `groups`.
 
     Returns:
         shape.COMMON_COLUMNS, one order event per data line. EVENT_ID is a hash of order id, item id and
@@ -69,12 +72,6 @@ def parse_order_lines(
         `wrong_type:<field>` for an order time, quantity or amount whose text does not parse, or
         `unknown_value:order_status`.
     """
-    group_of = _file_map(
-        {file: index for index, group in enumerate(groups) for file in group.files}, T.IntegerType()
-    )
-    header_of = _file_map(
-        {file: group.header_line for group in groups for file in group.files}, T.StringType()
-    )
     group = F.col(_GROUP)
 
     def per_group(values: Sequence[object], data_type: T.DataType = _INT) -> Column:
@@ -144,17 +141,33 @@ def parse_order_lines(
         ),
     ).otherwise(raw_line)
     return (
-        lines.select(*lines.columns, group_of[F.col(C.SOURCE_FILE)].alias(_GROUP))
-        .where(~F.coalesce(raw_line == header_of[F.col(C.SOURCE_FILE)], F.lit(False)))
+        lines.select(*lines.columns, _group_of(F.col(C.SOURCE_FILE), groups, undecodable).alias(_GROUP))
+        .where(
+            ~F.coalesce(raw_line == per_group([g.header_line for g in groups], T.StringType()), F.lit(False))
+        )
         .select(*lines.columns, _GROUP, F.split(raw_line, ",", -1).alias(C.PARTS))
         .transform(conform, fields=fields, parse_errors=errors, raw_line=kept_line)
     )
 
 
-def _file_map(values: dict[str, object], value_type: T.DataType) -> Column:
-    """A literal map from file to value, typed even when empty (a delivery of empty files)."""
-    pairs = [F.lit(x) for item in values.items() for x in item]
-    return F.create_map(*pairs).cast(T.MapType(T.StringType(), value_type))
+def _group_of(file: Column, groups: Sequence[FileGroup], undecodable: Sequence[str]) -> Column:
+    """The index in `groups` of the group holding `file`, null for an undecodable file.
+
+    The largest group is the default, so only files of other groups and undecodable ones are listed: a
+    delivery whose files share one header (a back-fill of a daily export, however many dates) gets a plan
+    of constant size and no per-row lookup.
+    """
+    if not groups:
+        return F.lit(None).cast(T.IntegerType())
+    default = max(range(len(groups)), key=lambda index: len(groups[index].files))
+    others = {file: index for index, group in enumerate(groups) if index != default for file in group.files}
+    others.update(dict.fromkeys(undecodable))
+    if not others:
+        return F.lit(default)
+    listed = F.create_map(*[F.lit(x) for item in others.items() for x in item]).cast(
+        T.MapType(T.StringType(), T.IntegerType())
+    )
+    return F.when(F.map_contains_key(listed, file), listed[file]).otherwise(F.lit(default))
 
 
 def _positions(group: FileGroup, names: Sequence[str]) -> set[int]:
