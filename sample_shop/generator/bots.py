@@ -67,11 +67,15 @@ def bot_events(
     events_per_day: int,
     n_items: int,
     timezone: str,
+    numbering: ids.DayNumbering,
+    first_day: int = 0,
+    last_day: int | None = None,
 ) -> DataFrame:
     """`events_per_day` events per bot and day: product page views of random items, and some searches.
 
     Events are a fixed step apart plus jitter below 80% of the step, so they are strictly increasing,
-    at most 1.8 steps (18 s) apart, and the day's run ends well before the next day's starts.
+    at most 1.8 steps (18 s) apart, and the day's run ends well before the next day's starts. Bots work
+    every day from `first_day` to `last_day` (day indexes, default the period's), numbered by `numbering`.
 
     Returns:
         EVENT_COLUMNS.
@@ -81,7 +85,8 @@ def bot_events(
             f"generator.dirt.bot_events_per_day must be in 1..{BOT_EVENT_IDS - 1}, got {events_per_day}"
         )
     step_ms = min(BOT_MAX_STEP_MS, BOT_DAY_MS // events_per_day)
-    bot_day = (F.col(C.USER_IDX) - F.lit(first_idx)) * F.lit(days) + F.col(TC.DAY_IDX)
+    bot_day = numbering.bot_day(F.col(C.USER_IDX) - F.lit(first_idx), F.col(TC.DAY_IDX))
+    last = days - 1 if last_day is None else last_day
     k = F.col(TC.EVENT_POS)
     number = F.lit(ids.BOT_NAMESPACE) + bot_day * F.lit(BOT_EVENT_IDS) + k
     start = (
@@ -99,7 +104,7 @@ def bot_events(
         bots.select(
             C.USER_IDX,
             C.USER_ID,
-            F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(TC.DAY_IDX),
+            F.explode(F.sequence(F.lit(first_day), F.lit(last))).alias(TC.DAY_IDX),
         )
         .select("*", F.date_add(F.lit(start_date), F.col(TC.DAY_IDX)).alias(C.EVENT_DATE))
         # Once per bot-day: its session and the start of its run.

@@ -7,6 +7,7 @@ collide) and an analyst cannot read a session or a position out of an event id.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 from pyspark.sql import Column
 from pyspark.sql import functions as F
@@ -28,6 +29,56 @@ _ITEM_SHIFT = 7_919
 # Phone numbers and email suffixes: the same kind of permutation, of the user index.
 _PHONE_MULTIPLIER = 48_271
 _HEX_PAIRS = [f"{b:02x}" for b in range(256)]
+
+
+@dataclass(frozen=True)
+class DayNumbering:
+    """Where each (user, day) pair's numbers live, so that ids stay unique when a lake is continued.
+
+    Days of the period (day indexes 0..days-1) number user-major: user * days + day, as they always
+    have. Each later day (e = day - days) gets its own block after the period's, in day order, sized for
+    every user index that can exist by then: regular users and bots, and `new_per_day` more per later
+    day (bots number their days apart, in blocks of their own). So a day's numbers never depend on how
+    many days follow it, nor on how many runs generated them. Session numbers are these numbers times
+    the sessions per day plus the slot.
+
+    Attributes:
+        days: Length of the period.
+        regular_users: Regular users of the period (indexes 0..regular_users-1).
+        bots: Bot users (indexes regular_users..regular_users+bots-1).
+        new_per_day: Users registering on each later day (indexes from regular_users + bots on).
+    """
+
+    days: int
+    regular_users: int
+    bots: int
+    new_per_day: int
+
+    def user_day(self, user_idx: Column, day_idx: Column) -> Column:
+        """The number of a regular (or later) user's day: unique over users and days."""
+        e = (day_idx - F.lit(self.days)).cast("long")
+        later = (
+            F.lit(self.regular_users * self.days)
+            + e * F.lit(self.regular_users + self.bots)
+            # The later days before e held new_per_day * (1 + 2 + ... + e) later users' numbers.
+            + F.lit(self.new_per_day) * F.shiftright(e * (e + F.lit(1)), 1)
+            + user_idx
+        )
+        return F.when(day_idx < F.lit(self.days), user_idx * F.lit(self.days) + day_idx).otherwise(later)
+
+    def bot_day(self, bot_no: Column, day_idx: Column) -> Column:
+        """The number of a bot's day (`bot_no` counts bots from 0): unique over bots and days."""
+        e = (day_idx - F.lit(self.days)).cast("long")
+        later = F.lit(self.bots * self.days) + e * F.lit(self.bots) + bot_no
+        return F.when(day_idx < F.lit(self.days), bot_no * F.lit(self.days) + day_idx).otherwise(later)
+
+    def user_days_through(self, last_day: int) -> int:
+        """How many user-day numbers days 0..last_day use (the capacity the ids must hold)."""
+        if last_day < self.days:
+            return self.regular_users * self.days
+        later = last_day + 1 - self.days
+        indexes = self.regular_users + self.bots
+        return self.regular_users * self.days + later * indexes + self.new_per_day * later * (later + 1) // 2
 
 
 def _zero_padded(prefix: str, number: Column, digits: int) -> Column:

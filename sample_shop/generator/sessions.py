@@ -54,16 +54,33 @@ SESSION_COLUMNS = (
 )
 
 
-def active_user_days(users: DataFrame, seed: int, start_date: dt.date, days: int) -> DataFrame:
+def active_user_days(
+    users: DataFrame,
+    seed: int,
+    start_date: dt.date,
+    days: int,
+    first_day: int = 0,
+    last_day: int | None = None,
+) -> DataFrame:
     """The (user, day) pairs with activity: registered, not yet churned, and drawn active for that day.
 
     A day is active with the persona's probability (times its weekend factor on Saturday and Sunday)
-    times the user's activity multiplier, capped at 1.
+    times the user's activity multiplier, capped at 1. Each draw is keyed by user and day, so any range
+    of days gives the same pairs on the days it shares with another.
+
+    Args:
+        users: USER_COLUMNS.
+        seed: Generator seed.
+        start_date: First day of the period (day index 0).
+        days: Length of the period.
+        first_day: Index of the first day to generate (0 = start_date).
+        last_day: Index of the last day to generate (default days - 1; later days continue the period).
 
     Returns:
         USER_IDX, USER_ID, PERSONA, PROPENSITY, FAVOURITE_CATEGORY, REGISTRATION_DATE, DEVICE_PREFERENCE,
         DAY_IDX, EVENT_DATE, IS_WEEKEND.
     """
+    last = days - 1 if last_day is None else last_day
     day = F.date_add(F.lit(start_date), F.col(TC.DAY_IDX))
     is_weekend = F.dayofweek(F.col(C.EVENT_DATE)).isin(1, 7)
     weekend_factor = F.when(F.col(TC.IS_WEEKEND), by_persona(lambda p: p.weekend_factor)).otherwise(
@@ -74,7 +91,7 @@ def active_user_days(users: DataFrame, seed: int, start_date: dt.date, days: int
     )
     churned = F.col(TC.CHURN_DATE).isNotNull() & (F.col(C.EVENT_DATE) >= F.col(TC.CHURN_DATE))
     return (
-        users.select("*", F.explode(F.sequence(F.lit(0), F.lit(days - 1))).alias(TC.DAY_IDX))
+        users.select("*", F.explode(F.sequence(F.lit(first_day), F.lit(last))).alias(TC.DAY_IDX))
         .select("*", day.alias(C.EVENT_DATE))
         .where((F.col(C.EVENT_DATE) >= F.col(C.REGISTRATION_DATE)) & ~churned)
         .select("*", is_weekend.alias(TC.IS_WEEKEND))
@@ -102,13 +119,14 @@ def local_midnight_ms(date: Column, timezone: str) -> Column:
 
 
 def day_sessions(
-    user_days: DataFrame, seed: int, days: int, mean_sessions: float, timezone: str
+    user_days: DataFrame, seed: int, numbering: ids.DayNumbering, mean_sessions: float, timezone: str
 ) -> DataFrame:
     """Sessions of each active user-day, with start time, device and acquisition channel.
 
     The day gets 1 + Binomial(MAX_SESSIONS_PER_DAY - 1, q) candidate starts with mean `mean_sessions`,
     at hours drawn from the persona's (weekday or weekend) profile. Sorted starts are pushed later until
     they are START_SPACING_MINUTES apart; starts pushed past the day's last allowed start are dropped.
+    Session numbers (hence session, event and order ids) come from `numbering`'s user-day numbers.
 
     Returns:
         SESSION_COLUMNS.
@@ -159,9 +177,9 @@ def day_sessions(
         F.array(*[F.when(pushed(i) <= F.col(_LAST_START), pushed(i)) for i in range(MAX_SESSIONS_PER_DAY)])
     )
 
-    session_no = (F.col(C.USER_IDX) * F.lit(days) + F.col(TC.DAY_IDX)) * F.lit(MAX_SESSIONS_PER_DAY) + F.col(
-        TC.SLOT
-    )
+    session_no = numbering.user_day(F.col(C.USER_IDX), F.col(TC.DAY_IDX)) * F.lit(
+        MAX_SESSIONS_PER_DAY
+    ) + F.col(TC.SLOT)
     device = F.when(
         uniform(seed, "preferred_device", TC.SESSION_NO) < F.lit(PREFERRED_DEVICE_SHARE),
         F.col(C.DEVICE_PREFERENCE),

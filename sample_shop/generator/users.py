@@ -20,7 +20,7 @@ from sample_shop.generator.personas import (
     category_weights,
     persona_choice,
 )
-from sample_shop.generator.random import choice, lognormal, normal, uniform
+from sample_shop.generator.random import choice, geometric, lognormal, normal, uniform
 from transforms import columns as C
 from transforms.vocabulary import DEVICES
 
@@ -28,6 +28,8 @@ from transforms.vocabulary import DEVICES
 NEW_USER_SHARE = 0.12
 # Older users registered up to this many days before the period.
 REGISTERED_WITHIN_DAYS = 3 * 365
+# A continued lake's churn is drawn up to this many days after the period: later dates never come.
+LATER_CHURN_MAX_DAYS = 100 * 365
 PHONE_PREFIXES = ("135", "136", "138", "139", "150", "151", "158", "186", "187", "188")
 SURNAMES = ("li", "wang", "zhang", "liu", "chen", "yang", "zhao", "huang", "zhou", "wu")
 GIVEN_NAMES = ("wei", "fang", "na", "min", "jing", "lei", "yang", "jun", "hua", "ting")
@@ -171,6 +173,57 @@ def with_churn(users: DataFrame, seed: int, start_date: dt.date, days: int, chur
     )
     churn_date = F.when(churns & (churn_day < F.lit(days)), F.date_add(F.lit(start_date), churn_day))
     return users.select("*", churn_date.alias(TC.CHURN_DATE))
+
+
+def later_users_per_day(users: int, days: int) -> int:
+    """Users registering on each day after the period: the period's pace, NEW_USER_SHARE of `users` in `days`."""
+    return round(NEW_USER_SHARE * users / days)
+
+
+def later_users(
+    base: DataFrame, seed: int, first_idx: int, start_date: dt.date, days: int, per_day: int
+) -> DataFrame:
+    """Users who register after the period, `per_day` a day, for a lake continued past it.
+
+    Row k of `base` (`spark.range(n)`) is user index first_idx + k and registers on day index
+    days + k // per_day; persona, profile and habits are drawn per index as for the period's users.
+
+    Returns:
+        USER_COLUMNS, CHURN_DATE null (`with_later_churn` draws it).
+    """
+    registered = F.date_add(
+        F.lit(start_date), (F.lit(days) + F.floor(F.col(TC.RANGE_ID) / F.lit(per_day))).cast("int")
+    )
+    return (
+        base.withColumn(C.USER_IDX, F.col(TC.RANGE_ID) + F.lit(first_idx))
+        .withColumn(
+            TC.PERSONA,
+            choice(uniform(seed, "persona", C.USER_IDX), PERSONA_NAMES, [p.share for p in PERSONAS]),
+        )
+        .transform(with_profile, seed=seed, start_date=start_date, days=days, new_user_share=0.0)
+        .withColumn(C.REGISTRATION_DATE, registered)
+        .transform(split_codegen)
+        .transform(with_habits, seed=seed)
+        .withColumn(TC.CHURN_DATE, F.lit(None).cast("date"))
+        .select(*USER_COLUMNS)
+    )
+
+
+def with_later_churn(
+    users: DataFrame, seed: int, start_date: dt.date, days: int, mean_days: float
+) -> DataFrame:
+    """Churn after the period, for a lake continued past it: a user who has not churned by the period's
+    end churns a geometric number of days (mean `mean_days`) after it, or after two days from
+    registering when that is later. Churn inside the period is kept as it was.
+
+    Expects USER_COLUMNS; returns them with CHURN_DATE filled for every user.
+    """
+    first_day = F.greatest(F.lit(days), F.datediff(F.col(C.REGISTRATION_DATE), F.lit(start_date)) + F.lit(2))
+    after = F.least(
+        geometric(uniform(seed, "later_churn", C.USER_IDX), mean_days), F.lit(LATER_CHURN_MAX_DAYS)
+    )
+    later = F.date_add(F.lit(start_date), (first_day + after).cast("int"))
+    return users.withColumn(TC.CHURN_DATE, F.coalesce(F.col(TC.CHURN_DATE), later))
 
 
 def raw_users(users: DataFrame) -> DataFrame:

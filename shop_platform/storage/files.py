@@ -6,11 +6,10 @@ touches lake paths directly.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
-from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 # Spark's hidden per-file metadata of file sources: the file a row came from, as rows report it.
@@ -27,18 +26,22 @@ class LakeFiles:
     def path(self, relative_dir: str) -> str:
         return f"{self.root}/{relative_dir.strip('/')}"
 
-    def write_lines(self, df: DataFrame, relative_dir: str, partition_by: Sequence[str] = ()) -> None:
+    def write_lines(
+        self, df: DataFrame, relative_dir: str, partition_by: Sequence[str] = (), append: bool = False
+    ) -> None:
         """Replace `relative_dir` with text files, one line per row of the single string column of `df`
-        (besides the partition columns), e.g. JSON-lines collector drops under `date=YYYY-MM-DD/`."""
-        df.write.mode("overwrite").partitionBy(*partition_by).text(self.path(relative_dir))
+        (besides the partition columns), e.g. JSON-lines collector drops under `date=YYYY-MM-DD/`.
+        With `append`, add new files beside the existing ones instead, which stay untouched."""
+        df.write.mode(_mode(append)).partitionBy(*partition_by).text(self.path(relative_dir))
 
-    def write_csv(self, df: DataFrame, relative_dir: str) -> None:
-        """Replace `relative_dir` with header-carrying CSV files."""
-        df.write.mode("overwrite").option("header", True).csv(self.path(relative_dir))
+    def write_csv(self, df: DataFrame, relative_dir: str, append: bool = False) -> None:
+        """Replace `relative_dir` with header-carrying CSV files (with `append`, add files beside them)."""
+        df.write.mode(_mode(append)).option("header", True).csv(self.path(relative_dir))
 
-    def write_parquet(self, df: DataFrame, relative_dir: str) -> None:
-        """Replace `relative_dir` with a Parquet dataset (ground truth read by other tools)."""
-        df.write.mode("overwrite").parquet(self.path(relative_dir))
+    def write_parquet(self, df: DataFrame, relative_dir: str, append: bool = False) -> None:
+        """Replace `relative_dir` with a Parquet dataset (ground truth read by other tools); with `append`,
+        add files beside the existing ones."""
+        df.write.mode(_mode(append)).parquet(self.path(relative_dir))
 
     def read_lines(self, relative_dir: str) -> DataFrame:
         """Every line under `relative_dir` as column `value`, with partition columns from the folder names."""
@@ -56,10 +59,6 @@ class LakeFiles:
         """Every line of `files` (URIs from `list_files`) as column `value`."""
         return self.spark.read.text([unquote(f) for f in files])
 
-    def first_lines(self, files: Sequence[str]) -> Mapping[str, str]:
-        """See `first_lines`."""
-        return first_lines(self.spark, files)
-
     def read_csv_files(self, files: Sequence[str], schema: StructType) -> DataFrame:
         """Header-carrying CSV files (URIs from `list_files`), read with `schema` by position, header line
         dropped from each file, and rows whose field count differs from the schema in its corrupt-record
@@ -70,19 +69,5 @@ class LakeFiles:
         return self.spark.read.parquet(self.path(relative_dir))
 
 
-def first_lines(spark: SparkSession, files: Sequence[str]) -> Mapping[str, str]:
-    """The first line of each file (a header), keyed by the file path rows of the file report.
-
-    One tiny read per file on the driver: the header must be known before the plan that reads the
-    rows is built. Empty files are left out (they have neither a header nor rows).
-
-    Args:
-        spark: The session.
-        files: File URIs, as `DataFrame.inputFiles()` or `list_files` give them.
-    """
-    found = {}
-    for file in files:
-        first = spark.read.text(unquote(file)).select(F.col("value"), F.col(FILE_PATH)).first()
-        if first is not None:
-            found[first[1]] = first[0]
-    return found
+def _mode(append: bool) -> str:
+    return "append" if append else "overwrite"
