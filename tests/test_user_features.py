@@ -18,7 +18,8 @@ from transforms.features.preferences import (
     item_price_percentiles,
     price_features,
 )
-from transforms.features.windows import recency_features, window_features
+from transforms.features.recency import recency_features
+from transforms.features.windows import window_features
 from transforms.schemas import (
     BRONZE_ITEMS_SCHEMA,
     GOLD_USER_DAILY_ACTIVITY_SCHEMA,
@@ -114,7 +115,7 @@ def test_windows_end_on_the_snapshot_date_and_hold_exactly_n_days(spark):
             for back, categories in days_back.items()
         ],
     )
-    row = window_features(daily, S).first()
+    row = window_features(daily, [S]).first()
     assert [row[f"sessions_{n}d"] for n in (1, 7, 30, 90)] == [1, 2, 3, 4]
     assert [row[f"days_active_{n}d"] for n in (1, 7, 30, 90)] == [1, 2, 3, 4]
     assert [row[f"distinct_categories_{n}d"] for n in (1, 7, 30, 90)] == [1, 2, 3, 4]
@@ -132,9 +133,9 @@ def test_recency_counts_days_back_from_the_snapshot_and_ignores_later_days(spark
             daily_row("never", S - dt.timedelta(days=2), sessions=1),
         ],
     )
-    actual = recency_features(daily, S)
+    actual = recency_features(daily, [S])
     expected = spark.createDataFrame(
-        [("u", 3, 40, S - dt.timedelta(days=40)), ("never", 2, None, None)], actual.schema
+        [("u", S, 3, 40, S - dt.timedelta(days=40)), ("never", S, 2, None, None)], actual.schema
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
@@ -155,7 +156,7 @@ def test_interests_rank_by_strength_aged_to_the_snapshot(spark):
     items = bronze_items(
         spark, [*ITEMS, ("i3", "beauty", "makeup", "Lancome"), ("i4", "books", "novels", "Penguin")]
     )
-    row = interest_features(user_item_daily, items, S, half_life_days=14).first()
+    row = interest_features(user_item_daily, items, [S], half_life_days=14).first()
     # beauty 4.0 + 1.0 = 5.0 ties food 5.0: ties go by name.
     assert row[C.TOP_CATEGORIES] == ["beauty", "food"]
     assert row[C.TOP_BRANDS] == ["Lancome", "Oreo"]
@@ -174,7 +175,7 @@ def test_price_level_is_the_mean_percentile_of_bought_items_within_their_categor
         ],
         SILVER_ORDER_ITEMS_SCHEMA,
     )
-    row = price_features(bought, item_price_percentiles(items), S).first()
+    row = price_features(bought, item_price_percentiles(items), [S]).first()
     assert row[C.PRICE_LEVEL] == pytest.approx((1.0 + 0.5) / 2)
 
 
@@ -206,7 +207,7 @@ def test_habits_find_busy_hours_night_and_weekend_shares_and_the_main_device(spa
             ),
         ],
     )
-    row = habit_features(daily, S).first()
+    row = habit_features(daily, [S]).first()
     assert row[C.ACTIVE_HOURS] == [21, 2]
     assert row[C.NIGHT_SHARE] == pytest.approx(1 / 8)
     assert row[C.WEEKEND_SHARE] == pytest.approx(4 / 8)

@@ -152,6 +152,9 @@ REFUND_RATE = "refund_rate"
 DAYS_SINCE_LAST_VISIT = "days_since_last_visit"
 DAYS_SINCE_LAST_ORDER = "days_since_last_order"
 FIRST_ORDER_DATE = "first_order_date"
+# The all-time recency state a daily run carries from the previous snapshot (not stored as such).
+LAST_VISIT_DATE = "last_visit_date"
+LAST_ORDER_DATE = "last_order_date"
 TENURE_DAYS = "tenure_days"
 AGE = "age"
 TOP_CATEGORIES = "top_categories"
@@ -174,6 +177,11 @@ VALUE_BOOL = "value_bool"
 VALUE_NUM = "value_num"
 VALUE_LIST = "value_list"
 USERS = "users"
+# gold.tag_history: a tag value's validity interval (VALID_TO exclusive, null while current) and the month
+# partition of VALID_TO ("open" for current intervals).
+VALID_FROM = "valid_from"
+VALID_TO = "valid_to"
+VALID_TO_MONTH = "valid_to_month"
 
 # RFM (transforms.tags.rfm) and lifecycle stages (transforms.tags.lifecycle).
 RFM_RECENCY_DAYS = "rfm_recency_days"

@@ -347,8 +347,9 @@ GOLD_USER_FEATURES_SCHEMA = _fields(
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 
-# gold.tag_snapshots: the long form of each day's tag values (transforms/tags/evaluate.py): one row per
-# user and tag with a value, the value as text plus in the typed column of its value type.
+# A tag snapshot: the long form of one day's tag values (transforms/tags/evaluate.py, and what
+# transforms.tags.history.tags_as_of gives from gold.tag_history): one row per user and tag with a value,
+# the value as text plus in the typed column of its value type.
 GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
     (C.USER_ID, T.StringType()),
     (C.TAG_ID, T.StringType()),
@@ -357,6 +358,22 @@ GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
     (C.VALUE_NUM, T.DoubleType()),
     (C.VALUE_LIST, T.ArrayType(T.StringType())),
     (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.tag_history: the tag snapshots stored as changes (transforms/tags/intervals.py): one row per user, tag
+# and value for every stretch of consecutive snapshots holding it, VALID_FROM its first snapshot date,
+# VALID_TO the snapshot date it stopped holding on (exclusive; null while current); partitioned by
+# VALID_TO's month ("yyyy-MM", "open" while current).
+GOLD_TAG_HISTORY_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.TAG_ID, T.StringType()),
+    (C.VALUE, T.StringType()),
+    (C.VALUE_BOOL, T.BooleanType()),
+    (C.VALUE_NUM, T.DoubleType()),
+    (C.VALUE_LIST, T.ArrayType(T.StringType())),
+    (C.VALID_FROM, T.DateType()),
+    (C.VALID_TO, T.DateType()),
+    (C.VALID_TO_MONTH, T.StringType()),
 )
 
 # gold.lifecycle_transitions: users per (previous stage, stage) between a snapshot and the one before it.

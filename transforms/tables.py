@@ -190,14 +190,15 @@ USER_FEATURES = TableSpec(
     date_column=C.SNAPSHOT_DATE,
     description="per user and snapshot date: windowed activity, recency, preferences, profile",
 )
-TAG_SNAPSHOTS = TableSpec(
-    "gold.tag_snapshots",
-    S.GOLD_TAG_SNAPSHOTS_SCHEMA,
+# Read it through transforms.tags.history (tags_as_of, tags_as_of_each, tag_moves), never by date column.
+TAG_HISTORY = TableSpec(
+    "gold.tag_history",
+    S.GOLD_TAG_HISTORY_SCHEMA,
     "build_tag_snapshots",
-    partition_by=(C.SNAPSHOT_DATE,),
-    keys=(C.USER_ID, C.TAG_ID),
-    date_column=C.SNAPSHOT_DATE,
-    description="every user's tag values per snapshot date (long)",
+    partition_by=(C.VALID_TO_MONTH,),
+    keys=(C.USER_ID, C.TAG_ID, C.VALID_FROM),
+    description="every user's tag values as validity intervals (valid_from, valid_to exclusive or null while"
+    " current): the snapshot as of any date",
 )
 # One column per tag of the catalogue: its writer gives the schema.
 USER_PROFILE = TableSpec(

@@ -1,4 +1,4 @@
-"""Windowed activity features as of a snapshot date, read from the daily activity table.
+"""Windowed activity features as of each snapshot date, read from the daily activity table.
 
 A window of N days ends on the snapshot date and holds the N days before it, the snapshot date included.
 Every feature is named `<measure>_<N>d`, e.g. `orders_30d`.
@@ -13,6 +13,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.features.snapshots import snapshot_age, spread_over_snapshots
 from transforms.vocabulary import FEATURE_WINDOWS as WINDOWS
 
 # Measures summed over each window; ratios and distinct counts are derived below.
@@ -36,32 +37,29 @@ def windowed(name: str, days: int) -> str:
     return f"{name}_{days}d"
 
 
-def window_features(daily: DataFrame, snapshot_date: dt.date, windows: Sequence[int] = WINDOWS) -> DataFrame:
-    """Every windowed measure for every window, per user with activity in the longest window.
+def window_features(
+    daily: DataFrame, snapshot_dates: Sequence[dt.date], windows: Sequence[int] = WINDOWS
+) -> DataFrame:
+    """Every windowed measure for every window, per user and snapshot date with activity in the longest window.
 
     C.AVG_ORDER_VALUE is the placed orders' amount over their count; C.REFUND_RATE is refunds over orders in the
     same window (null without orders); C.DAYS_ACTIVE counts days with any event.
 
     Args:
-        daily: gold.user_daily_activity rows (any dates; only the longest window ending on `snapshot_date`
-            is read).
-        snapshot_date: The last day of every window.
+        daily: gold.user_daily_activity rows (any dates; only the longest window ending on each snapshot
+            date is read).
+        snapshot_dates: Consecutive snapshot dates, each the last day of its windows.
         windows: Window lengths in days.
 
     Returns:
-        USER_ID and `windowed(measure, n)` for every measure of WINDOWED and n of `windows`.
+        USER_ID, SNAPSHOT_DATE and `windowed(measure, n)` for every measure of WINDOWED and n of `windows`.
     """
-    longest = max(windows)
-    date = F.col(C.ACTIVITY_DATE)
-    first_day = F.date_sub(F.lit(snapshot_date), longest - 1)
-    in_longest = daily.where(date.between(first_day, F.lit(snapshot_date)))
-
-    def in_window(days: int) -> Column:
-        return date > F.date_sub(F.lit(snapshot_date), days)
+    in_longest = spread_over_snapshots(daily, C.ACTIVITY_DATE, snapshot_dates, max(windows))
+    age = snapshot_age(C.ACTIVITY_DATE)
 
     aggregates: list[Column] = []
     for days in windows:
-        inside = in_window(days)
+        inside = age < days
         aggregates += [
             F.sum(F.when(inside, F.col(name)).otherwise(0)).alias(windowed(name, days)) for name in SUMMED
         ]
@@ -72,7 +70,7 @@ def window_features(daily: DataFrame, snapshot_date: dt.date, windows: Sequence[
                 windowed(C.DISTINCT_CATEGORIES, days)
             ),
         ]
-    summed = in_longest.groupBy(C.USER_ID).agg(*aggregates)
+    summed = in_longest.groupBy(C.USER_ID, C.SNAPSHOT_DATE).agg(*aggregates)
     ratios: list[Column] = []
     for days in windows:
         orders = F.col(windowed(C.ORDERS, days))
@@ -86,32 +84,11 @@ def window_features(daily: DataFrame, snapshot_date: dt.date, windows: Sequence[
         ]
     return summed.select(
         C.USER_ID,
+        C.SNAPSHOT_DATE,
         *[
             F.col(windowed(name, days))
             for days in windows
             for name in (*SUMMED, C.DAYS_ACTIVE, C.DISTINCT_CATEGORIES)
         ],
         *ratios,
-    )
-
-
-def recency_features(daily: DataFrame, snapshot_date: dt.date) -> DataFrame:
-    """USER_ID, C.DAYS_SINCE_LAST_VISIT, C.DAYS_SINCE_LAST_ORDER (null if never) and C.FIRST_ORDER_DATE, from every
-    day up to the snapshot date."""
-    date = F.col(C.ACTIVITY_DATE)
-    snapshot = F.lit(snapshot_date)
-    return (
-        daily.where(date <= snapshot)
-        .groupBy(C.USER_ID)
-        .agg(
-            F.max(F.when(F.col(C.SESSIONS) > 0, date)).alias("_last_visit"),
-            F.max(F.when(F.col(C.ORDERS) > 0, date)).alias("_last_order"),
-            F.min(F.when(F.col(C.ORDERS) > 0, date)).alias(C.FIRST_ORDER_DATE),
-        )
-        .select(
-            C.USER_ID,
-            F.datediff(snapshot, F.col("_last_visit")).alias(C.DAYS_SINCE_LAST_VISIT),
-            F.datediff(snapshot, F.col("_last_order")).alias(C.DAYS_SINCE_LAST_ORDER),
-            C.FIRST_ORDER_DATE,
-        )
     )
