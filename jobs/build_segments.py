@@ -4,14 +4,17 @@
     shop-build-segments --env local --from-date 2026-10-01 --date 2026-10-30    # one partition per day
     shop-build-segments --env local --date 2026-10-30 --retrain                 # train even if a model fits
 
-Reads gold.user_features of each snapshot date; users with `segments.active_feature` > 0 (active in the last
-90 days by default) are segmented, the others get no row. A date is scored with the registered model
-(`segments.model_name`) trained most recently on or within `segments.retrain_every_days` days before it,
-loaded from the registry; without one (or with --retrain) the job trains on that date: k from
+Reads gold.user_features of the whole range once; users with `segments.active_feature` > 0 (active in the
+last 90 days by default) are segmented, the others get no row. Which model scores which date is
+transforms.segments.scoring_plan: the registered model (`segments.model_name`) trained most recently on or
+within `segments.retrain_every_days` days before the date; a date without one (every date with --retrain)
+trains, in date order, so a first back-fill trains on its first date and then every retrain_every_days
+days, and never scores a date with a model trained after it. A training chooses k from
 `segments.k_min..k_max` by silhouette, every candidate a child MLflow run with its silhouette and
-within-cluster cost, the chosen pipeline logged and registered, and the champion alias moved to it unless a
-model trained on a later date holds it. Re-running a date reuses the model trained for it, so it rewrites
-the same rows. Segment ids are stable while one model scores the dates. Training reads the users in a fixed
+within-cluster cost, logs and registers the chosen pipeline, and moves the champion alias to it unless a
+model trained on a later date holds it. All dates one model scores are assigned together, and every date
+of the run is written in one commit. Re-running a date reuses the model trained for it, so it rewrites the
+same rows. Segment ids are stable while one model scores the dates. Training reads the users in a fixed
 layout (transforms.training_order), so a retrain on the same rows gives the same centres.
 """
 
@@ -20,11 +23,13 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import sys
+from functools import reduce
 
 import mlflow
 from pyspark import StorageLevel
 from pyspark.ml import PipelineModel
 from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
@@ -34,18 +39,19 @@ from shop_platform.storage import LakeTable, open_lake
 from shop_platform.tracking import (
     CHAMPION,
     RUN_DATE_TAG,
-    fitting_version,
     load_registered_spark_model,
     log_spark_model,
     may_take_champion,
     model_versions,
     register_model,
+    trained_on,
     training_run,
 )
 from transforms import columns as C
 from transforms import tables
-from transforms.segments.features import feature_problems, segmentation_population
+from transforms.segments.features import feature_problems, population_by_date, segmentation_population
 from transforms.segments.kmeans import assign_segments, search_k
+from transforms.segments.scoring_plan import RegisteredModel, scoring_plan
 from transforms.training_order import in_fixed_order
 
 log = get_logger("jobs.build_segments")
@@ -118,7 +124,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def run(ctx: JobContext) -> int:
-    """Write gold.user_segments for the run date (or every date of a back-fill)."""
+    """Write gold.user_segments for the run date (or every date of a back-fill, in one commit)."""
     cfg = ctx.config
     s = cfg.segments
     spark = get_spark(cfg.spark, app_name=JOB)
@@ -132,43 +138,64 @@ def run(ctx: JobContext) -> int:
         log.error("segments.features / segments.active_feature (conf/base.yaml): %s", "; ".join(problems))
         return 2
     segments = lake.table(tables.USER_SEGMENTS).create()
-    loaded: dict[int, PipelineModel] = {}
-    for snapshot_date in ctx.dates:
-        rows = features.read_on(snapshot_date)
-        if rows.isEmpty():
-            log.error(
-                "%s has no rows for %s: run build_user_features for it first", features.name, snapshot_date
-            )
-            return 1
-        population = segmentation_population(rows, s.active_feature).persist(StorageLevel.MEMORY_AND_DISK)
-        try:
-            users = population.count()
-            version = None if ctx.args.retrain else fitting_version(model_versions(cfg, s.model_name),
-                                                                      snapshot_date, s.retrain_every_days)  # fmt: skip
-            if version is None:
-                trained = train(cfg, features, population, users, snapshot_date)
-                if trained is not None:
-                    loaded[trained[1]] = trained[0]
-                    version = trained[1]
-            elif version not in loaded:
-                log.info("%s: scoring with %s version %d", snapshot_date, s.model_name, version)
-                loaded[version] = load_registered_spark_model(cfg, s.model_name, version=version)
-            if version is None:
-                assigned = segments.empty()
+    rows = features.read_between(ctx.first_date, ctx.run_date)
+    users = {r[C.SNAPSHOT_DATE]: r[C.USERS] for r in population_by_date(rows, s.active_feature).collect()}
+    missing = [day for day in ctx.dates if day not in users]
+    if missing:
+        log.error(
+            "%s has no rows for %s: run build_user_features for them first",
+            features.name, ", ".join(day.isoformat() for day in missing),
+        )  # fmt: skip
+        return 1
+    registered = [
+        RegisteredModel(day, int(v.version))
+        for v in model_versions(cfg, s.model_name)
+        if (day := trained_on(v)) is not None
+    ]
+    plan = scoring_plan(ctx.dates, registered, s.retrain_every_days, ctx.args.retrain)
+    log.info("plan: %s", "; ".join(use.describe() for use in plan))
+    population = segmentation_population(rows, s.active_feature).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        scored, version_of = [], {}
+        remaining = list(ctx.dates)
+        while remaining:
+            # Planned again after every model: a date too sparse to train on leaves the next date to try.
+            use = scoring_plan(remaining, registered, s.retrain_every_days, ctx.args.retrain)[0]
+            if use.trains:
+                day = use.dates[0]
+                on_day = population.where(F.col(C.SNAPSHOT_DATE) == F.lit(day))
+                trained = train(cfg, features, on_day, users[day], day)
+                if trained is None:
+                    remaining.remove(day)
+                    continue
+                model, version = trained
+                registered.append(RegisteredModel(day, version))
             else:
-                assigned = assign_segments(loaded[version], population, snapshot_date)
-            with timed(log, f"segments {snapshot_date}"):
-                segments.overwrite_partitions(assigned, {C.SNAPSHOT_DATE: [snapshot_date]})
-            sizes = (
-                segments.read_on(snapshot_date).groupBy(C.SEGMENT_ID).count().orderBy(C.SEGMENT_ID).collect()
-            )
-            log.info(
-                "%s: %d of %d users segmented with model version %s; sizes %s",
-                snapshot_date, sum(r["count"] for r in sizes), users, version,
-                {r[C.SEGMENT_ID]: r["count"] for r in sizes},
-            )  # fmt: skip
-        finally:
-            population.unpersist()
+                version = use.version
+                log.info("%s: scoring with %s version %d", use.span(), s.model_name, version)
+                model = load_registered_spark_model(cfg, s.model_name, version=version)
+            remaining = [day for day in remaining if day not in use.dates]
+            version_of.update(dict.fromkeys(use.dates, version))
+            dates = population.where(F.col(C.SNAPSHOT_DATE).isin(list(use.dates)))
+            scored.append(assign_segments(model, dates))
+        assigned = reduce(DataFrame.unionByName, scored) if scored else segments.empty()
+        with timed(log, f"segments {ctx.first_date}..{ctx.run_date}"):
+            segments.overwrite_partitions(assigned, {C.SNAPSHOT_DATE: ctx.dates})
+    finally:
+        population.unpersist()
+    sizes = (
+        segments.read_between(ctx.first_date, ctx.run_date)
+        .groupBy(C.SNAPSHOT_DATE, C.SEGMENT_ID)
+        .count()
+        .orderBy(C.SNAPSHOT_DATE, C.SEGMENT_ID)
+        .collect()
+    )
+    for day in ctx.dates:
+        of_day = {r[C.SEGMENT_ID]: r["count"] for r in sizes if r[C.SNAPSHOT_DATE] == day}
+        log.info(
+            "%s: %d of %d users segmented with model version %s; sizes %s",
+            day, sum(of_day.values()), users[day], version_of.get(day), of_day,
+        )  # fmt: skip
     log.info("wrote %s for %s..%s", segments.name, ctx.first_date, ctx.run_date)
     return 0
 

@@ -16,6 +16,7 @@ from sklearn.metrics import adjusted_rand_score
 from sample_shop import columns as TC
 from sample_shop.truth.segments import adjusted_rand_index, contingency_table
 from transforms import columns as C
+from transforms.segments.features import population_by_date
 from transforms.segments.kmeans import assign_segments, centres, search_k
 from transforms.segments.labels import with_labels
 from transforms.segments.profiles import segment_profiles
@@ -56,6 +57,16 @@ def test_silhouette_picks_the_planted_k_and_each_group_is_one_segment(spark):
     per_group = {r["group"]: r["n"] for r in spread.collect()}
     assert per_group == {"heavy": 1, "light": 1, "night": 1}
     assert pairs.select(C.SEGMENT_ID).distinct().count() == 3 and pairs.count() == 25
+
+    # Without a date each row keeps its own, so one model scores several dates at once.
+    earlier = S - dt.timedelta(days=1)
+    dated = users.withColumn(C.SNAPSHOT_DATE, F.when(F.col("group") == "heavy", S).otherwise(earlier))
+    expected_dates = segments.drop(C.SNAPSHOT_DATE).join(
+        dated.select(C.USER_ID, C.SNAPSHOT_DATE), on=[C.USER_ID], how="inner"
+    )  # one row per user on both sides
+    assert_df_equality(
+        assign_segments(search.model, dated), expected_dates, ignore_row_order=True, ignore_nullable=True
+    )
 
     # The distance is Euclidean to the own centre in the standardized space.
     scaled = search.model.transform(users).select(
@@ -169,4 +180,16 @@ def test_the_contingency_table_counts_users_with_both_a_segment_and_a_persona(sp
     expected = spark.createDataFrame([(4, "a", 2), (5, "b", 1)], "segment_id int, persona string, users long")
     assert_df_equality(
         contingency_table(segments, truth), expected, ignore_row_order=True, ignore_nullable=True
+    )
+
+
+def test_users_per_date_count_every_row_and_the_active_ones(spark):
+    d1, d2 = S - dt.timedelta(days=1), S
+    features = spark.createDataFrame(
+        [("a", d1, 3), ("b", d1, 0), ("c", d1, None), ("a", d2, 1), ("b", d2, 2)],
+        "user_id string, snapshot_date date, days_active_90d long",
+    )
+    expected = spark.createDataFrame([(d1, 3, 1), (d2, 2, 2)], "snapshot_date date, rows long, users long")
+    assert_df_equality(
+        population_by_date(features, "days_active_90d"), expected, ignore_row_order=True, ignore_nullable=True
     )

@@ -14,6 +14,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
+from transforms import columns as C
+
 # Prefix of the model's input columns, so they never clash with a feature's name.
 _INPUT = "_seg_in_"
 
@@ -60,6 +62,19 @@ def segmentation_population(features: DataFrame, active_feature: str) -> DataFra
     """The users that get a segment: those with `active_feature` > 0 (users without recent activity have
     nothing to segment on and would only form a cluster of zeros)."""
     return features.where(F.col(active_feature) > 0)
+
+
+def population_by_date(features: DataFrame, active_feature: str) -> DataFrame:
+    """Per SNAPSHOT_DATE of `features` (gold.user_features rows): ROWS, every user, and USERS, those that get
+    a segment (see `segmentation_population`)."""
+    return (
+        features.groupBy(C.SNAPSHOT_DATE)
+        .agg(
+            F.count(F.lit(1)).alias(C.ROWS),
+            F.count(F.when(F.col(active_feature) > 0, True)).alias(C.USERS),
+        )
+        .select(C.SNAPSHOT_DATE, C.ROWS, C.USERS)
+    )
 
 
 def feature_problems(schema: T.StructType, features: Sequence[str], active_feature: str) -> list[str]:

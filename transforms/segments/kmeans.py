@@ -131,21 +131,26 @@ def _distance_to(centres_by_segment: list[list[float]]) -> Column:
     return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda total, s: total + s))
 
 
-def assign_segments(model: PipelineModel, population: DataFrame, snapshot_date: dt.date) -> DataFrame:
+def assign_segments(
+    model: PipelineModel, population: DataFrame, snapshot_date: dt.date | None = None
+) -> DataFrame:
     """Every user of `population` with their segment and Euclidean distance to its centre (standardized
     space).
 
     Args:
         model: A PipelineModel from `search_k` (or the registered one).
-        population: gold.user_features rows (USER_ID and the model's feature columns).
-        snapshot_date: The date the rows describe.
+        population: gold.user_features rows (USER_ID and the model's feature columns; SNAPSHOT_DATE when
+            no `snapshot_date` is given).
+        snapshot_date: The date the rows describe; None keeps each row's own SNAPSHOT_DATE, so one model
+            scores several dates in one pass.
 
     Returns:
         USER_ID, SEGMENT_ID, DISTANCE_TO_CENTRE, SNAPSHOT_DATE.
     """
+    day = F.col(C.SNAPSHOT_DATE) if snapshot_date is None else F.lit(snapshot_date)
     return model.transform(population).select(
         C.USER_ID,
         F.col(C.SEGMENT_ID).cast("int").alias(C.SEGMENT_ID),
         _distance_to(centres(model)).alias(C.DISTANCE_TO_CENTRE),
-        F.lit(snapshot_date).alias(C.SNAPSHOT_DATE),
+        day.alias(C.SNAPSHOT_DATE),
     )
