@@ -4,10 +4,11 @@
     shop-build-audiences --env local --date 2026-10-30 --export win_back --export-format csv
 
 Audiences (conf/audiences.yaml) are checked against the tag catalog before Spark starts; a bad rule stops
-the job (exit 2) naming the audience. Members come from gold.tag_snapshots of the date (any past date
-works), written to gold.audience_members, gold.audience_sizes and gold.audience_overlap (that date's
-partition replaced). An export writes the audience's user ids only (pseudonymous shop ids; no profile or
-contact data) to exports/audiences/<id>/snapshot_date=<date>/ under the lake root.
+the job (exit 2) naming the audience. Members come from the tag snapshot of the date (gold.tag_history as
+of it, transforms.tags.history.tags_as_of; any past date works), written to gold.audience_members,
+gold.audience_sizes and gold.audience_overlap (that date's partition replaced). An export writes the
+audience's user ids only (pseudonymous shop ids; no profile or contact data) to
+exports/audiences/<id>/snapshot_date=<date>/ under the lake root.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from transforms.audiences.membership import (
     profile_from_snapshot,
 )
 from transforms.tags.builtins import BUILTIN_COLUMNS
+from transforms.tags.history import tags_as_of
 
 log = get_logger("jobs.build_audiences")
 
@@ -74,7 +76,7 @@ def run(ctx: JobContext) -> int:
     # Rules are checked before Spark starts; a Column needs the running session.
     rules = {audience_id: membership_column(expr) for audience_id, expr in rules.items()}
     lake = open_lake(spark, cfg.lake)
-    snapshot = lake.table(tables.TAG_SNAPSHOTS).read_on(ctx.run_date)
+    snapshot = tags_as_of(lake.table(tables.TAG_HISTORY).read(), ctx.run_date)
     members = (
         audience_members(profile_from_snapshot(snapshot, catalog), rules)
         .select(*tables.AUDIENCE_MEMBERS.schema.fieldNames())

@@ -6,7 +6,7 @@
 Writes, for every date of the run (one, or a back-fill range in one pass):
   gold.activity_daily     DAU, WAU, MAU, new and returning users, stickiness (silver.sessions, bronze.users)
   gold.funnel_daily       sessions per funnel step by channel, device, segment and lifecycle stage (silver,
-                          gold.user_segments when it exists, the lifecycle_stage tag of gold.tag_snapshots; both
+                          gold.user_segments when it exists, the lifecycle_stage tag of gold.tag_history; both
                           as of the latest snapshot before the day, at most as_of.AS_OF_LOOKBACK_DAYS old)
   gold.retention_cohorts  weekly registration and first-order cohorts, weeks 0..analytics.retention_weeks
   gold.churn_monthly      monthly churn and reactivation rates (gold.lifecycle_transitions), the last
@@ -35,12 +35,13 @@ from shop_platform.storage.spec import TableSpec
 from transforms import columns as C
 from transforms import tables
 from transforms.analytics.activity import MONTH_DAYS, activity_daily
-from transforms.analytics.as_of import known_before_each_day
+from transforms.analytics.as_of import AS_OF_LOOKBACK_DAYS, known_before_each_day
 from transforms.analytics.churn import monthly_churn
 from transforms.analytics.funnel import funnel_daily, session_steps
 from transforms.analytics.paths import session_page_paths, top_paths
 from transforms.analytics.retention import retention_cohorts
 from transforms.tags.builtins import LIFECYCLE_TAG
+from transforms.tags.history import tags_as_of_each
 
 log = get_logger("jobs.build_behaviour_analytics")
 
@@ -86,12 +87,18 @@ def run(ctx: JobContext) -> int:
     segments = (
         lake.table(tables.USER_SEGMENTS).read_or_empty().select(C.USER_ID, C.SEGMENT_ID, C.SNAPSHOT_DATE)
     )
-    stages = (
-        lake.table(tables.TAG_SNAPSHOTS)
-        .read_or_empty()
-        .where(F.col(C.TAG_ID) == LIFECYCLE_TAG)
-        .select(C.USER_ID, F.col(C.VALUE).alias(C.LIFECYCLE_STAGE), C.SNAPSHOT_DATE)
-    )
+    # The stage as of every snapshot date (gold.tag_quality's dates) the lookups may use.
+    snapshot_dates = [
+        r[0]
+        for r in lake.table(tables.TAG_QUALITY)
+        .read_between(first - dt.timedelta(days=AS_OF_LOOKBACK_DAYS), last, missing_ok=True)
+        .select(C.SNAPSHOT_DATE)
+        .distinct()
+        .collect()
+    ]
+    stages = tags_as_of_each(
+        lake.table(tables.TAG_HISTORY).read_or_empty().where(F.col(C.TAG_ID) == LIFECYCLE_TAG), snapshot_dates
+    ).select(C.USER_ID, F.col(C.VALUE).alias(C.LIFECYCLE_STAGE), C.SNAPSHOT_DATE)
     funnel = funnel_daily(
         session_steps(events),
         sessions,

@@ -7,7 +7,7 @@ One self-contained file (Plotly inlined, no network needed to view it): activity
 retention, RFM segments and lifecycle stages, behaviour segments, tag coverage and drift, top audiences,
 campaign results with intervals, recommendations (offline metrics and a few users' lists with each item's
 source) and purchase propensity (transforms.report). Every section shows the table's latest snapshot on or
-before the run date and says which. gold.tag_snapshots and gold.tag_quality are required; any other table
+before the run date and says which. gold.tag_history and gold.tag_quality are required; any other table
 may be missing: its section says which table and which job writes it. gold.recommendations falls back to
 gold.als_recommendations. A table that exists without the columns the report reads stops the job with an
 error naming it.

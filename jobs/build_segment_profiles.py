@@ -6,7 +6,7 @@
 Runs after build_segments and build_tag_snapshots of the same dates. Per snapshot date and segment: its size
 and share of the segmented users, the mean of every `segments.features` column and its z against the
 segmented population (on the model's log1p scale), the dominant RFM segment and lifecycle stage (tags
-rfm_segment and lifecycle_stage of gold.tag_snapshots; null when that snapshot is missing), the categories
+rfm_segment and lifecycle_stage of gold.tag_history as of the date; null when it has none), the categories
 most common among its members' top categories with their lift, and a readable label (`segments.label`).
 Re-running a date rewrites its partition with the same rows.
 """
@@ -26,6 +26,7 @@ from transforms.segments.features import feature_problems
 from transforms.segments.labels import with_labels
 from transforms.segments.profiles import segment_profiles
 from transforms.tags.builtins import LIFECYCLE_TAG, RFM_TAG
+from transforms.tags.history import tags_as_of
 
 log = get_logger("jobs.build_segment_profiles")
 
@@ -43,7 +44,7 @@ def run(ctx: JobContext) -> int:
     spark = get_spark(cfg.spark, app_name=JOB)
     lake = open_lake(spark, cfg.lake)
     features, segments = lake.table(tables.USER_FEATURES), lake.table(tables.USER_SEGMENTS)
-    tags = lake.table(tables.TAG_SNAPSHOTS)
+    tags = lake.table(tables.TAG_HISTORY)
     for table in (features, segments):
         if not table.exists():
             log.error("%s does not exist at %s: run %s first", table.name, table.path, table.spec.written_by)
@@ -59,7 +60,7 @@ def run(ctx: JobContext) -> int:
         described = segment_profiles(
             segments.read_on(snapshot_date),
             features.read_on(snapshot_date),
-            tags.read_on(snapshot_date) if tags.exists() else tags.empty(),
+            tags_as_of(tags.read() if tags.exists() else tags.empty(), snapshot_date),
             feature_columns=s.features,
             log1p_features=s.log1p_features,
             top_n=s.top_categories,

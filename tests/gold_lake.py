@@ -132,6 +132,34 @@ def _tags() -> list[dict[str, Any]]:
     return records
 
 
+def _tag_history() -> list[dict[str, Any]]:
+    """`_tags()` as gold.tag_history intervals: a value held on consecutive days is one interval, current
+    (VALID_TO null) when it still holds on RUN."""
+    by_key: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for record in _tags():
+        by_key.setdefault((record[C.USER_ID], record[C.TAG_ID]), []).append(record)
+    intervals = []
+    for records in by_key.values():
+        records.sort(key=lambda r: r[C.SNAPSHOT_DATE])
+        for i, record in enumerate(records):
+            value = {k: v for k, v in record.items() if k != C.SNAPSHOT_DATE}
+            day = record[C.SNAPSHOT_DATE]
+            before = records[i - 1] if i else None
+            if (
+                before is not None
+                and before[C.SNAPSHOT_DATE] == day - dt.timedelta(days=1)
+                and {k: v for k, v in before.items() if k != C.SNAPSHOT_DATE} == value
+            ):
+                intervals[-1][C.VALID_TO] = None if day == RUN else day + dt.timedelta(days=1)
+                continue
+            end = None if day == RUN else day + dt.timedelta(days=1)
+            intervals.append({**value, C.VALID_FROM: day, C.VALID_TO: end})
+    for interval in intervals:
+        end = interval[C.VALID_TO]
+        interval[C.VALID_TO_MONTH] = "open" if end is None else end.strftime("%Y-%m")
+    return intervals
+
+
 def _funnel() -> list[dict[str, Any]]:
     records = []
     for (channel, device, segment, stage), steps in FUNNEL_CELLS.items():
@@ -345,7 +373,7 @@ def contents() -> dict[TableSpec, list[dict[str, Any]]]:
                 C.AS_OF_DATE: RUN,
             },
         ],
-        tables.TAG_SNAPSHOTS: _tags(),
+        tables.TAG_HISTORY: _tag_history(),
         tables.TAG_QUALITY: [
             {
                 C.TAG_ID: tag,

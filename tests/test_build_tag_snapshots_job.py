@@ -15,6 +15,7 @@ from shop_platform.storage import open_lake
 from transforms import columns as C
 from transforms import tables
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
+from transforms.tags.history import tags_as_of
 
 D1, D2 = dt.date(2026, 10, 29), dt.date(2026, 10, 30)
 ZEROS = {f.name: 0 for f in GOLD_USER_FEATURES_SCHEMA.fields if f.name.endswith("d") and f.name[-2].isdigit()}
@@ -52,13 +53,11 @@ def test_two_daily_snapshots_carry_lifecycle_history_and_reruns_change_nothing(s
     features.append(spark.createDataFrame(rows, GOLD_USER_FEATURES_SCHEMA))
 
     assert run(root, "--from-date", D1.isoformat(), "--date", D2.isoformat()) == 0
-    snapshots = lake.table("gold.tag_snapshots")
+    snapshots = lake.table(tables.TAG_HISTORY)
     first = snapshots.version()
 
     def value(user: str, tag: str, day: dt.date):
-        rows = snapshots.read().where(
-            (F.col(C.USER_ID) == user) & (F.col(C.TAG_ID) == tag) & (F.col(C.SNAPSHOT_DATE) == day)
-        )
+        rows = tags_as_of(snapshots.read(), day).where((F.col(C.USER_ID) == user) & (F.col(C.TAG_ID) == tag))
         return [r[C.VALUE] for r in rows.collect()]
 
     assert value("bob", "lifecycle_stage", D1) == ["churned"]
@@ -76,10 +75,15 @@ def test_two_daily_snapshots_carry_lifecycle_history_and_reruns_change_nothing(s
         ("bob", "reactivated", D2),
     ]
 
-    # Re-running the first date rewrites its partition with the same rows and leaves the profile at D2.
+    # Re-running the first date rewrites the history with the same rows and leaves the profile at D2.
+    quality = lake.table(tables.TAG_QUALITY)
+    comparable = [F.map_entries(C.DISTRIBUTION).alias(C.DISTRIBUTION) if c == C.DISTRIBUTION else c
+                  for c in tables.TAG_QUALITY.schema.fieldNames()]  # fmt: skip
+    quality_before = quality.read().select(*comparable).collect()
     assert run(root, "--date", D1.isoformat()) == 0
     assert snapshots.version() > first
     assert_df_equality(snapshots.read(version=first), snapshots.read(), ignore_row_order=True)
+    assert sorted(map(str, quality.read().select(*comparable).collect())) == sorted(map(str, quality_before))
     assert lake.table("gold.user_profile").read().select(C.SNAPSHOT_DATE).distinct().collect() == [(D2,)]
 
     # A catalog that names a column the features lack stops the job before anything is written.

@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from chispa import assert_df_equality
+from pyspark.sql import functions as F
 
 from shop_platform.settings import LifecycleSettings
 from transforms import columns as C
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
-from transforms.tags.lifecycle import lifecycle_stages, stage_transitions
+from transforms.tags.lifecycle import lifecycle_stages, stage_transitions, transitions_by_date
 
 # Distinct thresholds, so a rule reading the wrong one fails a boundary below.
 RULES = LifecycleSettings(new_days=5, active_days=7, silent_days=14, churn_days=30)
@@ -132,3 +133,46 @@ def test_transitions_count_users_per_stage_pair_including_arrivals_and_departure
     )
     actual = stage_transitions(previous, current)
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_one_pass_over_dates_gives_the_stages_and_transitions_of_a_date_by_date_chain(spark):
+    d1, d2, d3 = D, D + dt.timedelta(days=1), D + dt.timedelta(days=2)
+    stored = spark.createDataFrame([("back", "churned", d1 - dt.timedelta(days=1))], STAGES).select(
+        C.USER_ID, C.LIFECYCLE_STAGE
+    )
+    days = [
+        # back: churned before the range, returns on d1; gone: churned throughout; away: churned on d1, missing
+        # on d2 (no previous stage on d3, so not reactivated); late: churned d2, returns d3.
+        features(spark, [("back", 0, 200, d1), ("gone", 40, 200, d1), ("away", 40, 200, d1)]),
+        features(spark, [("back", 1, 201, d2), ("gone", 41, 201, d2), ("late", 35, 201, d2)]),
+        features(
+            spark, [("back", 2, 202, d3), ("gone", 42, 202, d3), ("away", 0, 202, d3), ("late", 0, 202, d3)]
+        ),
+    ]
+    chain, previous = [], stored
+    for day in days:
+        stages = lifecycle_stages(day, previous, RULES)
+        chain.append(stages)
+        previous = stages.select(C.USER_ID, C.LIFECYCLE_STAGE)
+    expected = chain[0].unionByName(chain[1]).unionByName(chain[2])
+    every_day = days[0].unionByName(days[1]).unionByName(days[2])
+
+    actual = lifecycle_stages(every_day, stored, RULES, first_date=d1)
+
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    assert {
+        (r[C.USER_ID], r[C.SNAPSHOT_DATE]) for r in actual.where("lifecycle_stage = 'reactivated'").collect()
+    } == {
+        ("back", d1),
+        ("late", d3),
+    }
+    per_date = [
+        stage_transitions(before, after).select("*", F.lit(day).alias(C.SNAPSHOT_DATE))
+        for before, after, day in ((stored, chain[0], d1), (chain[0], chain[1], d2), (chain[1], chain[2], d3))
+    ]
+    assert_df_equality(
+        transitions_by_date(actual, stored, d1, d3),
+        per_date[0].unionByName(per_date[1]).unionByName(per_date[2]),
+        ignore_row_order=True,
+        ignore_nullable=True,
+    )

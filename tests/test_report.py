@@ -118,7 +118,7 @@ def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_repor
 
 def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_lake, tmp_path, job_log):  # noqa: F811
     lake = copied_lake(gold_lake, tmp_path / "lake", {
-        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality",
+        "gold.tag_history": "gold.tag_history", "gold.tag_quality": "gold.tag_quality",
         "gold.als_recommendations": "gold.als_recommendations"})  # fmt: skip
 
     assert run_report(lake, tmp_path / "out") == 0
@@ -147,7 +147,7 @@ def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_la
 
 def test_report_refuses_a_table_without_the_columns_it_reads(gold_lake, tmp_path, job_log):  # noqa: F811
     lake = copied_lake(gold_lake, tmp_path / "lake", {
-        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality",
+        "gold.tag_history": "gold.tag_history", "gold.tag_quality": "gold.tag_quality",
         "gold.funnel_daily": "gold.session_paths"})  # fmt: skip
 
     assert run_report(lake, tmp_path / "out") == 1
@@ -162,7 +162,7 @@ def test_report_refuses_a_table_without_the_columns_it_reads(gold_lake, tmp_path
 def test_report_needs_the_tag_snapshots(gold_lake, tmp_path, job_log):  # noqa: F811
     (tmp_path / "empty").mkdir()
     tags_only = copied_lake(gold_lake, tmp_path / "lake", {
-        "gold.tag_snapshots": "gold.tag_snapshots", "gold.tag_quality": "gold.tag_quality"})  # fmt: skip
+        "gold.tag_history": "gold.tag_history", "gold.tag_quality": "gold.tag_quality"})  # fmt: skip
 
     assert run_report(str(tmp_path / "empty"), tmp_path / "out") == 1
     assert build_report.main(["--date", "2031-01-01", "--set", f"lake.root={tags_only}",
@@ -170,5 +170,6 @@ def test_report_needs_the_tag_snapshots(gold_lake, tmp_path, job_log):  # noqa: 
 
     assert not (tmp_path / "out").exists()
     needs = [m for m in job_log.messages if "the report needs it" in m]
-    assert "gold.tag_snapshots does not exist" in needs[0]
-    assert "gold.tag_snapshots has no rows on or before 2031-01-01 (run build_tag_snapshots)" in needs[1]
+    assert "gold.tag_history does not exist" in needs[0]
+    # The history is read as of gold.tag_quality's snapshot dates (both written by build_tag_snapshots).
+    assert "gold.tag_quality has no rows on or before 2031-01-01 (run build_tag_snapshots)" in needs[1]

@@ -92,4 +92,4 @@ def test_check_columns_names_the_table_and_every_missing_or_mistyped_column():
 
 def test_the_report_reads_catalogue_tables_and_needs_only_the_tag_snapshot_and_quality():
     assert all(tables.spec(i.name) is i.table for i in INPUTS)
-    assert [i.name for i in INPUTS if i.required] == ["gold.tag_snapshots", "gold.tag_quality"]
+    assert [i.name for i in INPUTS if i.required] == ["gold.tag_history", "gold.tag_quality"]

@@ -159,7 +159,7 @@ def rerun(spark, tmp_path_factory):
 
 def test_a_rerun_of_a_date_rewrites_every_table_with_the_same_rows(rerun):
     lake, _, before, _ = rerun
-    assert {"gold.user_segments", "gold.propensity_metrics", "gold.user_propensity", "gold.tag_snapshots",
+    assert {"gold.user_segments", "gold.propensity_metrics", "gold.user_propensity", "gold.tag_history",
             "gold.user_profile", "gold.tag_quality", "gold.als_recommendations"} <= set(before)  # fmt: skip
     differences = lake_differences(lake, before, rel_tol=TOLERANCE, ignore=NOT_REPEATABLE)
     assert not differences, "tables that differ after the re-run:\n" + "\n".join(differences)

@@ -6,6 +6,8 @@ import datetime as dt
 import math
 
 import pytest
+from chispa import assert_approx_df_equality
+from pyspark.sql import functions as F
 
 from shop_platform.catalogs import Category, Tag, TagCatalog
 from transforms.schemas import GOLD_TAG_SNAPSHOTS_SCHEMA
@@ -34,12 +36,16 @@ def rows(day, genders, gmvs, cats):
     return out
 
 
+def users(spark, *dates):
+    return spark.createDataFrame([(d, 4) for d in dates], "snapshot_date date, users long")
+
+
 def test_coverage_distribution_and_psi(spark):
     before = spark.createDataFrame(
         rows(D1, ["F", "F", "M", "M"], [5, 50], [["a"], ["a", "b"]]), GOLD_TAG_SNAPSHOTS_SCHEMA
     )
     now = spark.createDataFrame(rows(D2, ["F", "F", "F", "M"], [5], [["a"]]), GOLD_TAG_SNAPSHOTS_SCHEMA)
-    quality = {r.tag_id: r for r in tag_quality(now, before, 4, CATALOG, D2).collect()}
+    quality = {r.tag_id: r for r in tag_quality(now, before, users(spark, D2), CATALOG, D2).collect()}
 
     assert quality["gender"].coverage == 1.0 and quality["gender"].distribution == {"F": 0.75, "M": 0.25}
     assert quality["gender"].psi == pytest.approx(
@@ -53,5 +59,21 @@ def test_coverage_distribution_and_psi(spark):
     assert quality["cats"].distribution == {"a": 1.0}
     unused = quality["unused"]
     assert (unused.users_with_value, unused.coverage, unused.psi) == (0, 0.0, None)
-    first = {r.tag_id: r.psi for r in tag_quality(before, None, 4, CATALOG, D1).collect()}
+    first = {r.tag_id: r.psi for r in tag_quality(before, None, users(spark, D1), CATALOG, D1).collect()}
     assert set(first.values()) == {None}
+
+
+def test_two_dates_at_once_give_each_dates_own_quality(spark):
+    before = spark.createDataFrame(
+        rows(D1, ["F", "F", "M", "M"], [5, 50], [["a"], ["a", "b"]]), GOLD_TAG_SNAPSHOTS_SCHEMA
+    )
+    now = spark.createDataFrame(rows(D2, ["F", "F", "F", "M"], [5], [["a"]]), GOLD_TAG_SNAPSHOTS_SCHEMA)
+    together = tag_quality(before.unionByName(now), None, users(spark, D1, D2), CATALOG, D1)
+    apart = tag_quality(before, None, users(spark, D1), CATALOG, D1).unionByName(
+        tag_quality(now, before, users(spark, D2), CATALOG, D2)
+    )
+    entries = [F.map_entries(c).alias(c) if c == "distribution" else c for c in together.columns]
+    assert_approx_df_equality(
+        together.select(*entries), apart.select(*entries), 1e-12, ignore_row_order=True, ignore_nullable=True
+    )
+    assert together.where("snapshot_date = DATE'2026-10-30' AND psi IS NOT NULL").count() == 3

@@ -24,6 +24,7 @@ from transforms import tables
 from transforms.schemas import (
     GOLD_TAG_SNAPSHOTS_SCHEMA,
 )
+from transforms.tags.intervals import snapshot_intervals
 
 D = dt.date(2026, 10, 10)
 SNAPSHOT = T.StructType(
@@ -160,8 +161,14 @@ def test_the_job_reports_each_planted_trait_and_fails_on_those_the_tags_miss(spa
         for u in [*hunters, *others[1:]]
         for n in (0, 1)
     ]
-    lake.table(tables.TAG_SNAPSHOTS).overwrite(
-        spark.createDataFrame(price + stages, GOLD_TAG_SNAPSHOTS_SCHEMA)
+    snapshots = spark.createDataFrame(price + stages, GOLD_TAG_SNAPSHOTS_SCHEMA)
+    lake.table(tables.TAG_HISTORY).overwrite(snapshot_intervals(snapshots, day(1), None))
+    # gold.tag_quality's dates are the history's snapshot dates.
+    lake.table(tables.TAG_QUALITY).overwrite(
+        spark.createDataFrame(
+            [("lifecycle_stage", 9, 1.0, 2, {"active": 1.0}, None, day(n)) for n in (0, 1)],
+            tables.TAG_QUALITY.schema,
+        )
     )
 
     common = ["--env", "local", *[arg for setting in settings for arg in ("--set", setting)]]

@@ -4,11 +4,12 @@ does the lifecycle flag the planted churners?
     python -m sample_shop.jobs.measure_tag_truth --env local --set lake.root=/tmp/lake \
         --from-date 2026-10-01 --date 2026-10-30
 
-Reads `truth/personas`, `truth/churn` and gold.tag_snapshots. At --date it gives, for every value of
-every boolean or enum tag, the share of each persona's users holding it against the share among everyone
-else (bots left out). Over the snapshots from --from-date to --date it follows each planted churner whose
-churn day has a snapshot: flagged (lifecycle at_risk or churned; churn_risk high) already on its churn
-day, and how many days later it was first flagged; users who never churned give the false-alarm rate.
+Reads `truth/personas`, `truth/churn` and the tag snapshots (gold.tag_history as of gold.tag_quality's
+dates). At --date it gives, for every value of every boolean or enum tag, the share of each persona's users
+holding it against the share among everyone else (bots left out). Over the snapshots from --from-date to
+--date it follows each planted churner whose churn day has a snapshot: flagged (lifecycle at_risk or
+churned; churn_risk high) already on its churn day, and how many days later it was first flagged; users
+who never churned give the false-alarm rate.
 It writes `reports/tag_truth/<dates>/` under the lake root: `summary` (one JSON document on one line)
 and `persona_values` (Parquet), and exits 1 when a check fails:
 
@@ -35,13 +36,21 @@ from sample_shop.truth.reports import (
     verdict,
     write_summary,
 )
-from sample_shop.truth.tag_report import checks_for, log_report, planted_rows, score_churn, score_personas
+from sample_shop.truth.tag_report import (
+    CHURN_FLAGS,
+    checks_for,
+    log_report,
+    planted_rows,
+    score_churn,
+    score_personas,
+)
 from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
 from transforms import columns as C
 from transforms import tables
+from transforms.tags.history import tags_as_of, tags_as_of_each
 
 log = get_logger("sample_shop.jobs.measure_tag_truth")
 
@@ -76,18 +85,26 @@ def run(ctx: JobContext) -> int:
     except TruthSchemaError as exc:
         log.error("%s", exc)
         return 1
-    snapshots_table = lake.table(tables.TAG_SNAPSHOTS)
-    snapshots = snapshots_table.read_between(first, last).persist(StorageLevel.MEMORY_AND_DISK)
-    if snapshots.where(F.col(C.SNAPSHOT_DATE) == F.lit(last)).isEmpty():
+    # gold.tag_quality has a row per tag for every snapshot date the history holds.
+    quality = lake.table(tables.TAG_QUALITY)
+    dates = sorted(
+        r[0]
+        for r in quality.read_between(first, last, missing_ok=True)
+        .select(C.SNAPSHOT_DATE)
+        .distinct()
+        .collect()
+    )
+    if last not in dates:
         log.error(
-            "%s has no snapshot for %s: run %s first",
-            snapshots_table.name,
-            last,
-            tables.TAG_SNAPSHOTS.written_by,
+            "%s has no snapshot for %s: run %s first", quality.name, last, tables.TAG_HISTORY.written_by
         )
         return 1
+    history = lake.table(tables.TAG_HISTORY).read()
+    snapshots = tags_as_of_each(history.where(F.col(C.TAG_ID).isin(*CHURN_FLAGS)), dates).persist(
+        StorageLevel.MEMORY_AND_DISK
+    )
     with timed(log, "score personas"):
-        shares = score_personas(snapshots.where(F.col(C.SNAPSHOT_DATE) == F.lit(last)), personas).persist()
+        shares = score_personas(tags_as_of(history, last), personas).persist()
         planted = planted_rows(shares)
     with timed(log, "score churn detection"):
         churn_report = score_churn(snapshots, churn, personas, cfg.lifecycle.silent_days)

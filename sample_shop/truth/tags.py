@@ -27,7 +27,7 @@ def persona_value_shares(snapshot: DataFrame, personas: DataFrame, tag_ids: Coll
     """Per tag value and persona: how many of the persona's users hold it, against all other personas.
 
     Args:
-        snapshot: gold.tag_snapshots rows of one snapshot date (USER_ID, TAG_ID, VALUE, VALUE_BOOL).
+        snapshot: tags_as_of rows of one snapshot date (USER_ID, TAG_ID, VALUE, VALUE_BOOL).
         personas: USER_ID, PERSONA for the users to score (bots left out by the caller).
         tag_ids: The tags to score; boolean tags count their true value, other tags every value.
 

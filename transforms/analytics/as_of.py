@@ -21,7 +21,7 @@ def latest_snapshot_before(
     `lag_days` (1: the state at the start of the day, known before anything of the day happened).
 
     Args:
-        values: Rows of a snapshot table with SNAPSHOT_DATE (e.g. one tag of gold.tag_snapshots).
+        values: Rows of a snapshot table with SNAPSHOT_DATE (e.g. one tag of tags_as_of_each rows).
         dates: Rows holding `date_column` (distinct rows; any other columns are kept).
         date_column: The date each row of `dates` is looked up for.
         lag_days: Days before the date the snapshot may be taken at the latest.
@@ -54,8 +54,8 @@ def known_before_each_day(
     """Each day's value of a snapshot table, from the latest snapshot before the day.
 
     Args:
-        values: USER_ID, `value_column`, SNAPSHOT_DATE (e.g. gold.user_segments, one tag of
-            gold.tag_snapshots).
+        values: USER_ID, `value_column`, SNAPSHOT_DATE (e.g. gold.user_segments, one tag of tags_as_of_each
+            rows).
         value_column: The column looked up.
         first, last: The days to look the values up for.
         lookback_days: A snapshot older than this many days before the day is not used (the user gets no row).

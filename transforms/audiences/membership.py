@@ -14,7 +14,7 @@ _TYPED_VALUE = {"boolean": C.VALUE_BOOL, "number": C.VALUE_NUM, "list": C.VALUE_
 
 
 def profile_from_snapshot(snapshot: DataFrame, catalog: TagCatalog) -> DataFrame:
-    """The wide profile (USER_ID, a typed column per tag, SNAPSHOT_DATE) of long gold.tag_snapshots rows,
+    """The wide profile (USER_ID, a typed column per tag, SNAPSHOT_DATE) of long tag snapshot rows (tags_as_of),
     so an audience of any past date sees exactly that date's tags."""
 
     def typed(tag: Tag) -> Column:

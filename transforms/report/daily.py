@@ -2,7 +2,8 @@
 
 Each section shows its tables' latest snapshot on or before the run date and says which; a section whose
 table is missing says which table and which job writes it. gold.recommendations falls back to
-gold.als_recommendations.
+gold.als_recommendations. The tags are gold.tag_history as of gold.tag_quality's latest snapshot date (the
+two are written by the same runs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from transforms import columns as C
 from transforms import tables
 from transforms.report import behaviour, campaigns, profile, propensity, recommendations, segments
 from transforms.report.inputs import Input
-from transforms.report.page import Section, render_page
+from transforms.report.page import Section, Source, render_page
+from transforms.tags.history import tags_as_of_each
 from transforms.tags.lifecycle import LIFECYCLE_STAGES
 from transforms.tags.rfm import RFM_SEGMENTS
 
@@ -32,6 +34,15 @@ def small(source: Input, summary: Callable[[DataFrame], DataFrame]) -> pd.DataFr
     return summary(source.df).toPandas()
 
 
+def tag_snapshots(history: Input, quality: Input, lists: Input) -> Input:
+    """The tag snapshots the report shows: gold.tag_history as of gold.tag_quality's date, and as of the
+    recommendations' date for the example users (long rows with SNAPSHOT_DATE); shown as of the former."""
+    if history.df is None or quality.df is None:
+        return Input(None, history.source if history.df is None else quality.source)
+    dates = [quality.as_of, *([lists.as_of] if lists.df is not None else [])]
+    return Input(tags_as_of_each(history.df, dates), Source(history.source.table, as_of=quality.as_of))
+
+
 def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSettings) -> list[Section]:
     """Summarise every input in Spark and lay out the report's sections, in page order.
 
@@ -42,11 +53,7 @@ def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSetti
     """
     activity, churn = read[tables.ACTIVITY_DAILY.name], read[tables.CHURN_MONTHLY.name]
     funnel, paths = read[tables.FUNNEL_DAILY.name], read[tables.SESSION_PATHS.name]
-    cohorts, tags, quality = (
-        read[tables.RETENTION_COHORTS.name],
-        read[tables.TAG_SNAPSHOTS.name],
-        read[tables.TAG_QUALITY.name],
-    )
+    cohorts, quality = read[tables.RETENTION_COHORTS.name], read[tables.TAG_QUALITY.name]
     profiles, audiences = read[tables.SEGMENT_PROFILES.name], read[tables.AUDIENCE_SIZES.name]
     results, breakdown = read[tables.CAMPAIGN_RESULTS.name], read[tables.CAMPAIGN_BREAKDOWN.name]
     metrics, items = read[tables.RECOMMENDATION_METRICS.name], read[tables.ITEMS.name]
@@ -54,6 +61,7 @@ def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSetti
     lists = recommendations.recommendation_input(
         read[tables.RECOMMENDATIONS.name], read[tables.ALS_RECOMMENDATIONS.name]
     )
+    tags = tag_snapshots(read[tables.TAG_HISTORY.name], quality, lists)
 
     examples = small(
         lists, lambda df: recommendations.example_users(df, tags.df, lists.as_of, settings.example_users)

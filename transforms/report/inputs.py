@@ -49,7 +49,7 @@ class ReportInputError(ValueError):
 
 
 # The profile is what the report is about: without the day's tags there is no report.
-REQUIRED = (tables.TAG_SNAPSHOTS, tables.TAG_QUALITY)
+REQUIRED = (tables.TAG_HISTORY, tables.TAG_QUALITY)
 
 INPUTS: tuple[ReportInput, ...] = tuple(
     ReportInput(spec, required=spec in REQUIRED)
@@ -59,7 +59,7 @@ INPUTS: tuple[ReportInput, ...] = tuple(
         tables.SESSION_PATHS,
         tables.RETENTION_COHORTS,
         tables.CHURN_MONTHLY,
-        tables.TAG_SNAPSHOTS,
+        tables.TAG_HISTORY,
         tables.TAG_QUALITY,
         tables.SEGMENT_PROFILES,
         tables.AUDIENCE_SIZES,

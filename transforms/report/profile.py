@@ -1,5 +1,5 @@
 """The report's profile sections: RFM segments and lifecycle stages, tag coverage and drift, and the largest
-audiences. Spark summaries of gold.tag_snapshots, tag_quality and audience_sizes (how users split over an
+audiences. Spark summaries of gold.tag_history, tag_quality and audience_sizes (how users split over an
 enum tag's values, each tag's health, audience sizes against the snapshot before), and the sections drawn
 from them."""
 
@@ -25,7 +25,7 @@ def value_distribution(snapshots: DataFrame, snapshot_date: dt.date, tag_id: str
     """Users per value of one tag on one snapshot date.
 
     Args:
-        snapshots: gold.tag_snapshots rows (long form: USER_ID, TAG_ID, VALUE, SNAPSHOT_DATE).
+        snapshots: tags_as_of rows (long form: USER_ID, TAG_ID, VALUE, SNAPSHOT_DATE).
         snapshot_date: The snapshot to count.
         tag_id: An enum or boolean tag, e.g. "rfm_segment".
 

@@ -1,6 +1,6 @@
 """The report's recommendations section: the offline metrics per model, the mix of sources, and example lists
 of a few users with each item's source. Spark summaries of gold.recommendations (or gold.als_recommendations
-until it exists), gold.tag_snapshots, bronze.items and gold.recommendation_metrics, and the section drawn
+until it exists), gold.tag_history, bronze.items and gold.recommendation_metrics, and the section drawn
 from them."""
 
 from __future__ import annotations
@@ -80,7 +80,7 @@ def example_users(
 
     Args:
         recommendations: gold.recommendations rows (or `als_with_source` output).
-        snapshots: gold.tag_snapshots rows: RFM segment, lifecycle stage and preferred categories.
+        snapshots: tags_as_of rows: RFM segment, lifecycle stage and preferred categories.
         snapshot_date: The lists' date; the tags are read for the same date.
         n: How many users.
 

@@ -1,5 +1,5 @@
 """The report's segments section: who each K-means segment is and how its features differ from the segmented
-population (gold.segment_profiles), and its RFM mix (gold.user_segments with gold.tag_snapshots, for the
+population (gold.segment_profiles), and its RFM mix (gold.user_segments with gold.tag_history, for the
 notebooks). Spark summaries, and the section drawn from them."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def segment_rfm_mix(segments: DataFrame, snapshots: DataFrame, snapshot_date: dt
 
     Args:
         segments: gold.user_segments rows (USER_ID, SEGMENT_ID, SNAPSHOT_DATE).
-        snapshots: gold.tag_snapshots rows.
+        snapshots: tags_as_of rows.
         snapshot_date: The date of both.
 
     Returns:

@@ -83,7 +83,7 @@ def dominant_values(members: DataFrame, tags: DataFrame, tag_id: str, out: str) 
 
     Args:
         members: USER_ID, SEGMENT_ID.
-        tags: gold.tag_snapshots rows of the snapshot date (USER_ID, TAG_ID, VALUE).
+        tags: tags_as_of rows of the snapshot date (USER_ID, TAG_ID, VALUE).
 
     Returns:
         SEGMENT_ID, `out`; segments whose members have no value of the tag are absent.
@@ -160,7 +160,7 @@ def segment_profiles(
     Args:
         segments: gold.user_segments rows of the date (USER_ID, SEGMENT_ID).
         features: gold.user_features rows of the date.
-        tags: gold.tag_snapshots rows of the date; `rfm_tag` and `lifecycle_tag` give the dominant RFM
+        tags: tags_as_of rows of the date; `rfm_tag` and `lifecycle_tag` give the dominant RFM
             segment and lifecycle stage.
 
     Returns:

@@ -8,13 +8,15 @@ through BUILTIN_COLUMNS.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from shop_platform.settings import RFM_WINDOWS, Config
 from transforms import columns as C
 from transforms import tables
-from transforms.propensity.scoring import propensity_tag_values
+from transforms.propensity.scoring import churn_risk_band
 from transforms.tags.lifecycle import lifecycle_stages
 from transforms.tags.rfm import rfm_scores, with_window_totals
 
@@ -29,7 +31,7 @@ BUILTIN_COLUMNS = {
     "purchase_propensity": C.PURCHASE_PROPENSITY,
     "churn_risk": C.CHURN_RISK_BAND,
 }
-# The tag ids of conf/tags.yaml that hold two builtins, read back from gold.tag_snapshots.
+# The tag ids of conf/tags.yaml that hold two builtins, read back from gold.tag_history.
 RFM_TAG = "rfm_segment"
 LIFECYCLE_TAG = "lifecycle_stage"
 
@@ -41,19 +43,24 @@ def with_builtins(
     segments: DataFrame | None = None,
     propensity: DataFrame | None = None,
     daily: DataFrame | None = None,
+    first_date: dt.date | None = None,
 ) -> DataFrame:
-    """The features plus every builtin column, one row per user.
+    """The features plus every builtin column, one row per user and snapshot date.
 
     Args:
-        features: gold.user_features rows of one snapshot date.
-        previous_stages: USER_ID, LIFECYCLE_STAGE of the previous snapshot (no rows for the first one).
+        features: gold.user_features rows of one snapshot date, or with `first_date` of every date from it
+            through the last (one snapshot per day).
+        previous_stages: USER_ID, LIFECYCLE_STAGE of the snapshot before the first (no rows for the first
+            one ever).
         cfg: The config: `rfm`, `lifecycle` and `propensity.churn_risk_bands`.
-        segments: gold.user_segments of the date; gives C.SEGMENT, null without it or for users it does not
-            hold.
-        propensity: gold.user_propensity of the date; gives C.PURCHASE_PROPENSITY and C.CHURN_RISK_BAND
+        segments: gold.user_segments of the date(s); gives C.SEGMENT, null without it or for users it does
+            not hold.
+        propensity: gold.user_propensity of the date(s); gives C.PURCHASE_PROPENSITY and C.CHURN_RISK_BAND
             (`propensity.churn_risk_bands`), null without it or for users it does not hold.
         daily: gold.user_daily_activity; gives RFM's F and M for an `rfm.window_days` that is not a feature
             window.
+        first_date: The first date of a multi-date `features` (segments and scores then join by user and
+            date); None for one snapshot.
 
     Returns:
         The columns of `features`, then R_SCORE, F_SCORE, M_SCORE, RFM_SEGMENT, LIFECYCLE_STAGE, SEGMENT,
@@ -65,17 +72,22 @@ def with_builtins(
             f"rfm.window_days={window} needs {tables.USER_DAILY_ACTIVITY.name}, which was not given"
         )
     rfm_input = features if window in RFM_WINDOWS else with_window_totals(features, daily, window)
-    rfm = rfm_scores(rfm_input, window, cfg.rfm.split).select(
-        C.USER_ID, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT
+    rfm = rfm_scores(rfm_input, window, cfg.rfm.split)
+    keys = [C.USER_ID] if first_date is None else [C.USER_ID, C.SNAPSHOT_DATE]
+    stages = lifecycle_stages(features, previous_stages, cfg.lifecycle, first_date).select(
+        C.USER_ID, C.LIFECYCLE_STAGE, C.SNAPSHOT_DATE
     )
-    stages = lifecycle_stages(features, previous_stages, cfg.lifecycle).select(C.USER_ID, C.LIFECYCLE_STAGE)
-    joined = features.join(rfm, on=[C.USER_ID], how="left").join(stages, on=[C.USER_ID], how="left")
+    # rfm_scores and lifecycle_stages give one row per feature row: the joins keep one row per user and date.
+    joined = features.join(
+        rfm.select(*keys, C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT), on=keys, how="left"
+    )
+    joined = joined.join(stages.select(*keys, C.LIFECYCLE_STAGE), on=keys, how="left")
     if segments is None:
         joined = joined.select("*", F.lit(None).cast("int").alias(C.SEGMENT))
     else:
-        # One segment row per user and date: the left join keeps one row per user.
+        # One segment row per user and date: the left join keeps one row per user and date.
         joined = joined.join(
-            segments.select(C.USER_ID, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=[C.USER_ID], how="left"
+            segments.select(*keys, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=keys, how="left"
         )
     if propensity is None:
         return joined.select(
@@ -84,7 +96,11 @@ def with_builtins(
             F.lit(None).cast("string").alias(C.CHURN_RISK_BAND),
         )
     bands = cfg.propensity.churn_risk_bands
-    # One score per user and date: the left join keeps one row per user.
-    return joined.join(
-        propensity_tag_values(propensity, bands.medium, bands.high), on=[C.USER_ID], how="left"
+    # The two model tags (transforms.propensity.scoring.propensity_tag_values), kept by date.
+    scores = propensity.select(
+        *keys,
+        C.PURCHASE_PROPENSITY,
+        churn_risk_band(F.col(C.CHURN_RISK), bands.medium, bands.high).alias(C.CHURN_RISK_BAND),
     )
+    # One score per user and date: the left join keeps one row per user and date.
+    return joined.join(scores, on=keys, how="left")

@@ -20,6 +20,7 @@ from pyspark.sql import types as T
 from shop_platform.catalogs import Tag, TagCatalog
 from transforms import columns as C
 from transforms.tags.allowed_functions import disallowed_calls
+from transforms.tags.snapshot_windows import per_snapshot, unscoped_windows
 
 # String results of CASE branches: checked against an enum's values before any data is read.
 _BRANCH_RESULT = re.compile(r"\b(?:THEN|ELSE)\s+'((?:[^']|'')*)'", re.IGNORECASE)
@@ -36,8 +37,9 @@ def expected_type(tag: Tag) -> T.DataType:
 
 
 def tag_column(tag: Tag, builtins: Mapping[str, str]) -> Column:
-    """The tag's value as a column of its expected type, named by its id."""
-    source = F.col(builtins[tag.builtin]) if tag.builtin is not None else F.expr(tag.expression)
+    """The tag's value as a column of its expected type, named by its id; a window in its expression spans
+    one snapshot's users (transforms.tags.snapshot_windows), so any number of snapshots evaluate together."""
+    source = F.col(builtins[tag.builtin]) if tag.builtin is not None else F.expr(per_snapshot(tag.expression))
     return source.cast(expected_type(tag)).alias(tag.id)
 
 
@@ -79,7 +81,13 @@ def expression_problems(inputs: DataFrame, catalog: TagCatalog, builtins: Mappin
                 problems.append(f"{where}: {refusal(refused)}")
                 continue
             try:
-                actual = inputs.select(F.expr(tag.expression).alias(tag.id)).schema[0].dataType
+                if unscoped_windows(inputs.sparkSession, per_snapshot(tag.expression)):
+                    problems.append(
+                        f"{where}: a window of its expression could not be limited to one snapshot's users "
+                        "(write the window spec inline: OVER (PARTITION BY ... ORDER BY ...))"
+                    )
+                    continue
+                actual = inputs.select(F.expr(per_snapshot(tag.expression)).alias(tag.id)).schema[0].dataType
             except ParseException as exc:
                 problems.append(f"{where}: expression does not parse: {_first_line(exc)}")
                 continue
@@ -143,23 +151,10 @@ def tag_snapshot(profile: DataFrame, catalog: TagCatalog) -> DataFrame:
         typed value in the column of its type, null in the others), SNAPSHOT_DATE.
     """
 
-    def entry(tag: Tag) -> Column:
-        value = F.col(tag.id)
-        as_text = F.array_join(value, ",") if tag.value_type == "list" else value.cast("string")
-        return F.when(
-            value.isNotNull(),
-            F.struct(
-                F.lit(tag.id).alias(C.TAG_ID),
-                as_text.alias(C.VALUE),
-                (value if tag.value_type == "boolean" else F.lit(None).cast("boolean")).alias(C.VALUE_BOOL),
-                (value if tag.value_type == "number" else F.lit(None).cast("double")).alias(C.VALUE_NUM),
-                (value if tag.value_type == "list" else F.lit(None).cast("array<string>")).alias(
-                    C.VALUE_LIST
-                ),
-            ),
-        )
-
-    entries = F.filter(F.array(*[entry(tag) for tag in catalog.tags]), lambda e: e.isNotNull())
+    entries = F.filter(
+        F.array(*[F.when(F.col(tag.id).isNotNull(), long_value(tag)) for tag in catalog.tags]),
+        lambda e: e.isNotNull(),
+    )
     return profile.select(C.USER_ID, C.SNAPSHOT_DATE, F.explode(entries).alias("_tag")).select(
         C.USER_ID,
         *[
@@ -167,4 +162,20 @@ def tag_snapshot(profile: DataFrame, catalog: TagCatalog) -> DataFrame:
             for name in (C.TAG_ID, C.VALUE, C.VALUE_BOOL, C.VALUE_NUM, C.VALUE_LIST)
         ],
         C.SNAPSHOT_DATE,
+    )
+
+
+def long_value(tag: Tag, *extra: Column) -> Column:
+    """A struct of the tag's long-form fields from its wide column: TAG_ID, VALUE (text; lists joined with
+    ","), VALUE_BOOL, VALUE_NUM, VALUE_LIST (the typed value in the field of its type, null in the others),
+    then `extra` (named columns)."""
+    value = F.col(tag.id)
+    as_text = F.array_join(value, ",") if tag.value_type == "list" else value.cast("string")
+    return F.struct(
+        F.lit(tag.id).alias(C.TAG_ID),
+        as_text.alias(C.VALUE),
+        (value if tag.value_type == "boolean" else F.lit(None).cast("boolean")).alias(C.VALUE_BOOL),
+        (value if tag.value_type == "number" else F.lit(None).cast("double")).alias(C.VALUE_NUM),
+        (value if tag.value_type == "list" else F.lit(None).cast("array<string>")).alias(C.VALUE_LIST),
+        *extra,
     )

@@ -30,8 +30,9 @@ def _number_band(value: Column) -> Column:
     return band.otherwise(F.lit(f">{NUMBER_BANDS[-1]:g}"))
 
 
-def value_buckets(snapshot: DataFrame, catalog: TagCatalog) -> DataFrame:
-    """TAG_ID, _BUCKET, _COUNT: how many users (list elements, for list tags) fall in each bucket."""
+def value_buckets(snapshots: DataFrame, catalog: TagCatalog) -> DataFrame:
+    """TAG_ID, SNAPSHOT_DATE, _BUCKET, _COUNT: how many users (list elements, for list tags) fall in each
+    bucket of each snapshot."""
     number_tags = [t.id for t in catalog.tags if t.value_type == "number"]
     list_tags = [t.id for t in catalog.tags if t.value_type == "list"]
     tag = F.col(C.TAG_ID)
@@ -40,62 +41,79 @@ def value_buckets(snapshot: DataFrame, catalog: TagCatalog) -> DataFrame:
         .when(tag.isin(*list_tags), F.lit(None))
         .otherwise(F.col(C.VALUE))
     )
-    scalar = snapshot.where(~tag.isin(*list_tags)).select(C.TAG_ID, bucket.alias(_BUCKET))
-    elements = snapshot.where(tag.isin(*list_tags)).select(C.TAG_ID, F.explode(C.VALUE_LIST).alias(_BUCKET))
-    return scalar.unionByName(elements).groupBy(C.TAG_ID, _BUCKET).agg(F.count(F.lit(1)).alias(_COUNT))
+    keys = [C.TAG_ID, C.SNAPSHOT_DATE]
+    scalar = snapshots.where(~tag.isin(*list_tags)).select(*keys, bucket.alias(_BUCKET))
+    elements = snapshots.where(tag.isin(*list_tags)).select(*keys, F.explode(C.VALUE_LIST).alias(_BUCKET))
+    return scalar.unionByName(elements).groupBy(*keys, _BUCKET).agg(F.count(F.lit(1)).alias(_COUNT))
 
 
 def _shares(buckets: DataFrame) -> DataFrame:
-    total = F.sum(_COUNT).over(Window.partitionBy(C.TAG_ID))
-    return buckets.select(C.TAG_ID, _BUCKET, (F.col(_COUNT) / total).alias(_SHARE))
+    total = F.sum(_COUNT).over(Window.partitionBy(C.TAG_ID, C.SNAPSHOT_DATE))
+    return buckets.select(C.TAG_ID, C.SNAPSHOT_DATE, _BUCKET, (F.col(_COUNT) / total).alias(_SHARE))
 
 
 def tag_quality(
-    snapshot: DataFrame, previous: DataFrame | None, users: int, catalog: TagCatalog, snapshot_date: dt.date
+    snapshots: DataFrame,
+    previous: DataFrame | None,
+    users: DataFrame,
+    catalog: TagCatalog,
+    first_date: dt.date,
 ) -> DataFrame:
-    """One row per catalog tag: TAG_ID, USERS_WITH_VALUE, COVERAGE (of `users`), DISTINCT_VALUES,
-    DISTRIBUTION (bucket -> share), PSI against `previous` (null without one), SNAPSHOT_DATE.
+    """One row per catalog tag and snapshot date of a range of consecutive dates: TAG_ID, USERS_WITH_VALUE,
+    COVERAGE (of the date's users), DISTINCT_VALUES, DISTRIBUTION (bucket -> share), PSI against the
+    snapshot before (null for the first date without `previous`), SNAPSHOT_DATE.
 
     Args:
-        snapshot: gold.tag_snapshots rows of the snapshot date.
-        previous: gold.tag_snapshots rows of the snapshot before, or None.
-        users: Users in the snapshot's profile (the coverage denominator).
-        catalog: The tag catalog (every tag gets a row, also one no user has a value for).
-        snapshot_date: The snapshot date.
+        snapshots: Long tag snapshot rows (USER_ID, TAG_ID, VALUE, VALUE_NUM, VALUE_LIST, SNAPSHOT_DATE; one
+            per user, tag and date) of every date of the range.
+        previous: Long rows of the snapshot before `first_date`, or None when there is none.
+        users: SNAPSHOT_DATE, USERS: the range's dates and the users in each date's profile (the coverage
+            denominator); every tag gets a row per date, also one no user has a value for.
+        catalog: The tag catalog.
+        first_date: The range's first date, the one `previous` is the snapshot before.
     """
-    spark = snapshot.sparkSession
+    spark = snapshots.sparkSession
     tags = spark.createDataFrame([(t.id,) for t in catalog.tags], f"{C.TAG_ID} string")
-    counts = snapshot.groupBy(C.TAG_ID).agg(
-        F.countDistinct(C.USER_ID).alias(C.USERS_WITH_VALUE),
-        F.countDistinct(C.VALUE).alias(C.DISTINCT_VALUES),
+    keys = [C.TAG_ID, C.SNAPSHOT_DATE]
+    # (user, tag, date) is unique in a snapshot, so rows count users.
+    counts = snapshots.groupBy(*keys).agg(
+        F.count(F.lit(1)).alias(C.USERS_WITH_VALUE), F.countDistinct(C.VALUE).alias(C.DISTINCT_VALUES)
     )
-    now = _shares(value_buckets(snapshot, catalog))
-    distribution = now.groupBy(C.TAG_ID).agg(
+    now = _shares(value_buckets(snapshots, catalog))
+    distribution = now.groupBy(*keys).agg(
         F.map_from_entries(F.array_sort(F.collect_list(F.struct(_BUCKET, _SHARE)))).alias(C.DISTRIBUTION)
     )
+    # Each date's shares against the day before's: the range's own, shifted by a day, and `previous`'s.
+    before = now.select(
+        C.TAG_ID, F.date_add(F.col(C.SNAPSHOT_DATE), 1).alias(C.SNAPSHOT_DATE), _BUCKET, _SHARE
+    )
+    if previous is not None:
+        first = previous.drop(C.SNAPSHOT_DATE).select("*", F.lit(first_date).alias(C.SNAPSHOT_DATE))
+        before = before.unionByName(_shares(value_buckets(first, catalog)))
+    before = before.withColumnRenamed(_SHARE, "_before")
+    p_now = F.greatest(F.coalesce(F.col(_SHARE), F.lit(0.0)), F.lit(EMPTY_SHARE))
+    p_before = F.greatest(F.coalesce(F.col("_before"), F.lit(0.0)), F.lit(EMPTY_SHARE))
+    psi = (
+        now.join(before, on=[*keys, _BUCKET], how="full")
+        .groupBy(*keys)
+        .agg(F.sum((p_now - p_before) * F.log(p_now / p_before)).alias(C.PSI))
+    )
     if previous is None:
-        psi = tags.select(C.TAG_ID, F.lit(None).cast("double").alias(C.PSI))
-    else:
-        before = _shares(value_buckets(previous, catalog)).withColumnRenamed(_SHARE, "_before")
-        p_now = F.greatest(F.coalesce(F.col(_SHARE), F.lit(0.0)), F.lit(EMPTY_SHARE))
-        p_before = F.greatest(F.coalesce(F.col("_before"), F.lit(0.0)), F.lit(EMPTY_SHARE))
-        psi = (
-            now.join(before, on=[C.TAG_ID, _BUCKET], how="full")
-            .groupBy(C.TAG_ID)
-            .agg(F.sum((p_now - p_before) * F.log(p_now / p_before)).alias(C.PSI))
-        )
+        psi = psi.where(F.col(C.SNAPSHOT_DATE) != F.lit(first_date))
     with_value = F.coalesce(F.col(C.USERS_WITH_VALUE), F.lit(0))
+    # tags x dates: a catalog's tags for a range's days, a few thousand rows.
     return (
-        tags.join(counts, on=[C.TAG_ID], how="left")
-        .join(distribution, on=[C.TAG_ID], how="left")
-        .join(psi, on=[C.TAG_ID], how="left")
+        tags.crossJoin(users.select(C.SNAPSHOT_DATE, C.USERS))
+        .join(counts, on=keys, how="left")
+        .join(distribution, on=keys, how="left")
+        .join(psi, on=keys, how="left")
         .select(
             C.TAG_ID,
             with_value.alias(C.USERS_WITH_VALUE),
-            (with_value / F.lit(max(users, 1))).alias(C.COVERAGE),
+            (with_value / F.greatest(F.col(C.USERS), F.lit(1))).alias(C.COVERAGE),
             F.coalesce(F.col(C.DISTINCT_VALUES), F.lit(0)).alias(C.DISTINCT_VALUES),
             C.DISTRIBUTION,
             C.PSI,
-            F.lit(snapshot_date).alias(C.SNAPSHOT_DATE),
+            C.SNAPSHOT_DATE,
         )
     )
