@@ -42,8 +42,13 @@ def main(argv: list[str] | None = None) -> int:
     history = after.table(tables.TAG_HISTORY).read()
     dates = sorted(r[0] for r in old.select(C.SNAPSHOT_DATE).distinct().collect())
     new = tags_as_of_each(history, dates)
-    only_old = old.exceptAll(new).groupBy(C.SNAPSHOT_DATE).count().collect()
-    only_new = new.exceptAll(old).groupBy(C.SNAPSHOT_DATE).count().collect()
+    gone_rows, extra_rows = old.exceptAll(new).cache(), new.exceptAll(old).cache()
+    only_old = gone_rows.groupBy(C.SNAPSHOT_DATE).count().collect()
+    only_new = extra_rows.groupBy(C.SNAPSHOT_DATE).count().collect()
+    # Which tags differ says why: a tag whose input changed on purpose differs on every date it covers.
+    differing_tags = sorted(
+        r[0] for r in gone_rows.unionByName(extra_rows).select(C.TAG_ID).distinct().collect()
+    )
     old_rows, history_rows = old.count(), history.count()
     print(f"{OLD_TABLE}: {old_rows} rows over {len(dates)} dates ({dates[0]}..{dates[-1]})")
     print(
@@ -54,6 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         by_date.setdefault(r[0], [0, 0])[1] = r[1]
     for day, (gone, extra) in sorted(by_date.items()):
         print(f"{day}: {gone} rows only in the old snapshot, {extra} only as of the history")
+    if differing_tags:
+        print(f"tags of the differing rows: {', '.join(differing_tags)}")
     current = history.where(F.col(C.VALID_TO).isNull()).count()
     print(f"{current} current intervals; every date's snapshot {'equal' if not by_date else 'DIFFERS'}")
     return 1 if by_date else 0
