@@ -12,13 +12,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
+from lake_tables import open_before_and_after
 from pyspark.sql import functions as F
 
-from shop_platform.config import load_config
-from shop_platform.session import get_spark
-from shop_platform.storage import open_lake
 from transforms import columns as C
 from transforms import tables
 from transforms.tags.history import SNAPSHOT_COLUMNS, tags_as_of_each
@@ -32,12 +29,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("after", help="lake root holding gold.tag_history")
     args = parser.parse_args(argv)
 
-    config = load_config("local", [])
-    spark = get_spark(config.spark, app_name="check_tag_history")
-    before, after = (
-        open_lake(spark, replace(config.lake, root=root), check_writable=False)
-        for root in (args.before, args.after)
-    )
+    before, after = open_before_and_after("check_tag_history", args.before, args.after)
     old = before.table(OLD_TABLE).read().select(*SNAPSHOT_COLUMNS)
     history = after.table(tables.TAG_HISTORY).read()
     dates = sorted(r[0] for r in old.select(C.SNAPSHOT_DATE).distinct().collect())

@@ -18,17 +18,14 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import replace
 
-from lake_tables import comparable
+from lake_tables import comparable, open_before_and_after
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from sample_shop import tables as sample_tables
-from shop_platform.config import load_config
-from shop_platform.session import get_spark
-from shop_platform.storage import Lake, open_lake
+from shop_platform.storage import Lake
 from shop_platform.storage.paths import delta_tables_under
 from transforms import tables
 
@@ -71,12 +68,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ignore-column", action="append", default=[], help="a column left out everywhere")
     args = parser.parse_args(argv)
 
-    config = load_config("local", [])
-    spark = get_spark(config.spark, app_name="compare_lakes")
-    before, after = (
-        open_lake(spark, replace(config.lake, root=root), check_writable=False)
-        for root in (args.before, args.after)
-    )
+    before, after = open_before_and_after("compare_lakes", args.before, args.after)
     names = sorted({*delta_tables_under(before.root), *delta_tables_under(after.root)})
     differing = []
     for name in names:

@@ -364,16 +364,13 @@ GOLD_TAG_SNAPSHOTS_SCHEMA = _fields(
 # and value for every stretch of consecutive snapshots holding it, VALID_FROM its first snapshot date,
 # VALID_TO the snapshot date it stopped holding on (exclusive; null while current); partitioned by
 # VALID_TO's month ("yyyy-MM", "open" while current).
-GOLD_TAG_HISTORY_SCHEMA = _fields(
-    (C.USER_ID, T.StringType()),
-    (C.TAG_ID, T.StringType()),
-    (C.VALUE, T.StringType()),
-    (C.VALUE_BOOL, T.BooleanType()),
-    (C.VALUE_NUM, T.DoubleType()),
-    (C.VALUE_LIST, T.ArrayType(T.StringType())),
-    (C.VALID_FROM, T.DateType()),
-    (C.VALID_TO, T.DateType()),
-    (C.VALID_TO_MONTH, T.StringType()),
+GOLD_TAG_HISTORY_SCHEMA = T.StructType(
+    [field for field in GOLD_TAG_SNAPSHOTS_SCHEMA.fields if field.name != C.SNAPSHOT_DATE]
+    + _fields(
+        (C.VALID_FROM, T.DateType()),
+        (C.VALID_TO, T.DateType()),
+        (C.VALID_TO_MONTH, T.StringType()),
+    ).fields
 )
 
 # gold.lifecycle_transitions: users per (previous stage, stage) between a snapshot and the one before it.
