@@ -11,7 +11,8 @@ and churn risk band from gold.user_propensity; the lifecycle stage, which needs 
 stages: the stored one for the first date, the day before's for the others) and evaluates the catalog for
 all dates together. Then, each in one commit for the whole range: gold.tag_history (the snapshots as
 validity intervals, transforms.tags.intervals; read them with transforms.tags.history.tags_as_of) takes the
-range's values in place of what it held for those days, and gold.lifecycle_transitions and gold.tag_quality
+range's values in place of what it held for those days (a run past the history's end, as a daily one,
+rewrites only its current intervals), and gold.lifecycle_transitions and gold.tag_quality
 (coverage, distribution and drift of every tag) get the range's partitions. gold.user_profile holds the
 latest snapshot's wide rows. An enum tag that yields a value outside its declared set on any date fails the
 run (exit 1) before anything is written.
@@ -38,7 +39,15 @@ from transforms import tables
 from transforms.tags.builtins import BUILTIN_COLUMNS, LIFECYCLE_TAG, with_builtins
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
 from transforms.tags.history import tags_as_of
-from transforms.tags.intervals import OPEN, merged_history, month_of, months_between, range_intervals
+from transforms.tags.intervals import (
+    OPEN,
+    closed_from,
+    extended_current,
+    merged_history,
+    month_of,
+    months_between,
+    range_intervals,
+)
 from transforms.tags.lifecycle import transitions_by_date
 from transforms.tags.quality import tag_quality
 
@@ -134,11 +143,20 @@ def run(ctx: JobContext) -> int:
             return 1
         dates = {C.SNAPSHOT_DATE: ctx.dates}
         with timed(log, f"tag history {first}..{last}"):
-            tail = stored.where(F.col(C.VALID_TO_MONTH) >= F.lit(month_of(first)))
-            merged = merged_history(tail, range_intervals(profile, catalog, last, later), first, later)
-            months = {r[0] for r in tail.select(C.VALID_TO_MONTH).distinct().collect()}
-            months |= {*months_between(first, later or last + dt.timedelta(days=1)), OPEN}
-            history.overwrite_partitions(merged, {C.VALID_TO_MONTH: sorted(months)})
+            new = range_intervals(profile, catalog, last, later)
+            if later is None and closed_from(stored, first).isEmpty():
+                # A daily run: rewrite the current intervals only, the ones it closes join their month.
+                current = stored.where(F.col(C.VALID_TO_MONTH) == F.lit(OPEN))
+                history.overwrite_partitions(
+                    extended_current(current, new, first), {C.VALID_TO_MONTH: [OPEN]}, add_outside=True
+                )
+            else:
+                tail = stored.where(F.col(C.VALID_TO_MONTH) >= F.lit(month_of(first)))
+                months = {r[0] for r in tail.select(C.VALID_TO_MONTH).distinct().collect()}
+                months |= {*months_between(first, later or last + dt.timedelta(days=1)), OPEN}
+                history.overwrite_partitions(
+                    merged_history(tail, new, first, later), {C.VALID_TO_MONTH: sorted(months)}
+                )
         with timed(log, f"lifecycle transitions {first}..{last}"):
             stages = profile.select(C.USER_ID, F.col(LIFECYCLE_TAG).alias(C.LIFECYCLE_STAGE), C.SNAPSHOT_DATE)
             lake.table(tables.LIFECYCLE_TRANSITIONS).overwrite_partitions(

@@ -134,6 +134,15 @@ def test_partition_overwrite_rejects_rows_outside_the_partitions(orders, spark):
     assert orders.read().count() == len(ORDERS)
 
 
+def test_partition_overwrite_can_add_rows_outside_the_partitions_in_the_same_commit(orders, spark):
+    before = orders.version()
+    rows = [order("o1b", 11.0, DAY1), order("o9", 1.0, DAY3)]
+    orders.overwrite_partitions(spark.createDataFrame(rows, SCHEMA), {"order_date": [DAY1]}, add_outside=True)
+    assert orders.version() == before + 1
+    expected = spark.createDataFrame([rows[0], *ORDERS[2:], rows[1]], SCHEMA)
+    assert_df_equality(orders.read(), expected, ignore_row_order=True)
+
+
 def test_partition_overwrite_names_columns_that_are_not_partitions(orders, spark):
     with pytest.raises(ValueError, match="amount"):
         orders.overwrite_partitions(spark.createDataFrame(ORDERS, SCHEMA), {"amount": [1.0]})

@@ -15,7 +15,14 @@ from transforms import columns as C
 from transforms.schemas import GOLD_TAG_HISTORY_SCHEMA
 from transforms.tags.evaluate import tag_snapshot
 from transforms.tags.history import tag_moves, tags_as_of, tags_as_of_each
-from transforms.tags.intervals import merged_history, range_intervals, snapshot_intervals
+from transforms.tags.intervals import (
+    OPEN,
+    closed_from,
+    extended_current,
+    merged_history,
+    range_intervals,
+    snapshot_intervals,
+)
 
 D1, D2, D3, D4 = (dt.date(2026, 10, 30) + dt.timedelta(days=n) for n in range(4))  # crosses a month
 PROFILE = f"{C.USER_ID} string, band string, spend double, cats array<string>, {C.SNAPSHOT_DATE} date"
@@ -108,6 +115,24 @@ def test_reruns_and_out_of_order_back_fills_leave_the_same_table(spark, profile)
     # The later range first, then the older one: the later snapshots are kept and the intervals join.
     late_first = written(spark, written(spark, empty, profile, D3, D4, None), profile, D1, D2, D3)
     assert_df_equality(late_first, once, ignore_row_order=True)
+
+
+def test_runs_past_the_history_end_rewrite_only_the_current_intervals(spark, profile):
+    empty = spark.createDataFrame([], GOLD_TAG_HISTORY_SCHEMA)
+    once = written(spark, empty, profile, D1, D4, None)
+
+    daily = empty
+    for day in (D1, D2, D3, D4):
+        assert closed_from(daily, day).isEmpty()
+        current = daily.where(F.col(C.VALID_TO_MONTH) == OPEN)
+        new = range_intervals(profile.where(F.col(C.SNAPSHOT_DATE) == day), CATALOG, day, None)
+        # What the job writes: the OPEN partition replaced, the intervals the day closed added.
+        kept = daily.where(F.col(C.VALID_TO_MONTH) != OPEN)
+        daily = kept.unionByName(extended_current(current, new, day)).localCheckpoint()
+    assert_df_equality(daily, once, ignore_row_order=True, ignore_nullable=True)
+    # ann's spend 3.0 closed on D4: a run of D4 again is no extension, and takes the general path.
+    assert [r[C.VALUE_NUM] for r in closed_from(once, D4).collect()] == [3.0]
+    assert closed_from(once, D4 + dt.timedelta(days=1)).isEmpty()
 
 
 def test_a_rerun_with_other_values_changes_only_its_date(spark, profile):

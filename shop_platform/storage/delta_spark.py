@@ -79,7 +79,7 @@ class DeltaSparkEngine(TableEngine):
         self._save(self._writer(df, "overwrite", merge_schema), path, "overwrite")
 
     def overwrite_partitions(
-        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool, add_outside: bool
     ) -> None:
         schema = {f.name: f.dataType for f in self.schema(path).fields}
         predicate = " AND ".join(
@@ -87,7 +87,17 @@ class DeltaSparkEngine(TableEngine):
             for column, values in partitions.items()
         )
         writer = self._writer(df, "overwrite", merge_schema).option("replaceWhere", predicate)
-        self._save(writer, path, "overwrite_partitions")
+        if not add_outside:
+            self._save(writer, path, "overwrite_partitions")
+            return
+        # With the check off, delta-spark removes what the predicate matches and adds every row written.
+        check = "spark.databricks.delta.replaceWhere.constraintCheck.enabled"
+        previous = self.spark.conf.get(check, "true")
+        self.spark.conf.set(check, "false")
+        try:
+            self._save(writer, path, "overwrite_partitions")
+        finally:
+            self.spark.conf.set(check, previous)
 
     def upsert(self, path: str, df: DataFrame, keys: Sequence[str], merge_schema: bool) -> None:
         condition = " AND ".join(f"target.`{k}` <=> source.`{k}`" for k in keys)

@@ -124,13 +124,13 @@ class EmbeddedEngine(TableEngine):
         )
 
     def overwrite_partitions(
-        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool, add_outside: bool
     ) -> None:
         table = self._table(path)
         allowed = {column: {_partition_string(v) for v in values} for column, values in partitions.items()}
         files = write_staged(df, canonical_location(path), table.metadata().partition_columns)
         outside = [f.path for f in files if any(f.partition_values[c] not in allowed[c] for c in allowed)]
-        if outside:
+        if outside and not add_outside:
             delete_files(canonical_location(path), files)
             raise ValueError(
                 f"overwrite_partitions {dict(partitions)}: the data has rows outside those partitions, "

@@ -67,9 +67,10 @@ class TableEngine(ABC):
 
     @abstractmethod
     def overwrite_partitions(
-        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool
+        self, path: str, df: DataFrame, partitions: PartitionSpec, merge_schema: bool, add_outside: bool
     ) -> None:
-        """Atomically replace the rows of `partitions` with `df` (replaceWhere semantics)."""
+        """Atomically replace the rows of `partitions` with `df` (replaceWhere semantics); rows of `df` outside
+        them fail the write, or with `add_outside` are added to their partitions in the same commit."""
 
     @abstractmethod
     def upsert(self, path: str, df: DataFrame, keys: Sequence[str], merge_schema: bool) -> None:

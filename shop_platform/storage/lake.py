@@ -87,11 +87,13 @@ class LakeTable:
         self._journal("overwrite")
 
     def overwrite_partitions(
-        self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False
+        self, df: DataFrame, partitions: PartitionSpec, merge_schema: bool = False, add_outside: bool = False
     ) -> None:
         """Replace exactly the rows of `partitions` (e.g. {"event_date": [d]}) with `df`, atomically.
 
         Every row of `df` must fall inside `partitions`; re-running with the same input gives the same rows.
+        With `add_outside`, rows of `df` in other partitions are added to them in the same commit, their
+        existing rows kept (e.g. current rows replaced while the rows they close join an archive partition).
         """
         df = self._prepare(df, merge_schema)
         table_partitions = self.engine.partition_columns(self.path)
@@ -105,7 +107,7 @@ class LakeTable:
         if empty:
             raise ValueError(f"overwrite_partitions on {self.name}: no values given for {empty}")
         with timed(log, f"overwrite partitions {dict(partitions)} of {self.name}"):
-            self.engine.overwrite_partitions(self.path, df, partitions, merge_schema)
+            self.engine.overwrite_partitions(self.path, df, partitions, merge_schema, add_outside)
         self._journal("overwrite_partitions")
 
     def upsert(self, df: DataFrame, keys: Sequence[str], merge_schema: bool = False) -> None:

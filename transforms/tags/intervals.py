@@ -9,8 +9,10 @@ A run writes a range of consecutive dates: its intervals (`range_intervals`) rep
 said about those days, keeping the days before and after (`merged_history`), and adjacent intervals of one
 value join, so the table only depends on the snapshots it was given, not on the order or number of runs
 (re-runs, back-fills of older ranges). The table is partitioned by VALID_TO's month (OPEN while current):
-a run rewrites the partitions from its first date's month on, so a daily run rewrites the current
-intervals and the month's closed ones, not the history.
+a run rewrites the partitions from its first date's month on. A run that only extends the history (no
+interval closed on its first date or later, `closed_from`) changes only the current intervals: it rewrites
+the OPEN partition and adds the intervals it closes to their months (`extended_current`), so a daily run
+writes about one row per user and tag, whatever the length of the history.
 """
 
 from __future__ import annotations
@@ -176,6 +178,33 @@ def merged_history(tail: DataFrame, new: DataFrame, first_date: dt.date, later: 
         )
         pieces = pieces.unionByName(after)
     return coalesced(pieces)
+
+
+def closed_from(history: DataFrame, first_date: dt.date) -> DataFrame:
+    """The history's intervals that closed on `first_date` or later. None (an empty result) means a run
+    starting on `first_date` with no snapshot after it only extends the history (`extended_current`)."""
+    return history.where(
+        (F.col(C.VALID_TO_MONTH) >= F.lit(month_of(first_date)))
+        & (F.col(C.VALID_TO_MONTH) != F.lit(OPEN))
+        & (F.col(C.VALID_TO) >= F.lit(first_date))
+    )
+
+
+def extended_current(current: DataFrame, new: DataFrame, first_date: dt.date) -> DataFrame:
+    """`merged_history` of a run that extends the history (`closed_from` it is empty, no snapshot after the
+    range): its closed intervals all end before `first_date`, so none changes or meets a new one, and only
+    the current intervals (VALID_TO_MONTH = OPEN) take part.
+
+    Args:
+        current: The history's OPEN partition.
+        new: `range_intervals` of the range, built with `later` None.
+        first_date: The range's first date.
+
+    Returns:
+        HISTORY_COLUMNS rows: the OPEN partition's new content, and the intervals the range closed
+        (in their months), to add.
+    """
+    return merged_history(current, new, first_date, None)
 
 
 def coalesced(intervals: DataFrame) -> DataFrame:
