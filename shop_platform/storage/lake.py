@@ -194,6 +194,11 @@ class LakeTable:
         self._require()
         return self.engine.history(self.path)
 
+    def rows_written(self) -> int | None:
+        """Rows the table's latest commit wrote into new data files (None when its log does not say)."""
+        self._require()
+        return self.engine.rows_written(self.path)
+
     def vacuum(self, retention_hours: int | None = None) -> list[str]:
         self._require()
         hours = self.lake.settings.vacuum_retention_hours if retention_hours is None else retention_hours
@@ -219,7 +224,7 @@ class LakeTable:
             log.info("set properties %s on %s", sorted(properties), self.name)
 
     def _journal(self, operation: str) -> None:
-        WRITE_JOURNAL.record(TableWrite(self.name, operation, self.engine.rows_written(self.path)))
+        WRITE_JOURNAL.record(TableWrite(self.name, operation, self.rows_written()))
 
     def _require(self) -> None:
         if not self.exists():
