@@ -62,9 +62,7 @@ def write_window(
     return rows
 
 
-def write_orders(
-    table: LakeTable, orders: DataFrame, events: DataFrame, dates: list[dt.date]
-) -> int | None:
+def write_orders(table: LakeTable, orders: DataFrame, events: DataFrame, dates: list[dt.date]) -> int | None:
     """Write the window's orders and fold the window's payments and refunds into orders placed before it,
     in one commit: the days those earlier orders were placed are rewritten along with the window's days.
 
