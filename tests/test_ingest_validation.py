@@ -129,6 +129,17 @@ def test_each_rule_names_its_reason_and_field(spark):
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
+def test_json_that_is_no_object_is_malformed(spark):
+    # The typed parse takes most lines whole; these it cannot, and the text parse must say why.
+    texts = [f"[{event('inarray')}]", '"just text"', "42", "null", "", event("ok")]
+    actual = validated(spark, texts).select(C.EVENT_ID, C.REASONS)
+    expected = reasons_by_event(
+        spark,
+        [("inarray", ["malformed_json"]), *[(None, ["malformed_json"])] * 4, ("ok", [])],
+    )
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
 def test_a_row_with_several_problems_gets_every_reason(spark):
     text = event(
         "many",

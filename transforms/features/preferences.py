@@ -43,38 +43,48 @@ def interest_features(
         USER_ID, SNAPSHOT_DATE, TOP_CATEGORIES and TOP_BRANDS (up to TOP_N, strongest first, ties by name),
         BRAND_CONCENTRATION (Herfindahl index of brand strength shares: 1.0 = a single brand).
     """
-    age_days = snapshot_age(C.EVENT_DATE)
-    strength = F.col(C.STRENGTH) * F.pow(F.lit(0.5), age_days / F.lit(float(half_life_days)))
-    aged = (
-        spread_over_snapshots(user_item_daily, C.EVENT_DATE, snapshot_dates, INTEREST_DAYS)
-        .select(C.USER_ID, C.SNAPSHOT_DATE, C.ITEM_ID, strength.alias(C.STRENGTH))
-        .join(items.select(C.ITEM_ID, C.CATEGORY_L1, C.BRAND), on=[C.ITEM_ID], how="inner")
-        .where(F.col(C.STRENGTH) > 0)
+    keyed = user_item_daily.where(F.col(C.STRENGTH) > 0).join(
+        items.select(C.ITEM_ID, C.CATEGORY_L1, C.BRAND), on=[C.ITEM_ID], how="inner"
     )
-    categories = _top(aged, C.CATEGORY_L1, C.TOP_CATEGORIES)
-    by_brand = (
-        aged.where(F.col(C.BRAND).isNotNull())
-        .groupBy(*_SNAPSHOT_KEYS, C.BRAND)
-        .agg(F.sum(C.STRENGTH).alias(C.STRENGTH))
-    )
+    by_category = _aged_sums(keyed, C.CATEGORY_L1, snapshot_dates, half_life_days)
+    by_brand = _aged_sums(keyed, C.BRAND, snapshot_dates, half_life_days)
     share = F.col(C.STRENGTH) / F.sum(C.STRENGTH).over(Window.partitionBy(*_SNAPSHOT_KEYS))
     concentration = (
         by_brand.select(*_SNAPSHOT_KEYS, share.alias(_SHARE))
         .groupBy(*_SNAPSHOT_KEYS)
         .agg(F.sum(F.col(_SHARE) * F.col(_SHARE)).alias(C.BRAND_CONCENTRATION))
     )
-    brands = _top(aged, C.BRAND, C.TOP_BRANDS)
-    return categories.join(brands, on=_SNAPSHOT_KEYS, how="full").join(
-        concentration, on=_SNAPSHOT_KEYS, how="full"
+    return (
+        _top(by_category, C.CATEGORY_L1, C.TOP_CATEGORIES)
+        .join(_top(by_brand, C.BRAND, C.TOP_BRANDS), on=_SNAPSHOT_KEYS, how="full")
+        .join(concentration, on=_SNAPSHOT_KEYS, how="full")
     )
 
 
-def _top(aged: DataFrame, key: str, out: str) -> DataFrame:
-    summed = (
-        aged.where(F.col(key).isNotNull())
-        .groupBy(*_SNAPSHOT_KEYS, key)
+def _aged_sums(
+    keyed: DataFrame, key: str, snapshot_dates: Sequence[dt.date], half_life_days: float
+) -> DataFrame:
+    """USER_ID, SNAPSHOT_DATE, `key`, STRENGTH: the strength of each non-null `key` (category, brand) over
+    each snapshot's last INTEREST_DAYS days, aged to the end of the snapshot date.
+
+    A day's strengths are summed per key before they are spread over the snapshots: a back-fill copies a
+    day's row once per snapshot date whose window holds it, so it copies keys, not items.
+    """
+    daily = (
+        keyed.where(F.col(key).isNotNull())
+        .groupBy(C.USER_ID, C.EVENT_DATE, key)
         .agg(F.sum(C.STRENGTH).alias(C.STRENGTH))
     )
+    age_days = snapshot_age(C.EVENT_DATE)
+    aged = F.col(C.STRENGTH) * F.pow(F.lit(0.5), age_days / F.lit(float(half_life_days)))
+    return (
+        spread_over_snapshots(daily, C.EVENT_DATE, snapshot_dates, INTEREST_DAYS)
+        .groupBy(*_SNAPSHOT_KEYS, key)
+        .agg(F.sum(aged).alias(C.STRENGTH))
+    )
+
+
+def _top(summed: DataFrame, key: str, out: str) -> DataFrame:
     # Sorting (-strength, name) structs gives strongest first with a stable tie-break.
     ranked = F.array_sort(F.collect_list(F.struct((-F.col(C.STRENGTH)).alias(_RANK), F.col(key))))
     return (

@@ -1,11 +1,11 @@
 """JSON lines (the collector's `events_jsonl` format) into the common event shape.
 
-Each line is parsed twice: once with RAW_EVENT_SCHEMA in PERMISSIVE mode with a corrupt-record column,
-once as map<string, string> (and its order lines once more as text, to check them field by field).
-A line that is not a JSON object at all fails both and is `malformed_json`. A line that is valid JSON
-but has a value that does not fit its type (an amount of "12.50 CNY") lands in the corrupt-record
-column and the typed field is null while the text field is not: that names the field, so a bad value
-is reported as `wrong_type:<field>` and never becomes a silent null.
+Each line is parsed with RAW_EVENT_SCHEMA in PERMISSIVE mode with a corrupt-record column. A line the parser
+flagged (or could not read at all) is parsed again as map<string, string> (and its order lines once more as
+text, to check them field by field). A line that is not a JSON object at all fails both and is
+`malformed_json`. A line that is valid JSON but has a value that does not fit its type (an amount of
+"12.50 CNY") lands in the corrupt-record column and the typed field is null while the text field is not:
+that names the field, so a bad value is reported as `wrong_type:<field>` and never becomes a silent null.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 from transforms import columns as C
-from transforms.ingest.reasons import MALFORMED_JSON, collect_reasons, wrong_type
+from transforms.ingest.reasons import MALFORMED_JSON, collect_reasons, no_reasons, wrong_type
 from transforms.ingest.shape import EVENT_FIELDS, conform
 from transforms.schemas import ORDER_LINE_SCHEMA, RAW_EVENT_SCHEMA
 
@@ -41,21 +41,29 @@ def parse_json_lines(lines: DataFrame) -> DataFrame:
         shape.COMMON_COLUMNS; CATEGORY_ID is null (the collector does not send it). PARSE_ERRORS holds
         `malformed_json`, or one `wrong_type:<field>` per field whose text did not fit its type.
     """
-    both = F.struct(
-        F.from_json(F.col(C.RAW_LINE), _TYPED_SCHEMA, _PERMISSIVE).alias(C.TYPED),
-        F.from_json(F.col(C.RAW_LINE), _TEXT_MAP).alias(C.TEXT_FIELDS),
-        F.from_json(F.get_json_object(F.col(C.RAW_LINE), f"$.{C.ITEMS}"), _TEXT_LINES).alias(C.TEXT_LINES),
-    )
+    typed = F.from_json(F.col(C.RAW_LINE), _TYPED_SCHEMA, _PERMISSIVE)
     # inline() of a one-element array yields exactly one row per line, and is a boundary the optimizer
     # does not inline through: without it, a filter on the validated rows gets the parses copied into
     # every rule that reads a field (thousands of from_json calls per row).
-    parsed = lines.select(*lines.columns, F.inline(F.array(both)))
-    malformed = F.col(C.TEXT_FIELDS).isNull()
+    parsed = lines.select(*lines.columns, F.inline(F.array(F.struct(typed.alias(C.TYPED)))))
+    # A line the typed parse took whole is a JSON object whose values all fit: only the others (a few in a
+    # thousand) are parsed again as text, to tell malformed JSON from a value of the wrong type.
+    suspect = F.col(C.TYPED).isNull() | F.col(C.TYPED).getField(C.CORRUPT_RECORD).isNotNull()
+    text = F.struct(
+        F.from_json(F.col(C.RAW_LINE), _TEXT_MAP).alias(C.TEXT_FIELDS),
+        F.from_json(F.get_json_object(F.col(C.RAW_LINE), f"$.{C.ITEMS}"), _TEXT_LINES).alias(C.TEXT_LINES),
+    )
+    parsed = parsed.select(*parsed.columns, F.inline(F.array(F.when(suspect, text))))
+    malformed = suspect & F.col(C.TEXT_FIELDS).isNull()
     fields = {name: F.when(~malformed, F.col(C.TYPED).getField(name)) for name in EVENT_FIELDS}
     fields[C.EVENT_ID] = F.when(~malformed, F.col(C.TYPED).getField(C.EVENT_ID)).otherwise(
         F.nullif(F.regexp_extract(F.col(C.RAW_LINE), _EVENT_ID_TEXT, 1), F.lit(""))
     )
-    errors = F.when(malformed, F.array(F.lit(MALFORMED_JSON))).otherwise(_wrong_type_reasons())
+    errors = (
+        F.when(malformed, F.array(F.lit(MALFORMED_JSON)))
+        .when(suspect, _wrong_type_reasons())
+        .otherwise(no_reasons())
+    )
     return parsed.transform(conform, fields=fields, parse_errors=errors)
 
 
