@@ -71,7 +71,8 @@ def tag_quality(
 ) -> DataFrame:
     """One row per catalog tag and snapshot date of a range of consecutive dates: TAG_ID, USERS_WITH_VALUE,
     COVERAGE (of the date's users), DISTINCT_VALUES, DISTRIBUTION (bucket -> share), PSI against the
-    snapshot before (null for the first date without `previous`), SNAPSHOT_DATE.
+    snapshot before (null for the first date without `previous`), SNAPSHOT_DATE. The call itself reads
+    `snapshots` once, into per-value counts; the result reads only those.
 
     Args:
         snapshots: Long tag snapshot rows (USER_ID, TAG_ID, VALUE, VALUE_NUM, VALUE_LIST, SNAPSHOT_DATE; one
@@ -85,9 +86,10 @@ def tag_quality(
     spark = snapshots.sparkSession
     tags = spark.createDataFrame([(t.id,) for t in catalog.tags], f"{C.TAG_ID} string")
     keys = [C.TAG_ID, C.SNAPSHOT_DATE]
-    # Every measure reads these counts: one plan whose exchange Spark computes once (exchange reuse), so the
-    # long rows are exploded and shuffled once.
-    by_value = value_counts(snapshots)
+    # Every measure reads these counts, so they are computed once here (a local checkpoint, as the graph
+    # algorithms do): Spark does not reuse the aggregation across the measures' differently pruned plans,
+    # and would explode and shuffle the long rows once per measure.
+    by_value = value_counts(snapshots).localCheckpoint()
     # (user, tag, date) is unique in a snapshot, so rows count users.
     counts = by_value.groupBy(*keys).agg(
         F.sum(_COUNT).alias(C.USERS_WITH_VALUE), F.countDistinct(C.VALUE).alias(C.DISTINCT_VALUES)
