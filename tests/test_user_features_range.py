@@ -12,9 +12,11 @@ from pyspark.sql import functions as F
 from tests.silver_builders import bronze_items
 from tests.test_user_features import ITEMS, daily_frame, daily_row
 from transforms import columns as C
+from transforms.features.preferences import interest_features
 from transforms.features.recency import recency_features, settled_recency, unsettled_users
 from transforms.features.snapshots import snapshot_range
 from transforms.features.user_features import user_features, user_features_over, window_start
+from transforms.features.windows import window_features, windowed
 from transforms.schemas import BRONZE_USERS_SCHEMA, GOLD_USER_ITEM_DAILY_SCHEMA, SILVER_ORDER_ITEMS_SCHEMA
 
 D1 = dt.date(2026, 10, 27)
@@ -142,3 +144,75 @@ def test_a_visit_gone_since_the_snapshot_leaves_its_user_unsettled(spark, inputs
     )
     unsettled = unsettled_users(snapshot, later, inputs["users"], settled_through, D1)
     assert [r[C.USER_ID] for r in unsettled.collect()] == ["old"]
+
+
+def test_interests_over_a_range_equal_each_date_alone_as_days_enter_and_leave_the_window(spark):
+    def strength(user_id: str, item: str, on: dt.date, value: float):
+        return (user_id, item, 0, 0, 0, 0, 0, 0, None, None, value, on)
+
+    # bob's strong Oreo day leaves the 90-day window on D3, so Lancome leads from D3 on; cat's only day
+    # leaves on D2 and cat has no interests from then; dan's first day is D4.
+    user_item_daily = spark.createDataFrame(
+        [
+            strength("bob", "i2", day(-88), 400.0),
+            strength("bob", "i3", day(-30), 1.0),
+            strength("bob", "i1", D2, 1.0),
+            strength("cat", "i2", day(-89), 1.0),
+            strength("dan", "i3", D4, 3.0),
+            strength("dan", "i2", D4, 3.0),
+            strength("dan", "i1", day(9), 50.0),  # after the range
+        ],
+        GOLD_USER_ITEM_DAILY_SCHEMA,
+    )
+    items = bronze_items(spark, [*ITEMS, ("i3", "beauty", "makeup", "Dior")])
+    together = interest_features(user_item_daily, items, DATES, half_life_days=14)
+    alone = [interest_features(user_item_daily, items, [d], half_life_days=14) for d in DATES]
+    union = alone[0]
+    for other in alone[1:]:
+        union = union.unionByName(other)
+    assert_df_equality(together, union, ignore_row_order=True, ignore_nullable=True)
+
+    rows = {(r[C.USER_ID], r[C.SNAPSHOT_DATE]): r for r in together.collect()}
+    assert sorted(rows) == [("bob", d) for d in DATES] + [("cat", D1), ("dan", D4)]
+    assert [rows["bob", d][C.TOP_BRANDS] for d in DATES] == [
+        ["Oreo", "Dior"],
+        ["Oreo", "Lancome", "Dior"],
+        ["Lancome", "Dior"],
+        ["Lancome", "Dior"],
+    ]
+    assert rows["dan", D4][C.TOP_BRANDS] == ["Dior", "Oreo"]
+    assert rows["dan", D4][C.BRAND_CONCENTRATION] == pytest.approx(0.5)
+
+
+def test_distinct_categories_over_a_range_equal_each_date_alone_as_days_enter_and_leave_windows(spark):
+    # eve's toys of day -7 leave the 7-day window on D1 and her food of day -29 the 30-day window on D2;
+    # food again on D3 counts once; fay's only day leaves the 90-day window on D2.
+    daily = daily_frame(
+        spark,
+        [
+            daily_row("eve", day(-29), events=1, categories=["food"]),
+            daily_row("eve", day(-7), events=1, categories=["toys"]),
+            daily_row("eve", day(-6), events=1, categories=["books", "toys"]),
+            daily_row("eve", D3, events=2, categories=["beauty", "food"]),
+            daily_row("fay", day(-89), events=1, categories=["food"]),
+            daily_row("eve", day(6), events=1, categories=["garden"]),  # after the range
+        ],
+    )
+    together = window_features(daily, DATES)
+    alone = [window_features(daily, [d]) for d in DATES]
+    union = alone[0]
+    for other in alone[1:]:
+        union = union.unionByName(other)
+    assert_df_equality(together, union, ignore_row_order=True)
+
+    counts = {
+        (r[C.USER_ID], r[C.SNAPSHOT_DATE]): [r[windowed(C.DISTINCT_CATEGORIES, n)] for n in (1, 7, 30, 90)]
+        for r in together.collect()
+    }
+    assert counts == {
+        ("eve", D1): [0, 2, 3, 3],
+        ("eve", D2): [0, 0, 2, 3],
+        ("eve", D3): [2, 2, 4, 4],
+        ("eve", D4): [0, 2, 4, 4],
+        ("fay", D1): [0, 0, 0, 1],
+    }

@@ -15,14 +15,23 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.features.daily_activity import HOURS
-from transforms.features.snapshots import snapshot_age, spread_over_snapshots
+from transforms.features.snapshots import snapshot_age, snapshot_range, spread_over_snapshots
 
 INTEREST_DAYS = 90
 HABIT_DAYS = 30
 TOP_N = 3
 # Local hours counted as night (00:00-05:59).
 NIGHT_HOURS = range(0, 6)
-_SHARE, _TOTAL, _RANK = "_share", "_total", "_rank"
+_TOTAL, _RANK, _RANKED = "_total", "_rank", "_ranked"
+_DAYS, _CHANGES, _CHANGED_ON, _HOLDS_UNTIL, _LATEST = (
+    "_days",
+    "_changes",
+    "_changed_on",
+    "_holds_until",
+    "_latest",
+)
+_CHANGE = "_change"
+_CHANGE_KEYS = [C.USER_ID, _CHANGED_ON, _HOLDS_UNTIL]
 # Every preference is per user and snapshot date.
 _SNAPSHOT_KEYS = [C.USER_ID, C.SNAPSHOT_DATE]
 
@@ -32,65 +41,133 @@ def interest_features(
 ) -> DataFrame:
     """Top categories and brands by decayed interaction strength, and how concentrated on brands a user is.
 
+    A snapshot's interests read the days of its last INTEREST_DAYS days with strength, each aged to the
+    latest of those days. Ageing every day by the same further days to the snapshot date scales all of a
+    user's strengths alike, so it changes no rank and no share: the features change only when a day
+    enters or leaves the window. A range is therefore computed once per such change (see
+    `_interest_changes`) and each result holds until the next change: a back-fill copies a day's rows to
+    the few dates where the user's window changed, not to all of its snapshot dates.
+
     Args:
         user_item_daily: gold.user_item_daily (USER_ID, ITEM_ID, STRENGTH aged to the end of EVENT_DATE).
         items: bronze.items (ITEM_ID, CATEGORY_L1, BRAND).
-        snapshot_dates: Consecutive dates; for each, strengths are aged to the end of the day and its last
-            INTEREST_DAYS days count.
+        snapshot_dates: Consecutive dates; each reads the days of its last INTEREST_DAYS days.
         half_life_days: The interactions' half-life (`interactions.half_life_days`).
 
     Returns:
         USER_ID, SNAPSHOT_DATE, TOP_CATEGORIES and TOP_BRANDS (up to TOP_N, strongest first, ties by name),
         BRAND_CONCENTRATION (Herfindahl index of brand strength shares: 1.0 = a single brand).
     """
-    keyed = user_item_daily.where(F.col(C.STRENGTH) > 0).join(
-        items.select(C.ITEM_ID, C.CATEGORY_L1, C.BRAND), on=[C.ITEM_ID], how="inner"
+    first, last = snapshot_range(snapshot_dates)
+    keyed = user_item_daily.where(
+        (F.col(C.STRENGTH) > 0)
+        & F.col(C.EVENT_DATE).between(F.lit(first - dt.timedelta(days=INTEREST_DAYS - 1)), F.lit(last))
+    ).join(items.select(C.ITEM_ID, C.CATEGORY_L1, C.BRAND), on=[C.ITEM_ID], how="inner")
+    changes = _interest_changes(keyed, first, last)
+    categories = _ranked(_aged_sums(keyed, changes, C.CATEGORY_L1, half_life_days), C.CATEGORY_L1)
+    brands = _ranked(_aged_sums(keyed, changes, C.BRAND, half_life_days), C.BRAND)
+    by_change = categories.select(*_CHANGE_KEYS, _top(C.CATEGORY_L1).alias(C.TOP_CATEGORIES)).join(
+        brands.select(*_CHANGE_KEYS, _top(C.BRAND).alias(C.TOP_BRANDS), _concentration()),
+        on=_CHANGE_KEYS,
+        how="full",
     )
-    by_category = _aged_sums(keyed, C.CATEGORY_L1, snapshot_dates, half_life_days)
-    by_brand = _aged_sums(keyed, C.BRAND, snapshot_dates, half_life_days)
-    share = F.col(C.STRENGTH) / F.sum(C.STRENGTH).over(Window.partitionBy(*_SNAPSHOT_KEYS))
-    concentration = (
-        by_brand.select(*_SNAPSHOT_KEYS, share.alias(_SHARE))
-        .groupBy(*_SNAPSHOT_KEYS)
-        .agg(F.sum(F.col(_SHARE) * F.col(_SHARE)).alias(C.BRAND_CONCENTRATION))
+    return by_change.select(
+        C.USER_ID,
+        F.explode(F.sequence(F.col(_CHANGED_ON), F.col(_HOLDS_UNTIL))).alias(C.SNAPSHOT_DATE),
+        C.TOP_CATEGORIES,
+        C.TOP_BRANDS,
+        C.BRAND_CONCENTRATION,
     )
+
+
+def _interest_changes(keyed: DataFrame, first: dt.date, last: dt.date) -> DataFrame:
+    """USER_ID and _CHANGES: the snapshot dates from `first` to `last` on which the user's interest window
+    differs from the day before's (and `first` when it holds a day), sorted, each a struct of _CHANGED_ON,
+    _HOLDS_UNTIL (the day before the next change, or `last`) and _LATEST (the window's latest day, the day
+    strengths are aged to; null when the window is empty)."""
+    days = F.array_sort(F.collect_set(C.EVENT_DATE))
+
+    def within(dates: Column) -> Column:
+        return F.filter(dates, lambda d: d.between(F.lit(first), F.lit(last)))
+
+    # A day enters the window on its own date and leaves it INTEREST_DAYS days later.
+    changed_on = F.array_sort(
+        F.array_distinct(
+            F.concat(
+                within(F.col(_DAYS)),
+                within(F.transform(F.col(_DAYS), lambda d: F.date_add(d, INTEREST_DAYS))),
+                F.when(F.exists(F.col(_DAYS), lambda d: d <= F.lit(first)), F.array(F.lit(first))).otherwise(
+                    F.array().cast("array<date>")
+                ),
+            )
+        )
+    )
+
+    def change(on: Column, index: Column) -> Column:
+        following = F.get(F.col(_CHANGED_ON), index + 1)
+        return F.struct(
+            on.alias(_CHANGED_ON),
+            F.coalesce(F.date_sub(following, 1), F.lit(last)).alias(_HOLDS_UNTIL),
+            F.array_max(
+                F.filter(F.col(_DAYS), lambda d: d.between(F.date_sub(on, INTEREST_DAYS - 1), on))
+            ).alias(_LATEST),
+        )
+
     return (
-        _top(by_category, C.CATEGORY_L1, C.TOP_CATEGORIES)
-        .join(_top(by_brand, C.BRAND, C.TOP_BRANDS), on=_SNAPSHOT_KEYS, how="full")
-        .join(concentration, on=_SNAPSHOT_KEYS, how="full")
+        keyed.groupBy(C.USER_ID)
+        .agg(days.alias(_DAYS))
+        .select(C.USER_ID, _DAYS, changed_on.alias(_CHANGED_ON))
+        .select(C.USER_ID, F.transform(F.col(_CHANGED_ON), change).alias(_CHANGES))
     )
 
 
-def _aged_sums(
-    keyed: DataFrame, key: str, snapshot_dates: Sequence[dt.date], half_life_days: float
-) -> DataFrame:
-    """USER_ID, SNAPSHOT_DATE, `key`, STRENGTH: the strength of each non-null `key` (category, brand) over
-    each snapshot's last INTEREST_DAYS days, aged to the end of the snapshot date.
+def _aged_sums(keyed: DataFrame, changes: DataFrame, key: str, half_life_days: float) -> DataFrame:
+    """USER_ID, _CHANGE_KEYS, `key`, STRENGTH: the strength of each non-null `key` (category, brand) over
+    the window of each change, aged to the window's latest day.
 
-    A day's strengths are summed per key before they are spread over the snapshots: a back-fill copies a
-    day's row once per snapshot date whose window holds it, so it copies keys, not items.
+    A day's strengths are summed per key before they are copied to the changes whose window holds the day.
     """
     daily = (
         keyed.where(F.col(key).isNotNull())
         .groupBy(C.USER_ID, C.EVENT_DATE, key)
         .agg(F.sum(C.STRENGTH).alias(C.STRENGTH))
     )
-    age_days = snapshot_age(C.EVENT_DATE)
+    day = F.col(C.EVENT_DATE)
+    holding = F.filter(
+        F.col(_CHANGES), lambda c: day.between(F.date_sub(c[_CHANGED_ON], INTEREST_DAYS - 1), c[_CHANGED_ON])
+    )
+    change = F.col(_CHANGE)
+    age_days = F.datediff(change[_LATEST], day)
     aged = F.col(C.STRENGTH) * F.pow(F.lit(0.5), age_days / F.lit(float(half_life_days)))
     return (
-        spread_over_snapshots(daily, C.EVENT_DATE, snapshot_dates, INTEREST_DAYS)
-        .groupBy(*_SNAPSHOT_KEYS, key)
+        daily.join(changes, on=[C.USER_ID], how="inner")
+        .select(C.USER_ID, key, C.STRENGTH, day, F.explode(holding).alias(_CHANGE))
+        .groupBy(
+            C.USER_ID,
+            change[_CHANGED_ON].alias(_CHANGED_ON),
+            change[_HOLDS_UNTIL].alias(_HOLDS_UNTIL),
+            key,
+        )
         .agg(F.sum(aged).alias(C.STRENGTH))
     )
 
 
-def _top(summed: DataFrame, key: str, out: str) -> DataFrame:
-    # Sorting (-strength, name) structs gives strongest first with a stable tie-break.
-    ranked = F.array_sort(F.collect_list(F.struct((-F.col(C.STRENGTH)).alias(_RANK), F.col(key))))
-    return (
-        summed.groupBy(*_SNAPSHOT_KEYS)
-        .agg(F.slice(ranked, 1, TOP_N).alias("_top"))
-        .select(*_SNAPSHOT_KEYS, F.transform(F.col("_top"), lambda entry: entry[key]).alias(out))
+def _ranked(summed: DataFrame, key: str) -> DataFrame:
+    """_CHANGE_KEYS and _RANKED: every (-strength, `key`) of the change, strongest first, ties by name."""
+    return summed.groupBy(*_CHANGE_KEYS).agg(
+        F.array_sort(F.collect_list(F.struct((-F.col(C.STRENGTH)).alias(_RANK), F.col(key)))).alias(_RANKED)
+    )
+
+
+def _top(key: str) -> Column:
+    return F.transform(F.slice(F.col(_RANKED), 1, TOP_N), lambda entry: entry[key])
+
+
+def _concentration() -> Column:
+    strengths = F.transform(F.col(_RANKED), lambda entry: -entry[_RANK])
+    total = F.aggregate(strengths, F.lit(0.0), lambda acc, s: acc + s)
+    return F.aggregate(strengths, F.lit(0.0), lambda acc, s: acc + (s / total) * (s / total)).alias(
+        C.BRAND_CONCENTRATION
     )
 
 
