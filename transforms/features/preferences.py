@@ -31,6 +31,9 @@ _DAYS, _CHANGES, _CHANGED_ON, _HOLDS_UNTIL, _LATEST = (
     "_latest",
 )
 _CHANGE = "_change"
+_KEY, _NAMES, _KEY_NUMBER, _SCORE = "_key", "_names", "_key_number", "_score"
+# Room for the key numbers in a score: far more names than a device or channel map holds.
+_KEY_SLOTS = 1 << 31
 _CHANGE_KEYS = [C.USER_ID, _CHANGED_ON, _HOLDS_UNTIL]
 # Every preference is per user and snapshot date.
 _SNAPSHOT_KEYS = [C.USER_ID, C.SNAPSHOT_DATE]
@@ -231,8 +234,10 @@ def habit_features(daily: DataFrame, snapshot_dates: Sequence[dt.date]) -> DataF
             F.when(total > 0, night / total).alias(C.NIGHT_SHARE),
             F.when(total > 0, F.col("_weekend_events") / total).alias(C.WEEKEND_SHARE),
         )
-        .join(_main_key(last_days, C.SESSIONS_BY_DEVICE, C.MAIN_DEVICE), on=_SNAPSHOT_KEYS, how="left")
-        .join(_main_key(last_days, C.SESSIONS_BY_CHANNEL, C.MAIN_CHANNEL), on=_SNAPSHOT_KEYS, how="left")
+        .join(_main_key(last_days, daily, C.SESSIONS_BY_DEVICE, C.MAIN_DEVICE), on=_SNAPSHOT_KEYS, how="left")
+        .join(
+            _main_key(last_days, daily, C.SESSIONS_BY_CHANNEL, C.MAIN_CHANNEL), on=_SNAPSHOT_KEYS, how="left"
+        )
     )
 
 
@@ -245,9 +250,32 @@ def _busiest_hours(hours: Column) -> Column:
     return F.transform(F.slice(busiest, 1, TOP_N), lambda e: e["h"])
 
 
-def _main_key(daily: DataFrame, counts_by_key: str, out: str) -> DataFrame:
-    """The key with the most sessions in the map column `counts_by_key`, summed over each snapshot's days."""
-    exploded = daily.select(*_SNAPSHOT_KEYS, F.explode(F.col(counts_by_key)).alias("_key", C.SESSIONS))
-    summed = exploded.groupBy(*_SNAPSHOT_KEYS, "_key").agg(F.sum(C.SESSIONS).alias(C.SESSIONS))
-    best = F.array_sort(F.collect_list(F.struct((-F.col(C.SESSIONS)).alias(_RANK), F.col("_key"))))
-    return summed.groupBy(*_SNAPSHOT_KEYS).agg(best[0]["_key"].alias(out))
+def _main_key(days: DataFrame, daily: DataFrame, counts_by_key: str, out: str) -> DataFrame:
+    """The key with the most sessions in the map column `counts_by_key`, summed over each snapshot's `days`
+    (rows of `daily` with their SNAPSHOT_DATE), ties by name.
+
+    Each key of `daily` is numbered in name order once, so "most sessions, then the first name" is the
+    maximum of one number per snapshot: a hash aggregation, where comparing (sessions, name) pairs sorts
+    every snapshot's rows.
+    """
+    names = F.array_sort(F.collect_set(_KEY))
+    numbered = (
+        daily.select(F.explode(F.map_keys(F.col(counts_by_key))).alias(_KEY))
+        .agg(names.alias(_NAMES))
+        .select(F.posexplode(_NAMES).alias(_KEY_NUMBER, _KEY))
+    )
+    summed = (
+        days.select(*_SNAPSHOT_KEYS, F.explode(F.col(counts_by_key)).alias(_KEY, C.SESSIONS))
+        .join(F.broadcast(numbered), on=[_KEY], how="inner")
+        .groupBy(*_SNAPSHOT_KEYS, _KEY_NUMBER)
+        .agg(F.sum(C.SESSIONS).alias(C.SESSIONS))
+    )
+    # More sessions first, then the lower number: sessions * _KEY_SLOTS + (_KEY_SLOTS - 1 - number).
+    slots = F.lit(_KEY_SLOTS)
+    score = F.col(C.SESSIONS) * slots + (slots - 1 - F.col(_KEY_NUMBER))
+    best = summed.groupBy(*_SNAPSHOT_KEYS).agg(F.max(score).alias(_SCORE))
+    return (
+        best.select(*_SNAPSHOT_KEYS, (slots - 1 - F.pmod(F.col(_SCORE), slots)).alias(_KEY_NUMBER))
+        .join(F.broadcast(numbered.withColumnRenamed(_KEY, out)), on=[_KEY_NUMBER], how="inner")
+        .select(*_SNAPSHOT_KEYS, out)
+    )
