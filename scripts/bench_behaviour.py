@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_behaviour.py [--events 1000000 10000000] [--days 30] [--work DIR]
         [--users U] [--repeats 1] [--sample-users 1000] [--json results.json] [--set spark.driver_memory=8g]
+    .venv/bin/python scripts/bench_behaviour.py --lake /path/to/lake [--repeats 3]    # sessionization only
 
 For each N the project's generator writes a raw lake sized to about N raw event lines (users computed from
 EVENTS_PER_USER_DAY; generation is not a measured stage and is reused from --work when its scale matches).
@@ -20,6 +21,10 @@ of a seeded sample of users, and in full by EXCEPT ALL. The ratio is Spark secon
 
 Every measurement has wall seconds and CPU seconds (driver process, DuckDB included, plus Spark's JVM) and
 the 1-minute load average before it: on a shared machine wall time includes waiting for a core.
+
+With --lake the stages are skipped: the sessionization comparison runs on the silver.events of a lake the
+pipeline already built (e.g. a bench_pipeline month), so a change to sessionization can be measured at 10M
+events without regenerating and re-ingesting them.
 """
 
 from __future__ import annotations
@@ -345,15 +350,31 @@ def bench_scale(clock: Clock, spark: SparkSession, events: int, args, base: list
     }
 
 
+def bench_lake(clock: Clock, spark: SparkSession, args, base: list[str]) -> dict[str, object]:
+    """The sessionization comparison alone, on the silver.events of the lake at `args.lake`."""
+    root = Path(args.lake).resolve()
+    config = load_config("local", [*base, f"lake.root={root}"])
+    lake = open_lake(spark, config.lake)
+    if not lake.table("silver.events").exists():
+        raise SystemExit(f"--lake {root}: no silver.events table (run build_silver on it first)")
+    scratch = Path(args.work) / f"lake-{root.name}"
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(f"[{root}] sessionization: Spark and DuckDB on the same Parquet files", flush=True)
+    return {"lake": str(root), "stages": {}, "sessions": bench_sessions(clock, spark, lake, scratch, config, args)}
+
+
 def report(result: dict[str, object]) -> None:
-    scale, sessions = result["scale"], result["sessions"]
-    generation = result["generation_seconds"]
+    sessions = result["sessions"]
     print()
-    print(
-        f"== {result['raw_lines']:,} raw event lines ({scale['users']:,} users x {scale['days']} days, "
-        f"{scale['items']:,} items, seed {scale['seed']}); generation "
-        + ("reused" if generation is None else f"{generation:.0f}s, not a measured stage")
-    )
+    if "lake" in result:
+        print(f"== silver.events of {result['lake']} (stages skipped)")
+    else:
+        scale, generation = result["scale"], result["generation_seconds"]
+        print(
+            f"== {result['raw_lines']:,} raw event lines ({scale['users']:,} users x {scale['days']} days, "
+            f"{scale['items']:,} items, seed {scale['seed']}); generation "
+            + ("reused" if generation is None else f"{generation:.0f}s, not a measured stage")
+        )
     print(
         f"{'stage':24s} {'rows in':>11s} {'wall s':>8s} {'rows/s':>9s} {'CPU s':>8s} {'rows/CPU s':>10s} "
         f"{'rows out':>11s} {'load':>5s}"
@@ -375,10 +396,11 @@ def report(result: dict[str, object]) -> None:
         f"ratio {sessions['cpu_ratio_spark_to_duckdb']:.2f} (both {CORES} threads, median of "
         f"{len(sessions['runs']['spark'])} run(s))"
     )
-    print(
-        f"bronze.events_quarantine {result['bronze_quarantine']:,} rows; silver.sessions written by "
-        f"build_silver {result['silver_sessions']:,} rows"
-    )
+    if "lake" not in result:
+        print(
+            f"bronze.events_quarantine {result['bronze_quarantine']:,} rows; silver.sessions written by "
+            f"build_silver {result['silver_sessions']:,} rows"
+        )
     print(
         f"comparison: {comparison['sample_sessions']:,} sessions of {comparison['sample_users']:,} sampled "
         f"users, {comparison['sample_mismatches']} mismatching; full tables: "
@@ -410,6 +432,9 @@ def main() -> int:
     parser.add_argument("--work", default=None, help="scratch folder, kept for reuse (default: temporary)")
     parser.add_argument("--json", default=None, help="also write the results to this file")
     parser.add_argument(
+        "--lake", default=None, help="skip generation and stages: sessionize this lake's silver.events"
+    )
+    parser.add_argument(
         "--set",
         dest="overrides",
         action="append",
@@ -432,7 +457,10 @@ def main() -> int:
     results = {"machine": machine(spark), "load_average_start": load_start, "scales": []}
     print(f"machine: {json.dumps(results['machine'])}")
     print(f"load average (1, 5, 15 min) at start: {load_start}", flush=True)
-    for events in args.events:
+    if args.lake:
+        results["scales"].append(bench_lake(clock, spark, args, base))
+        report(results["scales"][-1])
+    for events in [] if args.lake else args.events:
         results["scales"].append(bench_scale(clock, spark, events, args, base))
         report(results["scales"][-1])
     results["load_average_end"] = load_average()
