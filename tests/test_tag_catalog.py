@@ -15,6 +15,7 @@ from shop_platform.catalogs import TAGS_FILE, CatalogError, load_tag_catalog
 from transforms.schemas import GOLD_USER_FEATURES_SCHEMA
 from transforms.tags.allowed_functions import disallowed_calls
 from transforms.tags.evaluate import enum_violations, expression_problems, tag_profile, tag_snapshot
+from transforms.tags.intervals import range_intervals
 
 BUILTINS = {
     name: name
@@ -266,3 +267,24 @@ def test_tags_evaluate_to_known_values_in_the_profile_and_the_long_snapshot(spar
     assert_df_equality(snapshot, expected, ignore_row_order=True, ignore_nullable=True)
     stray = profile.withColumn("band", F.lit("mid"))
     assert [tuple(r) for r in enum_violations(stray, catalog.tags).collect()] == [("band", "mid", 2)]
+
+
+def test_a_number_summed_in_another_order_keeps_its_value_and_its_interval(spark, tmp_path):
+    # 0.1 + 0.2 and 0.2 + 0.1 + 0.0 differ in the last bit as doubles; the same money, so the same tag value
+    # on both days and one interval in the history, not a change of value.
+    catalog = load_tag_catalog(
+        BUILTINS,
+        write_catalog(tmp_path, [{"id": "gmv", "value_type": "number", "expression": "paid_gmv_30d"}]),
+    )
+    ulp_apart = [0.1 + 0.2, 0.3]
+    assert ulp_apart[0] != ulp_apart[1]
+    days = [
+        features(spark, [{"user_id": "u1", "paid_gmv_30d": gmv}]).withColumn(
+            "snapshot_date", F.lit(S + dt.timedelta(days=n))
+        )
+        for n, gmv in enumerate(ulp_apart)
+    ]
+    profile = tag_profile(with_builtins(days[0].unionByName(days[1])), catalog, BUILTINS)
+    assert sorted(tuple(r) for r in profile.collect()) == [("u1", 0.3, S), ("u1", 0.3, S + dt.timedelta(days=1))]
+    intervals = range_intervals(profile, catalog, S + dt.timedelta(days=1), None)
+    assert [(r["value_num"], r["valid_from"], r["valid_to"]) for r in intervals.collect()] == [(0.3, S, None)]

@@ -22,6 +22,11 @@ from transforms import columns as C
 from transforms.tags.allowed_functions import disallowed_calls
 from transforms.tags.snapshot_windows import per_snapshot, unscoped_windows
 
+# Number tags are stored to this many decimals. Summing money in another order (another plan, another
+# partitioning) changes a value's last bits; unrounded, that noise would read as a change of value and split
+# a user's interval in gold.tag_history. Money (cents) and scores keep every meaningful digit at 6.
+NUMBER_DECIMALS = 6
+
 # String results of CASE branches: checked against an enum's values before any data is read.
 _BRANCH_RESULT = re.compile(r"\b(?:THEN|ELSE)\s+'((?:[^']|'')*)'", re.IGNORECASE)
 
@@ -38,9 +43,13 @@ def expected_type(tag: Tag) -> T.DataType:
 
 def tag_column(tag: Tag, builtins: Mapping[str, str]) -> Column:
     """The tag's value as a column of its expected type, named by its id; a window in its expression spans
-    one snapshot's users (transforms.tags.snapshot_windows), so any number of snapshots evaluate together."""
+    one snapshot's users (transforms.tags.snapshot_windows), so any number of snapshots evaluate together; a
+    number is rounded to NUMBER_DECIMALS."""
     source = F.col(builtins[tag.builtin]) if tag.builtin is not None else F.expr(per_snapshot(tag.expression))
-    return source.cast(expected_type(tag)).alias(tag.id)
+    value = source.cast(expected_type(tag))
+    if tag.value_type == "number":
+        value = F.round(value, NUMBER_DECIMALS)
+    return value.alias(tag.id)
 
 
 def _fits(actual: T.DataType, tag: Tag) -> bool:
