@@ -360,7 +360,11 @@ def bench_lake(clock: Clock, spark: SparkSession, args, base: list[str]) -> dict
     scratch = Path(args.work) / f"lake-{root.name}"
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"[{root}] sessionization: Spark and DuckDB on the same Parquet files", flush=True)
-    return {"lake": str(root), "stages": {}, "sessions": bench_sessions(clock, spark, lake, scratch, config, args)}
+    return {
+        "lake": str(root),
+        "stages": {},
+        "sessions": bench_sessions(clock, spark, lake, scratch, config, args),
+    }
 
 
 def report(result: dict[str, object]) -> None:

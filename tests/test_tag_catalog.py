@@ -285,6 +285,9 @@ def test_a_number_summed_in_another_order_keeps_its_value_and_its_interval(spark
         for n, gmv in enumerate(ulp_apart)
     ]
     profile = tag_profile(with_builtins(days[0].unionByName(days[1])), catalog, BUILTINS)
-    assert sorted(tuple(r) for r in profile.collect()) == [("u1", 0.3, S), ("u1", 0.3, S + dt.timedelta(days=1))]
+    assert sorted(tuple(r) for r in profile.collect()) == [
+        ("u1", 0.3, S),
+        ("u1", 0.3, S + dt.timedelta(days=1)),
+    ]
     intervals = range_intervals(profile, catalog, S + dt.timedelta(days=1), None)
     assert [(r["value_num"], r["valid_from"], r["valid_to"]) for r in intervals.collect()] == [(0.3, S, None)]
