@@ -84,11 +84,11 @@ def evaluate_als(
     """Fit one configuration on the training data and score it, as a child run of the active run."""
     rec = cfg.recommend
     name = f"als rank={params.rank} reg={params.reg_param} alpha={params.alpha} iter={params.max_iter}"
-    run_params = {**asdict(params), "seed": rec.seed}
+    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks}
     with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params, run_name=name,
                       nested=True):  # fmt: skip
         started = time.perf_counter()
-        model = ev.fit_on_split(split, params, rec.seed)
+        model = ev.fit_on_split(split, params, rec.seed, rec.blocks)
         seconds = time.perf_counter() - started
         log.info("%s: trained in %.1fs", name, seconds)
         lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)

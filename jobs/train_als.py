@@ -91,10 +91,10 @@ def train(
         interactions.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX]
     ).persist(StorageLevel.MEMORY_AND_DISK)
     pairs = train.count()
-    run_params = {**asdict(params), "seed": rec.seed, "params_source": source}
+    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks, "params_source": source}
     with training_run(cfg, job="train_als", run_date=run_date, inputs=inputs, params=run_params):
         started = time.perf_counter()
-        model = fit_als(train, seed=rec.seed, **asdict(params))
+        model = fit_als(train, seed=rec.seed, blocks=rec.blocks, **asdict(params))
         seconds = time.perf_counter() - started
         mlflow.log_metrics({C.TRAIN_SECONDS: seconds, "training_pairs": float(pairs)})
         log.info("trained ALS on %d pairs in %.1fs", pairs, seconds)

@@ -121,6 +121,10 @@ class RecommendSettings:
     # The category-popularity baseline recommends within this many of the user's top categories.
     preferred_categories: int
     seed: int
+    # ALS's user and item blocks (numUserBlocks = numItemBlocks): the tasks of each of its steps. Fixed, not
+    # the session's cores, because the blocks seed the initial factors: the same data gives the same model
+    # on any machine with the same setting.
+    blocks: int
     grid: AlsGrid
     # The configuration train_als uses when no evaluation has chosen one yet.
     default_params: AlsParams
@@ -133,7 +137,8 @@ class RecommendSettings:
 
     def problems(self) -> Problems:
         yield from positive(
-            self, ("test_days", "k", "cart_add_grade", "preferred_categories", "top_n", "similar_top_n")
+            self,
+            ("test_days", "k", "cart_add_grade", "preferred_categories", "blocks", "top_n", "similar_top_n"),
         )
         if self.blend.candidates_per_source > self.top_n:
             yield (

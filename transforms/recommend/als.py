@@ -20,8 +20,8 @@ _ALS_SCORE = "rating"
 _POSITION, _RECOMMENDATION, _RECOMMENDATIONS = "_position", "_recommendation", "recommendations"
 
 
-def als_estimator(*, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int) -> ALS:
-    """The ALS estimator on USER_IDX, ITEM_IDX and STRENGTH.
+def als_estimator(*, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int, blocks: int) -> ALS:
+    """The ALS estimator on USER_IDX, ITEM_IDX and STRENGTH, with `blocks` user and item blocks.
 
     coldStartStrategy "drop": scoring a user or item the model never saw yields no row rather than NaN,
     which would poison any metric averaged over predictions.
@@ -36,15 +36,19 @@ def als_estimator(*, rank: int, reg_param: float, alpha: float, max_iter: int, s
         alpha=alpha,
         maxIter=max_iter,
         seed=seed,
+        numUserBlocks=blocks,
+        numItemBlocks=blocks,
         coldStartStrategy="drop",
     )
 
 
 def fit_als(
-    train: DataFrame, *, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int
+    train: DataFrame, *, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int, blocks: int
 ) -> ALSModel:
     """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH)."""
-    estimator = als_estimator(rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed)
+    estimator = als_estimator(
+        rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed, blocks=blocks
+    )
     return estimator.fit(train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH))
 
 

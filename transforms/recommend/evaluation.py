@@ -249,11 +249,11 @@ def group_sizes(split: Split) -> dict[str, int]:
     return {row[C.USER_GROUP]: row["count"] for row in split.groups.groupBy(C.USER_GROUP).count().collect()}
 
 
-def fit_on_split(split: Split, params: AlsParams, seed: int) -> ALSModel:
+def fit_on_split(split: Split, params: AlsParams, seed: int, blocks: int) -> ALSModel:
     """ALS with `params` fitted on the training pairs, read in a fixed layout so the same configuration
     scores the same on a re-run."""
     pairs = in_fixed_order(split.train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX])
-    return fit_als(pairs, seed=seed, **asdict(params))
+    return fit_als(pairs, seed=seed, blocks=blocks, **asdict(params))
 
 
 def measure(lists: DataFrame, split: Split, k: int) -> dict[str, float]:
