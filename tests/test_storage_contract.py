@@ -361,3 +361,16 @@ def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
     assert table.earliest_date() == DAY1
     assert table.earliest_date(before=DAY3) == DAY1
     assert table.earliest_date(before=DAY1) is None  # strictly before: nothing is older than the first day
+
+
+def test_a_write_over_many_dates_gives_one_file_per_date(lake, spark):
+    # 20 dates spread over 4 input partitions: unclustered, every task would write a file for each date it
+    # holds (up to 80); the tests' 2 shuffle partitions put the threshold at 8 values.
+    days = [DAY1 + dt.timedelta(days=n) for n in range(20)]
+    rows = [order(f"o{n}-{i}", float(i), day) for n, day in enumerate(days) for i in range(4)]
+    table = lake.table("silver.daily_orders", schema=SCHEMA, partition_by=["order_date"])
+    table.create()
+    table.overwrite_partitions(spark.createDataFrame(rows, SCHEMA).repartition(4), {"order_date": days})
+    assert_df_equality(table.read(), spark.createDataFrame(rows, SCHEMA), ignore_row_order=True)
+    files = DeltaTable(table.path).file_uris()
+    assert len(files) == len(days), files

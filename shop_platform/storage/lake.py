@@ -21,6 +21,12 @@ from shop_platform.storage.spec import TableSpec
 
 log = get_logger(__name__)
 
+# A write spanning more partition values than this many per shuffle partition is clustered by them first:
+# otherwise every task writes a file for every value it holds (546 dates of a long history over 8 tasks:
+# 4,368 small files per table, each written, moved and described one by one). Below it (a month's 30 dates)
+# the files are few and the extra shuffle of the rows would cost more than it saves.
+CLUSTER_FROM_VALUES_PER_PARTITION = 4
+
 
 class DuplicateKeyError(ValueError):
     """An upsert source holds the same key more than once, so the result would be ambiguous."""
@@ -106,7 +112,8 @@ class LakeTable:
         empty = [c for c, values in partitions.items() if not list(values)]
         if empty:
             raise ValueError(f"overwrite_partitions on {self.name}: no values given for {empty}")
-        with timed(log, f"overwrite partitions {dict(partitions)} of {self.name}"):
+        df = clustered_for_write(df, partitions)
+        with timed(log, f"overwrite partitions {_described(partitions)} of {self.name}"):
             self.engine.overwrite_partitions(self.path, df, partitions, merge_schema, add_outside)
         self._journal("overwrite_partitions")
 
@@ -252,6 +259,29 @@ class LakeTable:
             self.create()
         new_schema = aligned_schema(self.name, self.engine.schema(self.path), df.schema, merge_schema)
         return select_in_order(df, new_schema)
+
+
+def clustered_for_write(df: DataFrame, partitions: PartitionSpec) -> DataFrame:
+    """`df` repartitioned by the partition columns when the write spans many values of them (see
+    CLUSTER_FROM_VALUES_PER_PARTITION), so each value is written by one task into one file; else `df`."""
+    values = max(len(list(v)) for v in partitions.values())
+    tasks = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    if values <= tasks * CLUSTER_FROM_VALUES_PER_PARTITION:
+        return df
+    return df.repartition(tasks, *partitions)
+
+
+def _described(partitions: PartitionSpec) -> str:
+    """The partitions of a write for the log: every value of a few, the first and last of many."""
+    shown = {}
+    for column, values in partitions.items():
+        values = list(values)
+        shown[column] = (
+            [str(v) for v in values]
+            if len(values) <= 3
+            else f"{len(values)} values {values[0]}..{values[-1]}"
+        )
+    return str(shown)
 
 
 class Lake:
