@@ -24,7 +24,7 @@ from transforms.schemas import (
     SILVER_ORDERS_SCHEMA,
 )
 from transforms.tags.builtins import BUILTIN_COLUMNS, with_builtins
-from transforms.tags.evaluate import tag_profile, tag_snapshot
+from transforms.tags.evaluate import NUMBER_DECIMALS, tag_profile, tag_snapshot
 
 D = dt.date(2026, 10, 30)
 # horizon 3, one training snapshot: train on D - 6 (labels D-5..D-3), validate on D - 3 (labels D-2..D).
@@ -165,9 +165,10 @@ def test_train_register_score_and_tag(spark, tmp_path):
     band = (
         F.when(F.col(C.CHURN_RISK) >= 0.8, "high").when(F.col(C.CHURN_RISK) >= 0.5, "medium").otherwise("low")
     )
+    # A number tag holds the score to NUMBER_DECIMALS places.
+    stored = F.round(F.col(C.PURCHASE_PROPENSITY), NUMBER_DECIMALS)
     expected = scores.select(
-        C.USER_ID, F.lit("purchase_propensity").alias(C.TAG_ID), F.col(C.PURCHASE_PROPENSITY).cast("string"),
-        F.col(C.PURCHASE_PROPENSITY),
+        C.USER_ID, F.lit("purchase_propensity").alias(C.TAG_ID), stored.cast("string"), stored,
     ).union(scores.select(C.USER_ID, F.lit("churn_risk"), band, F.lit(None).cast("double")))  # fmt: skip
     assert_approx_df_equality(
         actual, expected.toDF(*actual.columns), precision=1e-12, ignore_row_order=True, ignore_nullable=True
