@@ -26,6 +26,7 @@ log = get_logger(__name__)
 # 4,368 small files per table, each written, moved and described one by one). Below it (a month's 30 dates)
 # the files are few and the extra shuffle of the rows would cost more than it saves.
 CLUSTER_FROM_VALUES_PER_PARTITION = 4
+SPARK_DEFAULT_SHUFFLE_PARTITIONS = 200
 
 
 class DuplicateKeyError(ValueError):
@@ -265,7 +266,9 @@ def clustered_for_write(df: DataFrame, partitions: PartitionSpec) -> DataFrame:
     """`df` repartitioned by the partition columns when the write spans many values of them (see
     CLUSTER_FROM_VALUES_PER_PARTITION), so each value is written by one task into one file; else `df`."""
     values = max(len(list(v)) for v in partitions.values())
-    tasks = int(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    setting = str(df.sparkSession.conf.get("spark.sql.shuffle.partitions"))
+    # Databricks accepts "auto" (sized by the data): then Spark's own default number stands in.
+    tasks = int(setting) if setting.isdigit() else SPARK_DEFAULT_SHUFFLE_PARTITIONS
     if values <= tasks * CLUSTER_FROM_VALUES_PER_PARTITION:
         return df
     return df.repartition(tasks, *partitions)
