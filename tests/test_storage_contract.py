@@ -363,9 +363,18 @@ def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
     assert table.earliest_date(before=DAY1) is None  # strictly before: nothing is older than the first day
 
 
-def test_a_write_over_many_dates_gives_one_file_per_date(lake, spark):
+@pytest.fixture()
+def two_shuffle_partitions(spark):
+    # A job run earlier in the same session may have set its own (8 in conf/local.yaml).
+    setting = spark.conf.get("spark.sql.shuffle.partitions")
+    spark.conf.set("spark.sql.shuffle.partitions", "2")
+    yield
+    spark.conf.set("spark.sql.shuffle.partitions", setting)
+
+
+def test_a_write_over_many_dates_gives_one_file_per_date(lake, spark, two_shuffle_partitions):
     # 20 dates spread over 4 input partitions: unclustered, every task would write a file for each date it
-    # holds (up to 80); the tests' 2 shuffle partitions put the threshold at 8 values.
+    # holds (up to 80); 2 shuffle partitions put the threshold at 8 values.
     days = [DAY1 + dt.timedelta(days=n) for n in range(20)]
     rows = [order(f"o{n}-{i}", float(i), day) for n, day in enumerate(days) for i in range(4)]
     table = lake.table("silver.daily_orders", schema=SCHEMA, partition_by=["order_date"])
