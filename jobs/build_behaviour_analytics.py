@@ -39,7 +39,7 @@ from transforms.analytics.as_of import AS_OF_LOOKBACK_DAYS, known_before_each_da
 from transforms.analytics.churn import monthly_churn
 from transforms.analytics.funnel import funnel_daily, session_steps
 from transforms.analytics.paths import session_page_paths, top_paths
-from transforms.analytics.retention import retention_cohorts
+from transforms.analytics.retention import retention_cohorts, retention_horizon
 from transforms.tags.builtins import LIFECYCLE_TAG
 from transforms.tags.history import tags_as_of_each
 
@@ -109,7 +109,10 @@ def run(ctx: JobContext) -> int:
 
     retention = retention_cohorts(
         users,
-        sessions_table.read(),
+        # Only the visits the cohorts can count: a day's run reads the same weeks on any length of history.
+        sessions_table.read_between(
+            retention_horizon(first, settings.cohort_weeks, settings.retention_weeks), last
+        ),
         lake.table(tables.ORDERS).read_or_empty(),
         first,
         last,

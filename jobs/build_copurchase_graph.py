@@ -92,7 +92,8 @@ def run(ctx: JobContext) -> int:
              run_date, statuses, engine.name)  # fmt: skip
 
     keep = StorageLevel.MEMORY_AND_DISK
-    lines = purchased_lines(order_items.read(), orders.read(), statuses, first_date, run_date).persist(keep)
+    window = [table.read_between(first_date, run_date) for table in (order_items, orders)]
+    lines = purchased_lines(*window, statuses, first_date, run_date).persist(keep)
     with timed(log, "co-purchase edges"):
         # Cut from the plan that read silver: the write, the counts, the partners and every step of the graph
         # algorithms read these rows, and each would otherwise analyse that plan again.
@@ -107,9 +108,7 @@ def run(ctx: JobContext) -> int:
     by_type = {row[C.EDGE_TYPE]: row["count"] for row in edges.groupBy(C.EDGE_TYPE).count().collect()}
     on_edges = algorithm_edges.count()
     if items == 0:
-        counts = window_order_counts(
-            order_items.read(), orders.read(), statuses, first_date, run_date
-        ).first()
+        counts = window_order_counts(*window, statuses, first_date, run_date).first()
         log.warning("%s", empty_graph_reason(counts.asDict(), statuses, first_date, run_date))
     log.info("%d items bought; directed edges by type %s; the algorithms run on %d edges of %s", items, by_type,
              on_edges, settings.algorithm_edge_types)  # fmt: skip

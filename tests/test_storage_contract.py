@@ -363,6 +363,52 @@ def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
     assert table.earliest_date(before=DAY1) is None  # strictly before: nothing is older than the first day
 
 
+def dated_orders(lake, spark, partition_by):
+    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(partition_by), date_column="order_date")
+    table = lake.table(spec)
+    table.append(spark.createDataFrame(ORDERS, SCHEMA))
+    return table
+
+
+def order_ids(df):
+    return sorted(r.order_id for r in df.collect())
+
+
+@pytest.mark.parametrize("partition_by", [PARTITIONS, ["shard"]], ids=["by date", "not by date"])
+def test_dated_reads_and_a_tables_dates_are_the_same_however_it_is_partitioned(lake, spark, partition_by):
+    # Partitioned by its date, a table answers from its log and the range's files; otherwise from its rows.
+    table = dated_orders(lake, spark, partition_by)
+    assert order_ids(table.read_between(DAY2, DAY3)) == ["o3", "o4"]
+    assert order_ids(table.read_on(DAY1)) == ["o1", "o2"]
+    assert order_ids(table.read_on(dt.date(2026, 9, 30))) == []
+    assert order_ids(table.read_on(None)) == []
+    assert (table.earliest_date(), table.latest_date()) == (DAY1, DAY3)
+    assert table.latest_date(on_or_before=DAY2) == DAY2
+    assert lake.latest_dates([table], on_or_before=DAY2) == {table.name: DAY2}
+    # A date whose rows are gone is no date of the table any more.
+    table.overwrite(spark.createDataFrame(ORDERS[:3], SCHEMA))
+    assert (table.latest_date(), lake.latest_dates([table])) == (DAY2, {table.name: DAY2})
+    assert order_ids(table.read_between(DAY2, DAY3)) == ["o3"]
+
+
+def test_a_missing_table_read_by_date_is_empty_when_allowed(lake):
+    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(PARTITIONS), date_column="order_date")
+    table = lake.table(spec)
+    assert order_ids(table.read_between(DAY1, DAY3, missing_ok=True)) == []
+    assert table.latest_date() is None
+    with pytest.raises(TableNotFoundError, match="silver.orders"):
+        table.read_on(DAY1)
+
+
+def test_a_dated_read_gives_spark_only_the_files_of_its_dates(lake, spark):
+    if lake.engine.name != "embedded":
+        pytest.skip("delta-spark prunes the files itself, when the query runs")
+    table = dated_orders(lake, spark, PARTITIONS)
+    files = table.read_between(DAY2, DAY3).inputFiles()
+    assert len(files) == 2, files
+    assert all(re.search(r"/order_date=2026-10-0[23]/", f) for f in files), files
+
+
 @pytest.fixture()
 def two_shuffle_partitions(spark):
     # A job run earlier in the same session may have set its own (8 in conf/local.yaml).

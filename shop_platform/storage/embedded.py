@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import pyarrow as pa
 from deltalake import DeltaTable
 from deltalake.transaction import CommitProperties, RemoveAction
 from pyspark.sql import DataFrame, SparkSession
@@ -184,6 +185,32 @@ class EmbeddedEngine(TableEngine):
                 timestamp if timestamp.tzinfo else timestamp.replace(tzinfo=dt.timezone.utc)
             )
         return self._read_snapshot(table, canonical_location(path))
+
+    def read_between(self, path: str, column: str, first: Any, last: Any) -> DataFrame:
+        table = self._table(path)
+        location = canonical_location(path)
+        in_range = F.col(column).between(F.lit(first), F.lit(last))
+        if column not in table.metadata().partition_columns:
+            return self._read_snapshot(table, location).where(in_range)
+        # Only the range's files: Spark lists and plans what it is given, so a whole table's file list would
+        # make every dated read cost more as the history grows.
+        low, high = _partition_string(first), _partition_string(last)
+        files = table.file_uris(
+            file_pruning_predicate=f"\"{column}\" >= '{low}' AND \"{column}\" <= '{high}'"
+        )
+        return self._read_files(location, files, spark_schema(table)).where(in_range)
+
+    def partition_values(self, path: str, column: str) -> list[Any] | None:
+        table = self._table(path)
+        if column not in table.metadata().partition_columns:
+            return None
+        adds = pa.table(table.get_add_actions(flatten=True))
+        if not adds.num_rows:
+            return []
+        values = adds.column(f"partition.{column}").to_pylist()
+        # A file without a record count in its statistics is taken to hold rows.
+        records = adds.column("num_records").to_pylist()
+        return list({value for value, n in zip(values, records, strict=True) if n is None or n > 0})
 
     def version(self, path: str) -> int:
         return self._table(path).version()

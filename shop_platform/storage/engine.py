@@ -8,6 +8,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 # Partition values per partition column: {"event_date": [date(2026, 10, 1), ...]}.
@@ -78,6 +79,20 @@ class TableEngine(ABC):
 
     @abstractmethod
     def read(self, path: str, version: int | None, timestamp: dt.datetime | None) -> DataFrame: ...
+
+    def read_between(self, path: str, column: str, first: Any, last: Any) -> DataFrame:
+        """The latest snapshot's rows whose `column` lies from `first` through `last`.
+
+        An engine that can leave out the files outside the range (a partition column) does, so a day's read
+        costs the same on a year of history as on a week.
+        """
+        return self.read(path, None, None).where(F.col(column).between(F.lit(first), F.lit(last)))
+
+    def partition_values(self, path: str, column: str) -> list[Any] | None:
+        """The values partition column `column` takes in the latest snapshot's files that hold rows, from the
+        table's log alone; None where the engine cannot tell without reading the data (then the caller
+        aggregates the rows)."""
+        return None
 
     @abstractmethod
     def version(self, path: str) -> int: ...

@@ -157,17 +157,27 @@ class LakeTable:
 
     def read_on(self, date: dt.date | None, missing_ok: bool = False) -> DataFrame:
         """The rows of one date of the table's date column (a snapshot, a day); none for a None date."""
-        return self._dated(missing_ok).where(F.col(self._date_column()) == F.lit(date))
+        if date is None:
+            return self._dated(missing_ok).where(F.lit(False))
+        return self.read_between(date, date, missing_ok)
 
     def read_between(self, first: dt.date, last: dt.date, missing_ok: bool = False) -> DataFrame:
-        """The rows whose date column falls from `first` through `last`."""
-        return self._dated(missing_ok).where(F.col(self._date_column()).between(F.lit(first), F.lit(last)))
+        """The rows whose date column falls from `first` through `last`; where the table is partitioned by
+        that column, only the files of those dates are read."""
+        column = self._date_column()
+        if missing_ok and not self.exists():
+            return self.read_or_empty().where(F.col(column).between(F.lit(first), F.lit(last)))
+        self._require()
+        return self.engine.read_between(self.path, column, first, last)
 
     def latest_date(self, on_or_before: dt.date | None = None) -> dt.date | None:
         """The table's last date (on or before `on_or_before` when given): a one-row aggregate; None when the
         table is missing or has no such date."""
         if not self.exists():
             return None
+        dates = self.logged_dates()
+        if dates is not None:
+            return latest_of(dates, on_or_before)
         rows = self.read()
         if on_or_before is not None:
             rows = rows.where(F.col(self._date_column()) <= F.lit(on_or_before))
@@ -178,6 +188,9 @@ class LakeTable:
         the table is missing or has no such date."""
         if not self.exists():
             return None
+        dates = self.logged_dates()
+        if dates is not None:
+            return min((d for d in dates if before is None or d < before), default=None)
         rows = self.read()
         if before is not None:
             rows = rows.where(F.col(self._date_column()) < F.lit(before))
@@ -247,6 +260,12 @@ class LakeTable:
         if self.spec.date_column is None:
             raise ValueError(f"{self.name} declares no date column to read it by")
         return self.spec.date_column
+
+    def logged_dates(self) -> list[dt.date] | None:
+        """The dates of the table's date column, from its log where it is the partition column (no Spark job,
+        and no file listing); None where only the rows can tell."""
+        values = self.engine.partition_values(self.path, self._date_column())
+        return None if values is None else [v for v in values if v is not None]
 
     def _dated(self, missing_ok: bool) -> DataFrame:
         return self.read_or_empty() if missing_ok else self.read()
@@ -322,20 +341,29 @@ class Lake:
     def latest_dates(
         self, tables: Sequence[LakeTable], on_or_before: dt.date | None = None
     ) -> dict[str, dt.date | None]:
-        """Each table's `latest_date(on_or_before)` by name, in one Spark job (a union of one-row aggregates)
-        instead of one per table, for reading many tables as of one date; None for a table that is missing or
-        has no such date."""
-        union = None
+        """Each table's `latest_date(on_or_before)` by name, for reading many tables as of one date; None for a
+        table that is missing or has no such date. Tables partitioned by their date answer from their logs;
+        the others in one Spark job (a union of one-row aggregates) instead of one per table."""
+        union, from_logs = None, {}
         for table in tables:
             if not table.exists():
+                continue
+            dates = table.logged_dates()
+            if dates is not None:
+                from_logs[table.name] = latest_of(dates, on_or_before)
                 continue
             rows, column = table.read(), table._date_column()
             if on_or_before is not None:
                 rows = rows.where(F.col(column) <= F.lit(on_or_before))
             latest = rows.agg(F.max(column).alias("date")).select(F.lit(table.name).alias("table"), "date")
             union = latest if union is None else union.unionByName(latest)
-        found = {} if union is None else {row["table"]: row["date"] for row in union.collect()}
+        found = from_logs | ({} if union is None else {row["table"]: row["date"] for row in union.collect()})
         return {table.name: found.get(table.name) for table in tables}
 
     def path(self, name: str) -> str:
         return table_path(self.root, name)
+
+
+def latest_of(dates: Sequence[dt.date], on_or_before: dt.date | None) -> dt.date | None:
+    """The last of `dates` (on or before `on_or_before` when given); None when there is none."""
+    return max((d for d in dates if on_or_before is None or d <= on_or_before), default=None)
