@@ -171,8 +171,9 @@ class LakeTable:
         return self.engine.read_between(self.path, column, first, last)
 
     def latest_date(self, on_or_before: dt.date | None = None) -> dt.date | None:
-        """The table's last date (on or before `on_or_before` when given): a one-row aggregate; None when the
-        table is missing or has no such date."""
+        """The table's last date (on or before `on_or_before` when given): from the log where the table is
+        partitioned by its date, else a one-row aggregate; None when the table is missing or has no such
+        date."""
         if not self.exists():
             return None
         dates = self.logged_dates()
