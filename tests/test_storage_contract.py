@@ -353,9 +353,13 @@ def test_every_operation_works_on_a_lake_reached_through_a_symbolic_link(linked_
         linked_lake.table("silver.nothing").read()
 
 
+def orders_by_date(partition_by):
+    """The orders table declared with its date column, partitioned by `partition_by`."""
+    return TableSpec("silver.orders", SCHEMA, "build_silver", tuple(partition_by), date_column="order_date")
+
+
 def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
-    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(PARTITIONS), date_column="order_date")
-    table = lake.table(spec)
+    table = lake.table(orders_by_date(PARTITIONS))
     assert table.earliest_date() is None  # no table yet
     table.append(spark.createDataFrame(ORDERS, SCHEMA))
     assert table.earliest_date() == DAY1
@@ -364,8 +368,7 @@ def test_earliest_date_is_where_a_tables_history_starts(lake, spark):
 
 
 def dated_orders(lake, spark, partition_by):
-    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(partition_by), date_column="order_date")
-    table = lake.table(spec)
+    table = lake.table(orders_by_date(partition_by))
     table.append(spark.createDataFrame(ORDERS, SCHEMA))
     return table
 
@@ -392,8 +395,7 @@ def test_dated_reads_and_a_tables_dates_are_the_same_however_it_is_partitioned(l
 
 
 def test_a_missing_table_read_by_date_is_empty_when_allowed(lake):
-    spec = TableSpec("silver.orders", SCHEMA, "build_silver", tuple(PARTITIONS), date_column="order_date")
-    table = lake.table(spec)
+    table = lake.table(orders_by_date(PARTITIONS))
     assert order_ids(table.read_between(DAY1, DAY3, missing_ok=True)) == []
     assert table.latest_date() is None
     with pytest.raises(TableNotFoundError, match="silver.orders"):
