@@ -5,10 +5,12 @@
 
 Reads silver.events for the days after the settled state (the look-back window, see
 transforms/interactions.py) and writes gold.user_item_daily (those days), gold.user_index and
-gold.item_index (new ids only), gold.user_item_interactions (overwritten) and, last, gold.user_item_settled,
-so a run that dies part-way is simply run again. Re-running a date gives the same state. A --rebuild
-recomputes everything as of the run date from all of silver.events (gold.user_item_daily then ends at the
-run date) but keeps the indexes: ids never get new numbers.
+gold.item_index (new ids only), gold.user_item_interactions (overwritten), gold.item_categories (the
+window's item categories merged into it: the recommendations' category lookup without a scan of all
+history; built from all history when it does not exist yet) and, last, gold.user_item_settled, so a run
+that dies part-way is simply run again. Re-running a date gives the same state. A --rebuild recomputes
+everything as of the run date from all of silver.events (gold.user_item_daily then ends at the run date)
+but keeps the indexes: ids never get new numbers.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from transforms.interactions import (
     settled_state,
     validated_weights,
 )
+from transforms.recommend.baselines import item_categories, updated_item_categories
 
 log = get_logger("jobs.build_interactions")
 
@@ -50,15 +53,29 @@ def parser() -> argparse.ArgumentParser:
     return parser
 
 
+def events_through(lake: Lake, as_of: dt.date, first: dt.date | None) -> DataFrame:
+    """silver.events from `first` (None: all history) through `as_of`."""
+    events = lake.table(tables.SILVER_EVENTS)
+    if first is None:
+        return events.read().where(F.col(C.EVENT_DATE) <= F.lit(as_of))
+    return events.read_between(first, as_of)
+
+
 def read_window(lake: Lake, plan: RunPlan) -> DataFrame:
     """silver.events for the days the plan recomputes (all history through the run date on a rebuild)."""
-    events = lake.table(tables.SILVER_EVENTS)
-    rows = (
-        events.read().where(F.col(C.EVENT_DATE) <= F.lit(plan.as_of))
-        if plan.window_start is None
-        else events.read_between(plan.window_start, plan.as_of)
+    return events_through(lake, plan.as_of, plan.window_start).select(
+        C.USER_ID, C.ITEM_ID, C.EVENT_TYPE, C.EVENT_TIME, C.ITEMS, C.EVENT_DATE
     )
-    return rows.select(C.USER_ID, C.ITEM_ID, C.EVENT_TYPE, C.EVENT_TIME, C.ITEMS, C.EVENT_DATE)
+
+
+def updated_categories(lake: Lake, table: LakeTable, plan: RunPlan) -> DataFrame:
+    """gold.item_categories through the plan's date: the stored table updated with the window's events, or,
+    on a rebuild or while the table does not exist, from all history."""
+    from_scratch = plan.window_start is None or not table.exists()
+    events = events_through(lake, plan.as_of, None if from_scratch else plan.window_start).select(
+        C.ITEM_ID, C.CATEGORY_ID, C.CATEGORY_L1, C.CATEGORY_L2
+    )
+    return item_categories(events) if from_scratch else updated_item_categories(table.read(), events)
 
 
 def append_new_ids(
@@ -141,7 +158,15 @@ def run(ctx: JobContext) -> int:
         .transform(settled_state, settled_through=plan.settled_through)
         .persist(StorageLevel.MEMORY_AND_DISK)
     )
-    counts = {"daily": daily.count(), "interactions": state.count(), "settled": settled.count()}
+    categories_table = lake.table(tables.ITEM_CATEGORIES)
+    # Materialised for the same reason: it is computed from the table it overwrites.
+    categories = updated_categories(lake, categories_table, plan).persist(StorageLevel.MEMORY_AND_DISK)
+    counts = {
+        "daily": daily.count(),
+        "interactions": state.count(),
+        "settled": settled.count(),
+        "categories": categories.count(),
+    }
     if counts["daily"] == 0:
         warn_no_items(read_window(lake, plan), window)
 
@@ -154,12 +179,14 @@ def run(ctx: JobContext) -> int:
         daily_table.overwrite_partitions(daily, {C.EVENT_DATE: plan.window_days})
     with timed(log, f"write {interactions.name}"):
         interactions.overwrite(interaction_matrix(state, user_index.read(), item_index.read(), plan.as_of))
+    categories_table.overwrite(categories)
     settled_table.overwrite(settled)
-    for frame in (daily, state, settled):
+    for frame in (daily, state, settled, categories):
         frame.unpersist()
     log.info("%s: %d rows for %s", daily_table.name, counts["daily"], window)
     log.info("%s: %d pairs through %s", settled_table.name, counts["settled"], plan.settled_through)
     log.info("wrote %s as of %s: %d user-item pairs", interactions.name, plan.as_of, counts["interactions"])
+    log.info("%s: %d items with a category", categories_table.name, counts["categories"])
     return 0
 
 

@@ -14,7 +14,8 @@ all as of the run date:
                                   ALS champion's (recommend.model_name@champion) lists, scored here
     gold.bought_together          its latest snapshot on or before the run date (build_copurchase_graph)
     gold.user_segments            its latest snapshot on or before the run date (build_segments)
-    silver.events                 item categories (preferred categories, repeat-purchase exceptions)
+    gold.item_categories          item categories (preferred categories, repeat-purchase exceptions), as
+                                  of the matrix's date (build_interactions keeps it)
 
 train_als runs weekly (conf/pipeline.yaml): on the other days the ALS candidates come from the champion it
 registered, which must have been trained for the run date or before (a later one would recommend from the
@@ -47,7 +48,6 @@ from shop_platform.tracking import CHAMPION, load_registered_spark_model, regist
 from transforms import columns as C
 from transforms import tables
 from transforms.recommend.als import all_als_recommendations, als_model
-from transforms.recommend.baselines import item_categories
 from transforms.recommend.blend import (
     PARTNER_COLUMNS,
     SEGMENT_COLUMNS,
@@ -63,7 +63,7 @@ log = get_logger("jobs.build_recommendations")
 
 REQUIRED = (
     tables.USER_INDEX, tables.ITEM_INDEX, tables.USER_ITEM_INTERACTIONS, tables.USER_ITEM_DAILY,
-    tables.SILVER_EVENTS,
+    tables.ITEM_CATEGORIES,
 )  # fmt: skip
 TRAINING_TASK = "train_als"
 
@@ -133,17 +133,16 @@ def run(ctx: JobContext) -> int:
         log.warning("%s has no rows for %s: only users with interactions get recommendations",
                     tables.USER_FEATURES.name, run_date)  # fmt: skip
         registered = None
-    events = lake.table(tables.SILVER_EVENTS).read().where(F.col(C.EVENT_DATE) <= F.lit(run_date))
     inputs = BlendInputs(
         users=known_users(lake.table(tables.USER_INDEX).read(), registered, run_date).persist(keep),
         interactions=interactions.select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.ORDERS).persist(keep),
         daily=lake.table(tables.USER_ITEM_DAILY)
-        .read()
+        .read_between(run_date - dt.timedelta(days=rec.blend.recent_days - 1), run_date)
         .select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE),
         als=als.select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE),
         partners=partners.select(*PARTNER_COLUMNS),
         segments=segments.select(*SEGMENT_COLUMNS),
-        categories=item_categories(events).persist(keep),
+        categories=lake.table(tables.ITEM_CATEGORIES).read().persist(keep),
     )
     recommendations = hybrid_recommendations(
         inputs, rec.blend, as_of=run_date, preferred_categories_per_user=rec.preferred_categories

@@ -12,9 +12,11 @@ from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
 from tests.job_logs import job_log_of
 from tests.test_interactions import silver_event, utc
+from tests.test_recommend_baselines import with_category
 from transforms import columns as C
 from transforms import tables
 from transforms import vocabulary as V
+from transforms.recommend.baselines import item_categories
 from transforms.schemas import SILVER_EVENTS_SCHEMA
 
 D = {day: dt.date(2026, 9, 28) + dt.timedelta(days=day) for day in range(8)}  # D[0] = 09-28 ... D[7] = 10-05
@@ -24,13 +26,14 @@ HALF_LIFE = 14.0  # conf/base.yaml, as are the weights: page_view 1, favorite 2,
 
 SILVER = {
     D[0]: [
-        silver_event("u1", V.PAGE_VIEW, D[0], 10, item="i1"),
+        # Categories come from days a later run no longer reads: gold.item_categories must keep them.
+        with_category(silver_event("u1", V.PAGE_VIEW, D[0], 10, item="i1"), l1="home", l2="kitchen"),
         silver_event("u1", V.FAVORITE, D[0], 11, item="i1"),
         silver_event("u2", V.ORDER, D[0], 15, items=["i1", "i2"]),
     ],
     D[1]: [
         silver_event("u1", V.ADD_TO_CART, D[1], 8, item="i2"),
-        silver_event("u3", V.PAGE_VIEW, D[1], 21, item="i3"),
+        with_category(silver_event("u3", V.PAGE_VIEW, D[1], 21, item="i3"), category_id="33"),
     ],
     D[2]: [
         silver_event("u2", V.PAGE_VIEW, D[2], 12, item="i1"),
@@ -42,7 +45,7 @@ SILVER = {
         silver_event("u3", V.REMOVE_FROM_CART, D[3], 10, 30, item="i3"),
     ],
     D[4]: [
-        silver_event("u4", V.PAGE_VIEW, D[4], 12, item="i4"),
+        with_category(silver_event("u4", V.PAGE_VIEW, D[4], 12, item="i4"), l1="toys"),
         silver_event("u1", V.ORDER, D[4], 18, items=["i2"]),
     ],
     D[5]: [silver_event("u2", V.FAVORITE, D[5], 7, item="i3")],
@@ -56,7 +59,12 @@ SILVER = {
 }
 # What silver learns before a run, inside that run's look-back window: {run date: {day: that day's rows}}.
 LATE = {
-    D[5]: {D[3]: [*SILVER[D[3]], silver_event("u2", V.ADD_TO_CART, D[3], 20, item="i4")]},
+    D[5]: {
+        D[3]: [
+            *SILVER[D[3]],
+            with_category(silver_event("u2", V.ADD_TO_CART, D[3], 20, item="i4"), l1="garden"),
+        ]
+    },
     D[7]: {
         D[6]: SILVER[D[6]][1:],
         D[5]: [*SILVER[D[5]], silver_event("u0", V.ORDER, D[5], 16, items=["i0"])],
@@ -118,6 +126,24 @@ def test_day_by_day_runs_with_late_events_equal_a_rebuild_from_all_history(spark
     rebuilt_matrix = gold(spark, rebuilt, "user_item_interactions").read()
     assert_same_rows(matrix, rebuilt_matrix, ignore_columns=[C.USER_IDX, C.ITEM_IDX])
     assert rebuilt_matrix.count() == 11
+
+
+def test_item_categories_kept_day_by_day_equal_those_of_all_history(spark, tmp_path, incremental):
+    root, _ = incremental
+    kept = gold(spark, root, "item_categories").read()
+    all_history = item_categories(
+        spark.createDataFrame([r for rows in FINAL.values() for r in rows], SILVER_EVENTS_SCHEMA)
+    )
+    assert_same_rows(kept, all_history)
+    assert {r[C.ITEM_ID]: r[C.CATEGORY] for r in kept.collect()} == {
+        "i1": "home/kitchen",
+        "i3": "33",
+        "i4": "garden",
+    }
+    rebuilt = str(tmp_path / "lake")
+    write_silver(spark, rebuilt, FINAL)
+    run_job(rebuilt, LAST, "--rebuild")
+    assert_same_rows(gold(spark, rebuilt, "item_categories").read(), all_history)
 
 
 def test_the_last_state_matches_a_hand_computation(spark, incremental):

@@ -17,6 +17,7 @@ from transforms.recommend.baselines import (
     item_popularity,
     popular_items,
     preferred_categories,
+    updated_item_categories,
 )
 from transforms.recommend.similar_items import similar_items
 from transforms.recommend.split import holdout_relevance, interactions_as_of
@@ -153,12 +154,14 @@ def test_category_popularity_weighs_the_users_category_share_by_the_items_share_
     assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_item_categories_take_the_taobao_id_or_the_catalogue_levels(spark):
-    def with_category(row, category_id=None, l1=None, l2=None):
-        values = dict(zip(SILVER_EVENTS_SCHEMA.fieldNames(), row, strict=True))
-        values.update({C.CATEGORY_ID: category_id, C.CATEGORY_L1: l1, C.CATEGORY_L2: l2})
-        return tuple(values.values())
+def with_category(row, category_id=None, l1=None, l2=None):
+    """A silver_event row with its category columns set."""
+    values = dict(zip(SILVER_EVENTS_SCHEMA.fieldNames(), row, strict=True))
+    values.update({C.CATEGORY_ID: category_id, C.CATEGORY_L1: l1, C.CATEGORY_L2: l2})
+    return tuple(values.values())
 
+
+def test_item_categories_take_the_taobao_id_or_the_catalogue_levels(spark):
     events = spark.createDataFrame(
         [
             with_category(silver_event("u1", V.PAGE_VIEW, T, item="x1"), l1="electronics", l2="phones"),
@@ -172,6 +175,28 @@ def test_item_categories_take_the_taobao_id_or_the_catalogue_levels(spark):
         [("x1", "electronics/phones"), ("t1", "4756105")], f"{C.ITEM_ID} string, {C.CATEGORY} string"
     )
     assert_df_equality(item_categories(events), expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_updated_item_categories_equal_the_categories_of_all_the_events(spark):
+    earlier = [
+        with_category(silver_event("u1", V.PAGE_VIEW, T, item="a1"), l1="home", l2="kitchen"),
+        with_category(silver_event("u1", V.PAGE_VIEW, T, 1, item="b1"), category_id="17"),
+    ]
+    later = [
+        # a1 turns up under a smaller name, b1 under a larger one, c1 is new, d1 has none.
+        with_category(silver_event("u2", V.PAGE_VIEW, T, 2, item="a1"), l1="garden"),
+        with_category(silver_event("u2", V.PAGE_VIEW, T, 3, item="b1"), category_id="42"),
+        with_category(silver_event("u2", V.PAGE_VIEW, T, 4, item="c1"), l1="toys", l2="lego"),
+        with_category(silver_event("u2", V.PAGE_VIEW, T, 5, item="d1")),
+    ]
+    known = item_categories(spark.createDataFrame(earlier, SILVER_EVENTS_SCHEMA))
+    updated = updated_item_categories(known, spark.createDataFrame(later, SILVER_EVENTS_SCHEMA))
+    expected = spark.createDataFrame(
+        [("a1", "garden"), ("b1", "17"), ("c1", "toys/lego")], f"{C.ITEM_ID} string, {C.CATEGORY} string"
+    )
+    assert_df_equality(updated, expected, ignore_row_order=True, ignore_nullable=True)
+    everything = item_categories(spark.createDataFrame(earlier + later, SILVER_EVENTS_SCHEMA))
+    assert_df_equality(updated, everything, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_similar_items_rank_by_cosine_and_skip_vectors_without_direction(spark):

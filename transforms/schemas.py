@@ -284,6 +284,13 @@ GOLD_ITEM_INDEX_SCHEMA = _fields(
     (C.FIRST_SEEN, T.DateType()),
 )
 
+# gold.item_categories: one category per item, the smallest name among all the events that name the item
+# (transforms.recommend.baselines.item_categories), kept up to date by merging each run's window into it.
+GOLD_ITEM_CATEGORIES_SCHEMA = _fields(
+    (C.ITEM_ID, T.StringType()),
+    (C.CATEGORY, T.StringType()),
+)
+
 
 # bronze.catalog_quarantine: users and items rows that failed validation. RECORD is the row as JSON with
 # phone and e-mail already pseudonymised, so raw PII never reaches any table.

@@ -170,6 +170,13 @@ ITEM_INDEX = TableSpec(
     keys=(C.ITEM_ID,),
     description="stable integer ids of items for ALS",
 )
+ITEM_CATEGORIES = TableSpec(
+    "gold.item_categories",
+    S.GOLD_ITEM_CATEGORIES_SCHEMA,
+    "build_interactions",
+    keys=(C.ITEM_ID,),
+    description="one category per item: the smallest of the categories the events that name it carry",
+)
 
 # --- gold: the user profile ----------------------------------------------------------------------------
 USER_DAILY_ACTIVITY = TableSpec(

@@ -84,6 +84,23 @@ def item_categories(events: DataFrame) -> DataFrame:
     )
 
 
+def updated_item_categories(known: DataFrame, events: DataFrame) -> DataFrame:
+    """`known` (an earlier `item_categories` output) updated with `events`: the same rows as
+    `item_categories` of all the events behind `known` and `events` together, since the smallest name of
+    a union is the smallest of the parts' smallest names. So a daily run reads only its window of events.
+
+    Returns:
+        ITEM_ID, CATEGORY: one row per item with a known category.
+    """
+    return (
+        known.select(C.ITEM_ID, C.CATEGORY)
+        .unionByName(item_categories(events))
+        .groupBy(C.ITEM_ID)
+        .agg(F.min(C.CATEGORY).alias(C.CATEGORY))
+        .select(C.ITEM_ID, C.CATEGORY)
+    )
+
+
 def preferred_categories(train: DataFrame, categories: DataFrame, *, top: int) -> DataFrame:
     """Each user's `top` categories by training strength, with their share of the user's strength.
 
