@@ -9,6 +9,8 @@ or repeated key, a value that does not fit its type, an end before the start, an
 go to bronze.campaigns_quarantine (partition ingest_date = --date) with their reasons; above
 `ingest.max_quarantine_rate` the job writes that quarantine, upserts nothing and exits with 1. Campaigns
 are upserted by campaign_id, assignments by (campaign_id, user_id). Without raw/campaigns it exits with 1.
+A delivery already ingested (the same files and settings: shop_platform.storage.delivery_stamp) is not
+ingested again unless `--force`.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
+from shop_platform.storage.delivery_stamp import DELIVERY_STAMP, Delivery
 from shop_platform.storage.raw_files import delivery_folder, read_csv_delivery
 from transforms import columns as C
 from transforms import tables
@@ -51,7 +54,11 @@ RAW_ASSIGNMENTS = delivery_folder(CAMPAIGN_ASSIGNMENTS.name)
 
 
 def parser() -> argparse.ArgumentParser:
-    return job_parser("Ingest the marketing tool's campaign and assignment exports into bronze.")
+    parser = job_parser("Ingest the marketing tool's campaign and assignment exports into bronze.")
+    parser.add_argument(
+        "--force", action="store_true", help="ingest the delivery even when it is the one ingested last"
+    )
+    return parser
 
 
 def run(ctx: JobContext) -> int:
@@ -64,6 +71,19 @@ def run(ctx: JobContext) -> int:
         return 2
     spark = get_spark(cfg.spark, app_name="ingest_campaigns")
     lake = open_lake(spark, cfg.lake)
+    campaigns_table = lake.table(tables.CAMPAIGNS)
+    assignments_table = lake.table(tables.CAMPAIGN_ASSIGNMENTS)
+    delivery = Delivery.listed(
+        lake.files, (RAW_CAMPAIGNS, RAW_ASSIGNMENTS), {"ingest": cfg.ingest, "pii_columns": cfg.pii.columns}
+    )
+    targets = [
+        table
+        for table, folder in ((campaigns_table, RAW_CAMPAIGNS), (assignments_table, RAW_ASSIGNMENTS))
+        if delivery.delivered(folder)
+    ]
+    if not ctx.args.force and delivery.already_ingested(targets):
+        log.info("%s", delivery.unchanged_message())
+        return 0
     mapping = partial(SourceMapping.from_settings, settings=cfg.ingest)
     try:
         raw_campaigns = read_csv_delivery(
@@ -78,8 +98,6 @@ def run(ctx: JobContext) -> int:
     if raw_campaigns is None:
         log.error("%s does not exist under %s: nothing to ingest", RAW_CAMPAIGNS, lake.files.root)
         return 1
-    campaigns_table = lake.table(tables.CAMPAIGNS)
-    assignments_table = lake.table(tables.CAMPAIGN_ASSIGNMENTS)
     quarantine = lake.table(tables.CAMPAIGNS_QUARANTINE)
 
     campaigns = check_campaigns(raw_campaigns, cfg.ingest.id_patterns.get(C.CAMPAIGN_ID))
@@ -115,11 +133,13 @@ def run(ctx: JobContext) -> int:
             )  # fmt: skip
             return 1
         campaigns_table.upsert(catalog_rows(campaigns, campaigns_table.declared_schema), keys=[C.CAMPAIGN_ID])
+        campaigns_table.set_properties({DELIVERY_STAMP: delivery.stamp})
         if assignments is not None:
             assignments_table.upsert(
                 catalog_rows(assignments, assignments_table.declared_schema),
                 keys=list(tables.CAMPAIGN_ASSIGNMENTS.keys),
             )
+            assignments_table.set_properties({DELIVERY_STAMP: delivery.stamp})
     finally:
         for rows, _key in checked.values():
             rows.unpersist()

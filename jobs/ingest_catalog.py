@@ -15,6 +15,12 @@ run before any row is read. bronze.users records the fingerprint of the salt its
 with (table property `shop.pii_salt_fingerprint`, a SHA-256 of the salt, never the salt); a run with
 another salt stops before writing anything, unless `--rekey`, which upserts the delivery with the new salt
 and records its fingerprint (deliver every user then: users not delivered keep the old pseudonyms).
+
+A delivery already ingested is not ingested again: the job records the stamp of the files it upserted (their
+names, sizes and modification times, with the settings, the salt's fingerprint and the suite's version;
+shop_platform.storage.delivery_stamp) on bronze.users and bronze.items and, finding the same stamp on both,
+logs that nothing changed and writes nothing (no quarantine partition for the date either: the delivery's
+bad rows were quarantined under the date it was ingested). `--force` ingests it anyway.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
+from shop_platform.storage.delivery_stamp import DELIVERY_STAMP, Delivery
 from shop_platform.storage.raw_files import delivery_folder, read_csv_delivery
 from transforms import columns as C
 from transforms import tables
@@ -60,6 +67,9 @@ def parser() -> argparse.ArgumentParser:
         help="accept a salt other than the one bronze.users' pseudonyms were made with, and record it "
         "(deliver every user: users not in the delivery keep pseudonyms of the old salt)",
     )
+    parser.add_argument(
+        "--force", action="store_true", help="ingest the delivery even when it is the one ingested last"
+    )
     return parser
 
 
@@ -80,6 +90,14 @@ def run(ctx: JobContext) -> int:
 
     spark = get_spark(cfg.spark, app_name="ingest_catalog")
     lake = open_lake(spark, cfg.lake)
+    users_table, items_table = lake.table(tables.USERS), lake.table(tables.ITEMS)
+    fingerprint = salt_fingerprint(salt)
+    settings = {"ingest": cfg.ingest, "pii_columns": cfg.pii.columns, "salt_fingerprint": fingerprint}
+    delivery = Delivery.listed(lake.files, (RAW_USERS, RAW_ITEMS), settings)
+    targets = [t for t, f in ((users_table, RAW_USERS), (items_table, RAW_ITEMS)) if delivery.delivered(f)]
+    if not (ctx.args.force or ctx.args.rekey) and delivery.already_ingested(targets):
+        log.info("%s", delivery.unchanged_message())
+        return 0
     mapping = partial(SourceMapping.from_settings, settings=cfg.ingest)
     try:
         raw_users = read_csv_delivery(lake.files, RAW_USERS, mapping(USERS), RECORD_COLUMNS)
@@ -87,8 +105,6 @@ def run(ctx: JobContext) -> int:
     except HeaderError as exc:
         log.error("%s; nothing was read or written", exc)
         return 1
-    users_table = lake.table(tables.USERS)
-    fingerprint = salt_fingerprint(salt)
     if raw_users is not None:
         recorded = users_table.properties().get(SALT_FINGERPRINT) if users_table.exists() else None
         may_write, message = salt_change(users_table.name, recorded, fingerprint, cfg.pii, ctx.args.rekey)
@@ -107,7 +123,7 @@ def run(ctx: JobContext) -> int:
         checked[item_rows.DATASET] = (
             item_rows.check_items(raw_items, patterns.get(C.ITEM_ID)),
             C.ITEM_ID,
-            lake.table(tables.ITEMS),
+            items_table,
         )
     if not checked:
         log.error(
@@ -138,10 +154,12 @@ def run(ctx: JobContext) -> int:
                 100 * cfg.ingest.max_quarantine_rate, too_dirty, quarantine.name, run_date,
             )  # fmt: skip
             return 1
-        for rows, key, table in checked.values():
+        for dataset, (rows, key, table) in checked.items():
             table.upsert(catalog_rows(rows, table.declared_schema), keys=[key])
-        if user_rows.DATASET in checked and users_table.properties().get(SALT_FINGERPRINT) != fingerprint:
-            users_table.set_properties({SALT_FINGERPRINT: fingerprint})
+            recorded = {DELIVERY_STAMP: delivery.stamp}
+            if dataset == user_rows.DATASET:
+                recorded[SALT_FINGERPRINT] = fingerprint
+            table.set_properties(recorded)
     finally:
         for rows, _key, _table in checked.values():
             rows.unpersist()

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from urllib.parse import unquote
 
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 from pyspark.sql.types import StructType
 
 # Spark's hidden per-file metadata of file sources: the file a row came from, as rows report it.
@@ -54,6 +55,16 @@ class LakeFiles:
             AnalysisException: PATH_NOT_FOUND when the folder does not exist.
         """
         return sorted(self.spark.read.text(self.path(relative_dir)).inputFiles())
+
+    def file_stamps(self, files: Sequence[str]) -> list[tuple[str, int, int]]:
+        """(URI, size in bytes, modification time in microseconds) of each of `files` (URIs from
+        `list_files`), sorted by URI: from the file system's listing, since the binary-file source reads a
+        file's content only when its `content` column is selected."""
+        if not files:
+            return []
+        listing = self.spark.read.format("binaryFile").load([unquote(f) for f in files])
+        rows = listing.select("path", "length", F.unix_micros("modificationTime").alias("micros")).collect()
+        return sorted((row["path"], row["length"], row["micros"]) for row in rows)
 
     def read_text_files(self, files: Sequence[str]) -> DataFrame:
         """Every line of `files` (URIs from `list_files`) as column `value`."""
