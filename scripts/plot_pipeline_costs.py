@@ -2,6 +2,9 @@
 
     .venv/bin/python scripts/plot_pipeline_costs.py bench/costs.csv --png docs/pipeline_costs.png [--label after]
 
+Several labels (`--label s30 s31`) draw their runs as one curve, e.g. sizes measured in different sessions;
+a size measured under more than one of them keeps the first label's runs.
+
 Per task of the back-fills at each shop size: wall and CPU seconds, rows written and rows per wall second,
 and the fitted growth exponent b of wall ~ a * users^b (least squares on the logs; 1 = linear in the shop's
 size, 0 = a fixed cost). The PNG plots wall seconds against users on log-log axes for the costliest tasks and
@@ -27,11 +30,15 @@ import pandas as pd
 RUN_LABEL = re.compile(r"^(?P<label>\S+) (?P<users>\d+) (?P<kind>back-fill|day \d+)$")
 
 
-def runs(costs: pd.DataFrame, label: str) -> pd.DataFrame:
-    """The rows of `label`'s runs with their users and kind ("back-fill" or "day N") split out."""
+def runs(costs: pd.DataFrame, labels: Sequence[str]) -> pd.DataFrame:
+    """The rows of the runs labelled `labels` with their users and kind ("back-fill" or "day N") split
+    out; for a size and kind several labels measured, those of the first label in `labels`."""
     parsed = costs["run"].str.extract(RUN_LABEL)
     costs = costs.assign(label=parsed["label"], users=pd.to_numeric(parsed["users"]), kind=parsed["kind"])
-    return costs[costs["label"] == label].dropna(subset=["users"])
+    costs = costs[costs["label"].isin(labels)].dropna(subset=["users"])
+    rank = costs["label"].map({label: position for position, label in enumerate(labels)})
+    first = rank.groupby([costs["users"], costs["kind"]]).transform("min")
+    return costs[rank == first]
 
 
 def growth_exponent(users: Sequence[float], seconds: Sequence[float]) -> float | None:
@@ -115,14 +122,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("csv", type=Path)
     parser.add_argument("--png", type=Path, default=Path("docs/pipeline_costs.png"))
-    parser.add_argument("--label", default="after")
+    parser.add_argument("--label", nargs="+", default=["after"], help="run labels, first preferred")
     parser.add_argument("--top", type=int, default=7, help="tasks drawn besides the total")
     args = parser.parse_args(argv)
     selected = runs(pd.read_csv(args.csv), args.label)
     if selected.empty:
-        parser.exit(1, f"{args.csv}: no runs labelled {args.label!r}\n")
+        parser.exit(1, f"{args.csv}: no runs labelled {' or '.join(args.label)}\n")
     for kind in sorted(selected["kind"].unique()):
-        print(f"\n### {args.label}: {kind}\n")
+        print(f"\n### {' + '.join(args.label)}: {kind}\n")
         print(markdown_table(selected[selected["kind"] == kind]))
     plot(selected, args.png, args.top)
     print(f"\nplot: {args.png}")
