@@ -35,6 +35,10 @@ setup(
         # The full package: its SQLite tracking store needs SQLAlchemy and alembic.
         "mlflow>=3.1,<4",
         "pyyaml>=6,<7",
+        # ALS on one machine (recommend.engine auto/implicit, transforms.recommend.als_implicit): a fit on the
+        # driver in native threads instead of Spark's shuffles; threadpoolctl keeps BLAS single-threaded under it.
+        "implicit>=0.7.2,<0.8",
+        "threadpoolctl>=3",
         # A/B test statistics on the driver (transforms.campaigns.stats).
         "scipy>=1.11",
         # The daily HTML report (transforms.report): charts with plotly.js inlined, a Jinja2 page.

@@ -53,7 +53,7 @@ from shop_platform.tracking import training_run
 from transforms import columns as C
 from transforms import tables
 from transforms.recommend import evaluation as ev
-from transforms.recommend.als import als_recommendations
+from transforms.recommend.als import als_engine, als_recommendations
 from transforms.recommend.blend import PARTNER_COLUMNS, SEGMENT_COLUMNS
 from transforms.recommend.evaluation_table import (
     mlflow_metrics,
@@ -79,23 +79,29 @@ def parser() -> argparse.ArgumentParser:
 
 
 def evaluate_als(
-    split: ev.Split, cfg: Config, params: AlsParams, run_date: dt.date, inputs: dict[str, LakeTable]
+    split: ev.Split,
+    cfg: Config,
+    params: AlsParams,
+    engine: str,
+    run_date: dt.date,
+    inputs: dict[str, LakeTable],
 ) -> tuple[ev.Evaluation, ALSModel]:
-    """Fit one configuration on the training data and score it, as a child run of the active run."""
+    """Fit one configuration with `engine` on the training data and score it, as a child run of the active
+    run."""
     rec = cfg.recommend
     name = f"als rank={params.rank} reg={params.reg_param} alpha={params.alpha} iter={params.max_iter}"
-    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks}
+    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks, "engine": engine}
     with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params, run_name=name,
                       nested=True):  # fmt: skip
         started = time.perf_counter()
-        model = ev.fit_on_split(split, params, rec.seed, rec.blocks)
+        model = ev.fit_on_split(split, params, engine=engine, seed=rec.seed, blocks=rec.blocks)
         seconds = time.perf_counter() - started
         log.info("%s: trained in %.1fs", name, seconds)
         lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)
         with timed(log, f"metrics of {name}"):
             metrics = ev.measure(lists, split, rec.k)
         mlflow.log_metrics({**mlflow_metrics(metrics, rec.k), C.TRAIN_SECONDS: seconds})
-    return ev.Evaluation(ev.ALS_CANDIDATE, ev.params_map(params), metrics, seconds), model
+    return ev.Evaluation(ev.ALS_CANDIDATE, ev.params_map(params, engine), metrics, seconds), model
 
 
 def blend_sources(
@@ -148,10 +154,14 @@ def run(ctx: JobContext) -> int:
         if split.users.isEmpty():
             log.error("no test user of %s..%s has training data through %s", split_date, run_date, split_date)
             return 1
-        run_params = {"split_date": split_date.isoformat(), "test_days": rec.test_days, "k": rec.k}
+        engine = als_engine(lake.spark, rec.engine)
+        log.info("ALS engine %s (recommend.engine %s)", engine, rec.engine)
+        run_params = {"split_date": split_date.isoformat(), "test_days": rec.test_days, "k": rec.k,
+                      "engine": engine}  # fmt: skip
         with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params):
             fitted = [
-                evaluate_als(split, cfg, params, run_date, inputs) for params in ev.grid_params(rec.grid)
+                evaluate_als(split, cfg, params, engine, run_date, inputs)
+                for params in ev.grid_params(rec.grid)
             ]
             candidates = [evaluation for evaluation, _ in fitted]
             best, best_model = fitted[ev.best_candidate(candidates)]

@@ -15,7 +15,7 @@ unless a model trained for a later run date holds it; the outputs are scored wit
 the registry by that name and version: gold.als_recommendations (recommend.top_n items per user) and
 gold.item_similar_als (recommend.similar_top_n items per item), the run date's partition of each.
 
-A re-run of a date reuses the version registered for it with the same configuration and seed (its
+A re-run of a date reuses the version registered for it with the same configuration, seed and engine (its
 als_params tag) instead of training another, so it rewrites the same rows; `--retrain` trains a new one. The
 training pairs are read in a fixed layout (transforms.training_order), so a retrain on the same pairs gives
 the same factors.
@@ -56,7 +56,7 @@ from shop_platform.tracking import (
 )
 from transforms import columns as C
 from transforms import tables
-from transforms.recommend.als import all_als_recommendations, als_model, fit_als, item_factors
+from transforms.recommend.als import all_als_recommendations, als_engine, als_model, fit_als, item_factors
 from transforms.recommend.evaluation import chosen_configuration
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
 from transforms.recommend.similar_items import similar_items
@@ -81,23 +81,25 @@ def train(
     inputs: dict[str, LakeTable],
     params: AlsParams,
     source: str,
+    engine: str,
     run_date: dt.date,
 ) -> int:
-    """Fit ALS with `params`, log and register it (champion unless a later run date's model holds the alias);
-    returns the version."""
+    """Fit ALS with `params` and `engine`, log and register it (champion unless a later run date's model holds
+    the alias); returns the version."""
     rec = cfg.recommend
     # ALS sums each user's and item's terms in the order the pairs arrive: a fixed layout, a fixed model.
     train = in_fixed_order(
         interactions.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX]
     ).persist(StorageLevel.MEMORY_AND_DISK)
     pairs = train.count()
-    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks, "params_source": source}
+    run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks, "engine": engine,
+                  "params_source": source}  # fmt: skip
     with training_run(cfg, job="train_als", run_date=run_date, inputs=inputs, params=run_params):
         started = time.perf_counter()
-        model = fit_als(train, seed=rec.seed, blocks=rec.blocks, **asdict(params))
+        model = fit_als(train, engine=engine, seed=rec.seed, blocks=rec.blocks, **asdict(params))
         seconds = time.perf_counter() - started
         mlflow.log_metrics({C.TRAIN_SECONDS: seconds, "training_pairs": float(pairs)})
-        log.info("trained ALS on %d pairs in %.1fs", pairs, seconds)
+        log.info("trained ALS (%s) on %d pairs in %.1fs", engine, pairs, seconds)
         newest = may_take_champion(cfg, rec.model_name, run_date)
         with timed(log, "log and register the model"):
             version = register_model(
@@ -106,7 +108,7 @@ def train(
                 alias=CHAMPION if newest else None,
                 tags={
                     RUN_DATE_TAG: run_date.isoformat(),
-                    ALS_PARAMS_TAG: params_tag({**asdict(params), "seed": rec.seed}),
+                    ALS_PARAMS_TAG: params_tag({**asdict(params), "seed": rec.seed, "engine": engine}),
                 },
             )
     train.unpersist()
@@ -138,19 +140,22 @@ def run(ctx: JobContext) -> int:
     params, source = chosen_configuration(
         metrics.read() if metrics.exists() else None, run_date, rec.default_params
     )
-    log.info("ALS configuration %s from %s", params, source)
-    tag = params_tag({**asdict(params), "seed": rec.seed})
+    engine = als_engine(lake.spark, rec.engine)
+    log.info(
+        "ALS configuration %s from %s, fitted by %s (recommend.engine %s)", params, source, engine, rec.engine
+    )
+    tag = params_tag({**asdict(params), "seed": rec.seed, "engine": engine})
     reusable = None if ctx.args.retrain else reusable_version(
         model_versions(cfg, rec.model_name), run_date, ALS_PARAMS_TAG, tag
     )  # fmt: skip
     if reusable is None:
-        version = train(cfg, interactions, inputs, params, source, run_date)
+        version = train(cfg, interactions, inputs, params, source, engine, run_date)
     else:
         version = int(reusable.version)
         newest = may_take_champion(cfg, rec.model_name, run_date)
         if newest:
             set_alias(cfg, rec.model_name, CHAMPION, version)
-        log.info("reused %s version %d, registered for %s with the same configuration and seed%s (--retrain "
+        log.info("reused %s version %d, registered for %s with the same configuration, seed and engine%s (--retrain "
                  "trains a new version)", rec.model_name, version, run_date,
                  f", as {CHAMPION}" if newest else champion_note(newest))  # fmt: skip
 

@@ -42,6 +42,10 @@ COPURCHASE_EDGE_TYPES = (SAME_ORDER, SAME_USER)
 # What runs the graph algorithms (`graph.engine`); auto is GraphFrames when its classes are on the classpath.
 GraphEngineChoice = Literal["auto", "graphframes", "builtin"]
 GRAPH_ENGINE_CHOICES: tuple[str, ...] = get_args(GraphEngineChoice)
+# What fits ALS (`recommend.engine`); auto is the `implicit` library on a local-mode session where it is
+# installed, Spark MLlib elsewhere (a cluster).
+AlsEngineChoice = Literal["auto", "spark", "implicit"]
+ALS_ENGINE_CHOICES: tuple[str, ...] = get_args(AlsEngineChoice)
 
 # Candidate sources of the hybrid recommendations (keys of `recommend.blend.weights`), in the order that
 # breaks ties when two sources contribute equally to an item.

@@ -75,6 +75,8 @@ def test_null_for_a_required_value_is_reported(conf_dir):
 def test_enum_and_range_rules_name_the_key():
     with pytest.raises(ConfigError, match=r"'lake.engine' must be one of 'auto', 'delta-spark', 'embedded'"):
         load_config("local", ["lake.engine=duckdb"])
+    with pytest.raises(ConfigError, match=r"'recommend.engine' must be one of 'auto', 'spark', 'implicit'"):
+        load_config("local", ["recommend.engine=mahout"])
     with pytest.raises(ConfigError, match=r"'generator.dirt.duplicate_rate' must be a share between 0 and 1"):
         load_config("local", ["generator.dirt.duplicate_rate=1.5"])
     with pytest.raises(ConfigError, match=r"'app.timezone' is not a known IANA time zone"):

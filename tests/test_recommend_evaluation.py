@@ -101,6 +101,11 @@ def test_train_als_takes_the_configuration_of_the_latest_evaluation_on_or_before
     chosen, source = chosen_configuration(metrics_table(spark, rows), D, DEFAULT)
     assert chosen == AlsParams(rank=4, reg_param=0.05, alpha=5.0, max_iter=7)
     assert source == "evaluation of 2026-10-29"
+    fitted_by = [(ALS, {**params, "engine": "implicit"}, D)]
+    assert chosen_configuration(metrics_table(spark, fitted_by), D, DEFAULT) == (
+        chosen,
+        "evaluation of 2026-10-30 (engine implicit)",
+    )
     early = D - dt.timedelta(days=30)
     assert chosen_configuration(metrics_table(spark, rows), early, DEFAULT) == (
         DEFAULT,

@@ -275,7 +275,9 @@ def test_train_als_registers_the_chosen_configuration_with_its_input_versions(la
     run = mlflow.get_run(version.run_id)
     chosen = lake.table("gold.recommendation_metrics").read().where(F.col(C.MODEL) == "als").first()[C.PARAMS]
     assert run.data.params["rank"] == chosen["rank"]
-    assert run.data.params["params_source"] == f"evaluation of {LAST}"
+    # A local session fits with implicit (recommend.engine auto), and says so where the choice came from.
+    assert run.data.params["params_source"] == f"evaluation of {LAST} (engine implicit)"
+    assert run.data.params["engine"] == "implicit"
     assert run.data.params["input_version.gold.user_item_interactions"] == str(
         lake.table("gold.user_item_interactions").version()
     )

@@ -6,6 +6,7 @@ once in shop_platform.vocabulary, since the platform imports nothing from transf
 
 from shop_platform.vocabulary import (
     ALS,
+    ALS_ENGINE_CHOICES,
     BLEND_SOURCES,
     CATEGORY_POPULAR,
     COPURCHASE,
@@ -28,6 +29,7 @@ from shop_platform.vocabulary import (
     STATUS_PLACED,
     STATUS_REFUNDED,
     TAOBAO_USER_BEHAVIOR,
+    AlsEngineChoice,
     GraphEngineChoice,
     IngestFormat,
     OrderRowStatus,
@@ -65,6 +67,7 @@ CONTROL = "control"
 __all__ = [
     "ADD_TO_CART",
     "ALS",
+    "ALS_ENGINE_CHOICES",
     "AMOUNT_EVENT_TYPES",
     "BLEND_SOURCES",
     "CATEGORY_POPULAR",
@@ -107,6 +110,7 @@ __all__ = [
     "STATUS_REFUNDED",
     "TAOBAO_USER_BEHAVIOR",
     "TREATMENT",
+    "AlsEngineChoice",
     "GraphEngineChoice",
     "IngestFormat",
     "OrderRowStatus",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shop_platform.settings.checks import Problems, positive
-from shop_platform.vocabulary import BLEND_SOURCES
+from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,9 @@ class RecommendSettings:
     # The category-popularity baseline recommends within this many of the user's top categories.
     preferred_categories: int
     seed: int
+    # What fits ALS: spark (MLlib, distributed), implicit (the `implicit` library on the driver, factors handed
+    # back as a Spark ALSModel), or auto: implicit on a local-mode session where it is installed, else spark.
+    engine: AlsEngineChoice
     # ALS's user and item blocks (numUserBlocks = numItemBlocks): the tasks of each of its steps. Fixed, not
     # the session's cores, because the blocks seed the initial factors: the same data gives the same model
     # on any machine with the same setting.

@@ -3,17 +3,20 @@
 ALS factorises the user-item matrix over the integer indexes gold.user_index and gold.item_index give
 every id (stable across runs, so a registered model's factors keep meaning the same users and items).
 With implicit preferences a strength is a confidence 1 + alpha * strength that the user likes the item,
-not a rating to reproduce.
+not a rating to reproduce. Two engines fit it (`recommend.engine`): Spark MLlib, and on one machine the
+`implicit` library (als_implicit.py); both hand back an ALSModel, so everything after the fit is the same.
 """
 
 from __future__ import annotations
 
 from pyspark.ml import PipelineModel
 from pyspark.ml.recommendation import ALS, ALSModel
-from pyspark.sql import DataFrame
+from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed
+from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
 
 # ALS's output names for a recommendation's item and score inside recommendFor*'s arrays.
 _ALS_SCORE = "rating"
@@ -42,10 +45,53 @@ def als_estimator(*, rank: int, reg_param: float, alpha: float, max_iter: int, s
     )
 
 
+SPARK_ENGINE, IMPLICIT_ENGINE = "spark", "implicit"
+
+
+class AlsEngineUnavailableError(RuntimeError):
+    """recommend.engine asks for an engine this machine cannot run."""
+
+
+def als_engine(spark: SparkSession, setting: AlsEngineChoice) -> str:
+    """The engine `recommend.engine` asks for: spark or implicit; auto is implicit on a local-mode session
+    (spark.master local[...]) where the package is installed, spark elsewhere.
+
+    Raises:
+        AlsEngineUnavailableError: implicit was asked for and cannot be imported.
+    """
+    if setting not in ALS_ENGINE_CHOICES:
+        raise ValueError(f"recommend.engine must be one of {', '.join(ALS_ENGINE_CHOICES)}, got {setting!r}")
+    if setting == SPARK_ENGINE:
+        return SPARK_ENGINE
+    installed = implicit_installed()
+    if setting == IMPLICIT_ENGINE and not installed:
+        raise AlsEngineUnavailableError(
+            "recommend.engine is implicit but the implicit package cannot be imported: pip install implicit, "
+            "or set recommend.engine: spark (or auto)"
+        )
+    local = spark.conf.get("spark.master", "").startswith("local")
+    return IMPLICIT_ENGINE if installed and (setting == IMPLICIT_ENGINE or local) else SPARK_ENGINE
+
+
 def fit_als(
-    train: DataFrame, *, rank: int, reg_param: float, alpha: float, max_iter: int, seed: int, blocks: int
+    train: DataFrame,
+    *,
+    engine: str,
+    rank: int,
+    reg_param: float,
+    alpha: float,
+    max_iter: int,
+    seed: int,
+    blocks: int,
 ) -> ALSModel:
-    """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH)."""
+    """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH) with `engine` (`als_engine`'s
+    answer); `blocks` only matters to Spark."""
+    if engine == IMPLICIT_ENGINE:
+        return fit_implicit_als(
+            train, rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed
+        )
+    if engine != SPARK_ENGINE:
+        raise ValueError(f"unknown ALS engine {engine!r}: {SPARK_ENGINE} or {IMPLICIT_ENGINE}")
     estimator = als_estimator(
         rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed, blocks=blocks
     )

@@ -58,6 +58,8 @@ ALS = "als"
 ALS_CANDIDATE = "als_candidate"
 BLEND = "blend"
 METRIC_COLUMNS = (C.EVALUATED_USERS, *ACCURACY_METRICS, *LIST_METRICS)
+# The PARAMS key of an ALS row naming the engine that fitted it (regParam means something else to each).
+ENGINE = "engine"
 # User groups of gold.recommendation_metrics_by_group, in print order; WARM (the test users with training
 # data) is the population of gold.recommendation_metrics and is only used to compute its rows.
 ALL_USERS = "all"
@@ -115,9 +117,9 @@ def grid_params(grid: AlsGrid) -> list[AlsParams]:
     ]
 
 
-def params_map(params: AlsParams) -> dict[str, str]:
-    """An ALS configuration as the PARAMS map of its metrics row."""
-    return {name: str(value) for name, value in asdict(params).items()}
+def params_map(params: AlsParams, engine: str) -> dict[str, str]:
+    """An ALS configuration and the engine that fitted it as the PARAMS map of its metrics row."""
+    return {**{name: str(value) for name, value in asdict(params).items()}, ENGINE: engine}
 
 
 def als_params(params: Mapping[str, str], source: str) -> AlsParams:
@@ -149,7 +151,9 @@ def chosen_configuration(
     if latest is None:
         return default, f"recommend.default_params (no evaluation on or before {run_date})"
     source = f"{tables.RECOMMENDATION_METRICS.name}: the {ALS} row of {latest[C.RUN_DATE]}"
-    return als_params(latest[C.PARAMS], source), f"evaluation of {latest[C.RUN_DATE]}"
+    engine = latest[C.PARAMS].get(ENGINE)
+    fitted_by = f" (engine {engine})" if engine else ""
+    return als_params(latest[C.PARAMS], source), f"evaluation of {latest[C.RUN_DATE]}{fitted_by}"
 
 
 def data_dates(daily: DataFrame) -> tuple[dt.date | None, dt.date | None]:
@@ -249,11 +253,11 @@ def group_sizes(split: Split) -> dict[str, int]:
     return {row[C.USER_GROUP]: row["count"] for row in split.groups.groupBy(C.USER_GROUP).count().collect()}
 
 
-def fit_on_split(split: Split, params: AlsParams, seed: int, blocks: int) -> ALSModel:
-    """ALS with `params` fitted on the training pairs, read in a fixed layout so the same configuration
-    scores the same on a re-run."""
+def fit_on_split(split: Split, params: AlsParams, *, engine: str, seed: int, blocks: int) -> ALSModel:
+    """ALS with `params` fitted by `engine` on the training pairs, read in a fixed layout so the same
+    configuration scores the same on a re-run."""
     pairs = in_fixed_order(split.train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX])
-    return fit_als(pairs, seed=seed, blocks=blocks, **asdict(params))
+    return fit_als(pairs, engine=engine, seed=seed, blocks=blocks, **asdict(params))
 
 
 def measure(lists: DataFrame, split: Split, k: int) -> dict[str, float]:
