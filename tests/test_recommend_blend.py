@@ -12,7 +12,14 @@ from chispa import assert_approx_df_equality, assert_df_equality
 
 from shop_platform.settings import BlendSettings
 from transforms import columns as C
-from transforms.recommend.blend import BlendInputs, blend_candidates, hybrid_recommendations, user_groups
+from transforms.recommend.blend import (
+    BlendInputs,
+    blend_candidates,
+    candidate_pool,
+    hybrid_recommendations,
+    interacted_items,
+    user_groups,
+)
 from transforms.recommend.candidates import (
     ALS,
     CATEGORY_POPULAR,
@@ -248,7 +255,7 @@ SETTINGS = BlendSettings(
 )
 
 
-def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_users(spark):
+def blend_inputs(spark) -> BlendInputs:
     """w: warm, bought a1 (home) and f1 (food); c: one item, cold start; n: no interactions, in w's segment;
     z: no interactions, no segment."""
     interactions = spark.createDataFrame(
@@ -259,7 +266,7 @@ def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_user
         ],
         INTERACTIONS,
     )  # fmt: skip
-    inputs = BlendInputs(
+    return BlendInputs(
         users=spark.createDataFrame([("w",), ("c",), ("n",), ("z",)], f"{C.USER_ID} string"),
         interactions=interactions,
         daily=spark.createDataFrame(
@@ -288,6 +295,28 @@ def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_user
             CATEGORIES,
         ),
     )
+
+
+def test_the_pool_builds_each_source_only_for_the_users_who_weigh_it_above_zero(spark):
+    inputs = blend_inputs(spark)
+    activity = interacted_items(inputs.interactions)
+
+    def users_by_source(settings):
+        pool = candidate_pool(inputs, activity, settings, as_of=T, preferred_categories_per_user=3)
+        rows = pool.select(C.SOURCE, C.USER_ID).distinct().collect()
+        return {source: {r[C.USER_ID] for r in rows if r[C.SOURCE] == source} for source in SOURCES}
+
+    # c (one item, below cold_start_interactions 2) weighs ALS and co-purchase 0, though ALS lists it.
+    users = users_by_source(SETTINGS)
+    assert users[ALS] == {"w"} and users[COPURCHASE] == {"w"}
+    assert users[SEGMENT_POPULAR] == {"w", "c", "n"} and users[GLOBAL_POPULAR] == {"w", "c", "n", "z"}
+    # Segment popularity weighted 0 for the warm: only the cold-start users with a segment get it.
+    cold_only = replace(SETTINGS, weights={**SETTINGS.weights, SEGMENT_POPULAR: 0.0})
+    assert users_by_source(cold_only)[SEGMENT_POPULAR] == {"c", "n"}
+
+
+def test_hybrid_recommendations_blend_every_source_for_warm_cold_and_unseen_users(spark):
+    inputs = blend_inputs(spark)
     actual = hybrid_recommendations(inputs, SETTINGS, as_of=T, preferred_categories_per_user=3)
     # w: a1 (bought, home) is gone from every source; f1 (bought, food) stays. Segment 1's top three are a1
     # 6/19, f1 5/19, p1 5/19; w's categories food 5/13, home 5/13, books 2/13.

@@ -46,7 +46,9 @@ def confidence_matrix(users: np.ndarray, items: np.ndarray, strengths: np.ndarra
     """The user x item CSR matrix implicit fits: 1 + alpha * |strength|, negative where the strength is
     (implicit's sign for preference 0); zero strengths are left out, as Spark's ALS ignores them.
 
-    Rows and columns are the indexes themselves, so row u is USER_IDX u; duplicate pairs add up.
+    Rows and columns are the indexes themselves, so row u is USER_IDX u; duplicate pairs add up. Each row's
+    entries are sorted by column, so the solver sums them in one order whatever order the pairs came in: the
+    same pairs give the same factors without Spark's fixed training layout.
     """
     from scipy.sparse import csr_matrix
 
@@ -54,7 +56,10 @@ def confidence_matrix(users: np.ndarray, items: np.ndarray, strengths: np.ndarra
     users, items, strengths = users[kept], items[kept], strengths[kept]
     confidence = (np.sign(strengths) * (1.0 + alpha * np.abs(strengths))).astype(np.float32)
     shape = (int(users.max()) + 1, int(items.max()) + 1) if len(users) else (0, 0)
-    return csr_matrix((confidence, (users, items)), shape=shape, dtype=np.float32)
+    matrix = csr_matrix((confidence, (users, items)), shape=shape, dtype=np.float32)
+    matrix.sum_duplicates()
+    matrix.sort_indices()
+    return matrix
 
 
 def fit_implicit_als(

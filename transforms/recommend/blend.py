@@ -231,39 +231,60 @@ def blend_candidates(
     )
 
 
+def weighing_users(users: DataFrame, activity: DataFrame, settings: BlendSettings, source: str) -> DataFrame:
+    """The users of `users` (USER_ID) whose weight for `source` is above 0: all of them, only the cold-start
+    ones (fewer than `cold_start_interactions` items in `activity`, `interacted_items` output) or only the
+    others. The blend drops a source's candidates for users who weigh it 0, so they need not be built."""
+    warm, cold = settings.weights[source] > 0, settings.cold_start_weights[source] > 0
+    if warm and cold:
+        return users
+    experienced = activity.where(F.col(C.INTERACTED_ITEMS) >= F.lit(settings.cold_start_interactions))
+    return users.join(experienced.select(C.USER_ID), on=[C.USER_ID], how="left_semi" if warm else "left_anti")
+
+
 def candidate_pool(
-    inputs: BlendInputs, settings: BlendSettings, *, as_of: dt.date, preferred_categories_per_user: int
+    inputs: BlendInputs,
+    activity: DataFrame,
+    settings: BlendSettings,
+    *,
+    as_of: dt.date,
+    preferred_categories_per_user: int,
 ) -> DataFrame:
-    """Step 1: every source's candidates for `inputs.users`: USER_ID, ITEM_ID, SOURCE, SCORE.
+    """Step 1: every source's candidates for the users of `inputs.users` who weigh it above 0 (`activity`:
+    `interacted_items` of the users): USER_ID, ITEM_ID, SOURCE, SCORE.
 
     A source weighted 0 in both weight sets is not computed.
     """
     k = settings.candidates_per_source
-    users = inputs.users.select(C.USER_ID)
-    own = inputs.interactions.join(users, on=[C.USER_ID], how="left_semi")
+    everyone = inputs.users.select(C.USER_ID)
+    own = inputs.interactions.join(everyone, on=[C.USER_ID], how="left_semi")
     popularity = item_popularity(inputs.interactions)
     builders = {
-        ALS: lambda: als_items(inputs.als, users, k=k),
-        COPURCHASE: lambda: copurchase_items(
+        ALS: lambda users: als_items(inputs.als, users, k=k),
+        COPURCHASE: lambda users: copurchase_items(
             recent_seeds(inputs.daily, as_of=as_of, recent_days=settings.recent_days).join(
                 users, on=[C.USER_ID], how="left_semi"
             ),
             inputs.partners,
             k=k,
         ),
-        SEGMENT_POPULAR: lambda: segment_popular_items(inputs.interactions, inputs.segments, users, k=k),
-        CATEGORY_POPULAR: lambda: category_items(
+        SEGMENT_POPULAR: lambda users: segment_popular_items(
+            inputs.interactions, inputs.segments, users, k=k
+        ),
+        CATEGORY_POPULAR: lambda users: category_items(
             popularity,
             inputs.categories,
             preferred_categories(own, inputs.categories, top=preferred_categories_per_user),
             users,
             k=k,
         ),
-        GLOBAL_POPULAR: lambda: global_items(popularity, users, k=k),
+        GLOBAL_POPULAR: lambda users: global_items(popularity, users, k=k),
     }
     used = [s for s in SOURCES if settings.weights[s] > 0 or settings.cold_start_weights[s] > 0]
     parts = [
-        builders[source]().select(C.USER_ID, C.ITEM_ID, F.lit(source).alias(C.SOURCE), C.SCORE)
+        builders[source](weighing_users(everyone, activity, settings, source)).select(
+            C.USER_ID, C.ITEM_ID, F.lit(source).alias(C.SOURCE), C.SCORE
+        )
         for source in used
     ]
     return reduce(DataFrame.unionByName, parts)
@@ -284,13 +305,13 @@ def hybrid_recommendations(
     Returns:
         USER_ID, RANK, ITEM_ID, SCORE, SOURCE.
     """
+    activity = interacted_items(inputs.interactions.join(inputs.users, on=[C.USER_ID], how="left_semi"))
     pool = candidate_pool(
-        inputs, settings, as_of=as_of, preferred_categories_per_user=preferred_categories_per_user
+        inputs, activity, settings, as_of=as_of, preferred_categories_per_user=preferred_categories_per_user
     )
     kept = without_bought(
         pool, inputs.interactions, inputs.categories, repeat_categories=settings.repeat_purchase_categories
     )
-    activity = interacted_items(inputs.interactions.join(inputs.users, on=[C.USER_ID], how="left_semi"))
     return blend_candidates(
         kept,
         activity,

@@ -27,7 +27,7 @@ from transforms import columns as C
 from transforms import tables
 from transforms.graph.bought_together import bought_together
 from transforms.graph.copurchase import copurchase_edges, purchased_lines
-from transforms.recommend.als import fit_als
+from transforms.recommend.als import IMPLICIT_ENGINE, fit_als
 from transforms.recommend.baselines import (
     category_popular_items,
     item_categories,
@@ -254,9 +254,12 @@ def group_sizes(split: Split) -> dict[str, int]:
 
 
 def fit_on_split(split: Split, params: AlsParams, *, engine: str, seed: int, blocks: int) -> ALSModel:
-    """ALS with `params` fitted by `engine` on the training pairs, read in a fixed layout so the same
-    configuration scores the same on a re-run."""
-    pairs = in_fixed_order(split.train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH), [C.USER_IDX, C.ITEM_IDX])
+    """ALS with `params` fitted by `engine` on the training pairs, so that the same configuration scores the
+    same on a re-run: Spark reads them in a fixed layout; implicit's matrix is laid out by index whatever
+    order they come in, so it reads the persisted pairs as they are and saves a shuffle per configuration."""
+    pairs = split.train.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH)
+    if engine != IMPLICIT_ENGINE:
+        pairs = in_fixed_order(pairs, [C.USER_IDX, C.ITEM_IDX])
     return fit_als(pairs, engine=engine, seed=seed, blocks=blocks, **asdict(params))
 
 
