@@ -47,7 +47,7 @@ from shop_platform.storage import Lake, open_lake
 from shop_platform.tracking import CHAMPION, load_registered_spark_model, registered_version, trained_on
 from transforms import columns as C
 from transforms import tables
-from transforms.recommend.als import all_als_recommendations, als_model
+from transforms.recommend.als import all_als_recommendations, als_engine, als_model
 from transforms.recommend.blend import (
     PARTNER_COLUMNS,
     SEGMENT_COLUMNS,
@@ -95,7 +95,8 @@ def champion_lists(cfg: Config, lake: Lake, run_date: dt.date) -> DataFrame | No
              trained)  # fmt: skip
     model = als_model(load_registered_spark_model(cfg, name, version=int(version.version)))
     user_index, item_index = (lake.table(spec).read() for spec in (tables.USER_INDEX, tables.ITEM_INDEX))
-    return all_als_recommendations(model, user_index, item_index, k=cfg.recommend.top_n)
+    engine = als_engine(lake.spark, cfg.recommend.engine)
+    return all_als_recommendations(model, user_index, item_index, k=cfg.recommend.top_n, engine=engine)
 
 
 def run(ctx: JobContext) -> int:

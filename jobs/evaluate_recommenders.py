@@ -97,7 +97,9 @@ def evaluate_als(
         model = ev.fit_on_split(split, params, engine=engine, seed=rec.seed, blocks=rec.blocks)
         seconds = time.perf_counter() - started
         log.info("%s: trained in %.1fs", name, seconds)
-        lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)
+        lists = als_recommendations(
+            model, split.users, split.user_index, split.item_index, k=rec.k, engine=engine
+        )
         with timed(log, f"metrics of {name}"):
             metrics = ev.measure(lists, split, rec.k)
         mlflow.log_metrics({**mlflow_metrics(metrics, rec.k), C.TRAIN_SECONDS: seconds})
@@ -168,7 +170,7 @@ def run(ctx: JobContext) -> int:
             # The chosen model's lists for every test user, deep enough to be the blend's ALS candidates.
             depth = max(rec.k, rec.blend.candidates_per_source)
             als_lists = als_recommendations(
-                best_model, split.test_users, split.user_index, split.item_index, k=depth
+                best_model, split.test_users, split.user_index, split.item_index, k=depth, engine=engine
             ).persist(StorageLevel.MEMORY_AND_DISK)
             partners, segments, segments_date = blend_sources(lake, cfg, split_date)
             blended = ev.blend_on_split(split, als_lists, partners, segments, rec, split_date)

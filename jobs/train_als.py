@@ -163,7 +163,9 @@ def run(ctx: JobContext) -> int:
     als = als_model(load_registered_spark_model(cfg, rec.model_name, version=version))
     user_index, item_index = (inputs[spec.name].read() for spec in (tables.USER_INDEX, tables.ITEM_INDEX))
     snapshot = F.lit(run_date).alias(C.SNAPSHOT_DATE)
-    recommendations = all_als_recommendations(als, user_index, item_index, k=rec.top_n).select("*", snapshot)
+    recommendations = all_als_recommendations(als, user_index, item_index, k=rec.top_n, engine=engine).select(
+        "*", snapshot
+    )
     lake.table(tables.ALS_RECOMMENDATIONS).overwrite_partitions(
         recommendations, {C.SNAPSHOT_DATE: [run_date]}
     )

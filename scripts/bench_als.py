@@ -123,7 +123,10 @@ def main() -> int:
             fitted[label] = timed(fit_als, train, seed=rec.seed, blocks=rec.blocks, engine=engine, **params)
         load = os.getloadavg()[0]
         for label, (seconds, model) in fitted.items():
-            lists = als_recommendations(model, split.users, split.user_index, split.item_index, k=rec.k)
+            # One scorer for every model, so the metrics compare the fits alone.
+            lists = als_recommendations(
+                model, split.users, split.user_index, split.item_index, k=rec.k, engine="spark"
+            )
             metrics = ev.measure(lists, split, rec.k)
             results.append({
                 "engine": label, "pairs": pairs, "rank": args.rank, "reg_param": reg_param, "alpha": alpha,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from chispa import assert_df_equality
+from chispa import assert_approx_df_equality, assert_df_equality
 from implicit.cpu._als import least_squares_cg
 from pyspark.sql import functions as F
 from scipy.sparse import csr_matrix
@@ -17,7 +17,9 @@ from transforms import columns as C
 from transforms.recommend.als import (
     IMPLICIT_ENGINE,
     SPARK_ENGINE,
+    all_als_recommendations,
     als_engine,
+    als_recommendations,
     fit_als,
 )
 from transforms.recommend.als_implicit import (
@@ -126,3 +128,23 @@ def test_auto_is_implicit_on_a_local_session_and_an_unknown_engine_is_named(spar
         ValueError, match="recommend.engine must be one of auto, spark, implicit, got 'mahout'"
     ):
         als_engine(spark, "mahout")
+
+
+def test_lists_scored_on_the_driver_are_the_lists_spark_scores(spark, train):
+    model = fit_als(train, engine=IMPLICIT_ENGINE, **PARAMS)
+    user_index = spark.createDataFrame(
+        [(f"u{i}", i) for i in range(13)], f"{C.USER_ID} string, {C.USER_IDX} int"
+    )
+    item_index = spark.createDataFrame(
+        [(f"i{i}", i) for i in range(8)], f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
+    )
+    on_driver = all_als_recommendations(model, user_index, item_index, k=5, engine=IMPLICIT_ENGINE)
+    by_spark = all_als_recommendations(model, user_index, item_index, k=5, engine=SPARK_ENGINE)
+    assert on_driver.count() == 12 * 5
+    assert_approx_df_equality(on_driver, by_spark, 1e-5, ignore_row_order=True, ignore_nullable=True)
+    # A subset: u12 is indexed but has no factors (no pair), so it gets no list.
+    users = spark.createDataFrame([("u0",), ("u7",), ("u12",)], f"{C.USER_ID} string")
+    subset = als_recommendations(model, users, user_index, item_index, k=3, engine=IMPLICIT_ENGINE)
+    expected = als_recommendations(model, users, user_index, item_index, k=3, engine=SPARK_ENGINE)
+    assert sorted({r[C.USER_ID] for r in subset.collect()}) == ["u0", "u7"]
+    assert_approx_df_equality(subset, expected, 1e-5, ignore_row_order=True, ignore_nullable=True)

@@ -15,7 +15,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed
+from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed, top_items_on_driver
 from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
 
 # ALS's output names for a recommendation's item and score inside recommendFor*'s arrays.
@@ -107,14 +107,18 @@ def als_model(model: PipelineModel | ALSModel) -> ALSModel:
     return stages[-1]
 
 
-def _ranked_lists(lists: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
-    """recommendFor* output (USER_IDX, recommendations) as USER_ID, RANK, ITEM_ID, SCORE rows."""
-    slots = lists.select(C.USER_IDX, F.posexplode(_RECOMMENDATIONS).alias(_POSITION, _RECOMMENDATION)).select(
+def _slots(lists: DataFrame) -> DataFrame:
+    """recommendFor* output (USER_IDX, recommendations) as USER_IDX, RANK, ITEM_IDX, SCORE rows."""
+    return lists.select(C.USER_IDX, F.posexplode(_RECOMMENDATIONS).alias(_POSITION, _RECOMMENDATION)).select(
         C.USER_IDX,
         (F.col(_POSITION) + F.lit(1)).cast("int").alias(C.RANK),
         F.col(f"{_RECOMMENDATION}.{C.ITEM_IDX}").alias(C.ITEM_IDX),
         F.col(f"{_RECOMMENDATION}.{_ALS_SCORE}").cast("double").alias(C.SCORE),
     )
+
+
+def _ranked_lists(slots: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
+    """USER_IDX, RANK, ITEM_IDX, SCORE rows as USER_ID, RANK, ITEM_ID, SCORE rows."""
     # The indexes hold one row per index, so these joins only swap indexes for ids.
     return (
         slots.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_IDX], how="inner")
@@ -124,7 +128,7 @@ def _ranked_lists(lists: DataFrame, user_index: DataFrame, item_index: DataFrame
 
 
 def als_recommendations(
-    model: ALSModel, users: DataFrame, user_index: DataFrame, item_index: DataFrame, *, k: int
+    model: ALSModel, users: DataFrame, user_index: DataFrame, item_index: DataFrame, *, k: int, engine: str
 ) -> DataFrame:
     """The `k` best-scored items for each of `users` the model knows.
 
@@ -134,6 +138,8 @@ def als_recommendations(
         user_index: gold.user_index (USER_ID, USER_IDX).
         item_index: gold.item_index (ITEM_ID, ITEM_IDX).
         k: Items per user.
+        engine: `als_engine`'s answer: with implicit (one machine) the lists are scored on the driver,
+            with spark by the model's recommendForUserSubset.
 
     Returns:
         USER_ID, RANK (1 = best), ITEM_ID, SCORE (the predicted preference).
@@ -141,15 +147,20 @@ def als_recommendations(
     subset = users.select(C.USER_ID).join(
         user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner"
     )
-    lists = model.recommendForUserSubset(subset.select(C.USER_IDX), k)
-    return _ranked_lists(lists, user_index, item_index)
+    if engine == IMPLICIT_ENGINE:
+        slots = top_items_on_driver(model, subset, k)
+    else:
+        slots = _slots(model.recommendForUserSubset(subset.select(C.USER_IDX), k))
+    return _ranked_lists(slots, user_index, item_index)
 
 
 def all_als_recommendations(
-    model: ALSModel, user_index: DataFrame, item_index: DataFrame, *, k: int
+    model: ALSModel, user_index: DataFrame, item_index: DataFrame, *, k: int, engine: str
 ) -> DataFrame:
     """`als_recommendations` for every user of the model: USER_ID, RANK, ITEM_ID, SCORE."""
-    return _ranked_lists(model.recommendForAllUsers(k), user_index, item_index)
+    on_driver = engine == IMPLICIT_ENGINE
+    slots = top_items_on_driver(model, None, k) if on_driver else _slots(model.recommendForAllUsers(k))
+    return _ranked_lists(slots, user_index, item_index)
 
 
 def item_factors(model: ALSModel, item_index: DataFrame) -> DataFrame:
