@@ -234,4 +234,9 @@ def top_items_on_driver(model: ALSModel, users: DataFrame | None, k: int, batch:
             C.SCORE: pa.array(np.concatenate(scores).astype(np.float64) if count else [], pa.float64()),
         }
     )
-    return model.userFactors.sparkSession.createDataFrame(table, schema=_LISTS_SCHEMA)
+    lists = model.userFactors.sparkSession.createDataFrame(table, schema=_LISTS_SCHEMA)
+    # Up to spark.sql.execution.arrow.localRelationThreshold (48 MB) Spark keeps Arrow input as a local relation
+    # inside the plan, and every stage that reads it ships all of it in its tasks (54 MB tasks, and 100k
+    # users' lists crawled in the evaluation's blend). Checkpointed, the lists become ordinary cached blocks,
+    # shipped once; the plans that read them no longer carry them.
+    return lists.localCheckpoint(eager=True)
