@@ -2,8 +2,8 @@
 
 Spark's ALS ships every factor block through a shuffle on every half-iteration; on one machine that
 machinery, not the algebra, is the cost. At the 100k-user sample shop's evaluation matrix (3.9M pairs,
-rank 32, 10 iterations, 2 cores) Spark's fit took 52 s and this one 5.5 s with the same NDCG@10 (0.126) and
-recall@10 (0.173) (scripts/bench_als.py, BENCHMARKS.md). So where Spark runs in local mode the suite fits
+rank 32, 10 iterations, 2 cores) Spark's fit took 41.5 s and this one 6.5 s, with NDCG@10 0.1262 and 0.1266
+and recall@10 0.1730 and 0.1737 (scripts/bench_als.py, BENCHMARKS.md). So where Spark runs in local mode the suite fits
 here and wraps the factors in an ALSModel: scoring, similar items, MLflow logging and the registry stay
 Spark's, and a cluster keeps Spark's distributed ALS (`recommend.engine`).
 
@@ -200,10 +200,12 @@ def top_items_on_driver(model: ALSModel, users: DataFrame | None, k: int, batch:
     """Each user's `k` best-scored items, scored on the driver: USER_IDX, RANK, ITEM_IDX, SCORE.
 
     What Spark's recommendForAllUsers / recommendForUserSubset compute (the dot product of the user's and the
-    item's factors), in float32 matrix products of `batch` users at a time with numpy's BLAS: Spark's
-    blockified cross join spends its time in Java BLAS (on 95k users x 2,000 items, 22 s of task time against
-    about 2 s here). The factors are small (rank floats per user and item); the lists go back to Spark as
-    Arrow. Ties go to the smaller item index, except at the k-th place, where the partition picks.
+    item's factors), in float32 matrix products of `batch` users at a time with numpy's BLAS; Spark's
+    blockified cross join runs in Java BLAS here (22 s of task time for 95k users x 2,000 items). The factors
+    are small (rank floats per user and item); the lists go back to Spark as Arrow, which is the dear part
+    for many users: 15 s in all for 100k users x 50 items, where the evaluation grid's 39k users x 10 items
+    were scored and measured in 1.5-4.4 s against Spark's 7-16 s (BENCHMARKS.md). Ties go to the smaller item
+    index, except at the k-th place, where the partition picks.
 
     Args:
         users: USER_IDX of the users to score (users the model does not know get no list); None for all.
