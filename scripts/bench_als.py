@@ -12,8 +12,8 @@ run date - recommend.test_days). Each is fitted with the same rank, iterations a
   handed back to Spark as an ALSModel;
 - `implicit`: implicit's fit alone on the matrix already on the driver (the peer: the library's own speed).
 Times are medians of --repeats fits; the ratio column is each engine's time over bare implicit's.
-The regularisation is applied as each library defines it (Spark scales it by each user's and item's pair
-count), so at equal reg_param the models differ; recall shows what each gives.
+Spark and the suite's engine regularise each user and item by reg_param times its pair count (ALS-WR); bare
+implicit applies reg_param as given, so at equal reg_param its model differs; recall shows what each gives.
 """
 
 from __future__ import annotations
@@ -28,8 +28,6 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 from shop_platform.config import load_config
 from shop_platform.session import get_spark
 from shop_platform.storage import open_lake
@@ -37,7 +35,7 @@ from transforms import columns as C
 from transforms import tables
 from transforms.recommend import evaluation as ev
 from transforms.recommend.als import als_recommendations, fit_als
-from transforms.recommend.als_implicit import als_model_from_factors, confidence_matrix, factors_frame
+from transforms.recommend.als_implicit import confidence_matrix, fitted_model
 from transforms.training_order import in_fixed_order
 
 FIELDS = (
@@ -112,11 +110,7 @@ def main() -> int:
             iterations=args.iterations,
             seed=rec.seed,
         )
-        users, items = np.flatnonzero(np.diff(matrix.indptr)), np.unique(matrix.indices)
-        bare = als_model_from_factors(
-            lake.spark, args.rank, factors_frame(lake.spark, users, implicit_model.user_factors[users]),
-            factors_frame(lake.spark, items, implicit_model.item_factors[items]),
-        )  # fmt: skip
+        bare = fitted_model(lake.spark, matrix, implicit_model.user_factors, implicit_model.item_factors)
         fitted = {"implicit": (implicit_seconds, bare)}
         engines = [("implicit", "suite-implicit")] + ([] if args.without_spark else [("spark", "spark")])
         for engine, label in engines:

@@ -93,12 +93,16 @@ def fit_implicit_als(
     user_factors, item_factors = alternating_least_squares(
         matrix, rank=rank, reg_param=reg_param, max_iter=max_iter, seed=seed
     )
-    spark = train.sparkSession
+    return fitted_model(train.sparkSession, matrix, user_factors, item_factors)
+
+
+def fitted_model(spark: SparkSession, matrix, user_factors: np.ndarray, item_factors: np.ndarray) -> ALSModel:
+    """The ALSModel of factors fitted on `matrix`: only users and items with a pair in it keep theirs."""
     fitted_users = np.flatnonzero(np.diff(matrix.indptr))
     fitted_items = np.unique(matrix.indices)
     return als_model_from_factors(
         spark,
-        rank,
+        user_factors.shape[1],
         factors_frame(spark, fitted_users, user_factors[fitted_users]),
         factors_frame(spark, fitted_items, item_factors[fitted_items]),
     )
