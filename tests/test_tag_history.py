@@ -23,6 +23,7 @@ from transforms.tags.intervals import (
     range_intervals,
     snapshot_intervals,
 )
+from transforms.tags.quality import interval_value_counts, value_counts
 
 D1, D2, D3, D4 = (dt.date(2026, 10, 30) + dt.timedelta(days=n) for n in range(4))  # crosses a month
 PROFILE = f"{C.USER_ID} string, band string, spend double, cats array<string>, {C.SNAPSHOT_DATE} date"
@@ -97,6 +98,21 @@ def test_every_date_as_of_the_history_is_that_dates_snapshot(spark, profile):
     # Long stored snapshots give the same intervals.
     assert_df_equality(
         snapshot_intervals(tag_snapshot(profile, CATALOG), D4, None), history, ignore_row_order=True
+    )
+
+
+@pytest.mark.parametrize("first,last", [(D1, D4), (D2, D3), (D4, D4)])
+def test_value_counts_from_the_intervals_are_the_snapshots_counts(spark, profile, first, last):
+    # ann's band A -> B -> A, bob's gap and cy's late arrival: intervals that start before the range, end
+    # inside it, start inside it and stay current.
+    history = written(spark, spark.createDataFrame([], GOLD_TAG_HISTORY_SCHEMA), profile, D1, D4, None)
+    snapshots = tag_snapshot(profile.where(F.col(C.SNAPSHOT_DATE).between(first, last)), CATALOG)
+
+    assert_df_equality(
+        interval_value_counts(history, first, last),
+        value_counts(snapshots),
+        ignore_row_order=True,
+        ignore_nullable=True,
     )
 
 

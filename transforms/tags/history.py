@@ -12,24 +12,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from pyspark.sql import Column, DataFrame
+from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-from transforms.tags.intervals import VALUE_COLUMNS, month_of
+from transforms.tags.intervals import VALUE_COLUMNS, covering
 
 ADDED, REMOVED, CHANGED = "added", "removed", "changed"
 SNAPSHOT_COLUMNS = (C.USER_ID, C.TAG_ID, *VALUE_COLUMNS, C.SNAPSHOT_DATE)
-
-
-def _holding_on(date: dt.date) -> Column:
-    day = F.lit(date)
-    # The month partition first, so a reader of one date skips the months closed before it.
-    return (
-        (F.col(C.VALID_TO_MONTH) >= F.lit(month_of(date)))
-        & (F.col(C.VALID_FROM) <= day)
-        & (F.col(C.VALID_TO).isNull() | (F.col(C.VALID_TO) > day))
-    )
 
 
 def tags_as_of(history: DataFrame, date: dt.date) -> DataFrame:
@@ -40,7 +30,7 @@ def tags_as_of(history: DataFrame, date: dt.date) -> DataFrame:
         history: gold.tag_history rows (any subset of tags or users, e.g. one tag).
         date: The snapshot date.
     """
-    return history.where(_holding_on(date)).select(
+    return history.where(covering(date, date)).select(
         C.USER_ID, C.TAG_ID, *VALUE_COLUMNS, F.lit(date).alias(C.SNAPSHOT_DATE)
     )
 
@@ -61,8 +51,7 @@ def tags_as_of_each(history: DataFrame, dates: Sequence[dt.date]) -> DataFrame:
     holds = (F.col(C.VALID_FROM) <= day) & (F.col(C.VALID_TO).isNull() | (F.col(C.VALID_TO) > day))
     # A few hundred dates at most: broadcast, each interval meets the dates it covers.
     return (
-        history.where(_holding_on(min(dates)) | (F.col(C.VALID_FROM) > F.lit(min(dates))))
-        .where(F.col(C.VALID_FROM) <= F.lit(max(dates)))
+        history.where(covering(min(dates), max(dates)))
         .join(F.broadcast(days), on=holds, how="inner")
         .select(*SNAPSHOT_COLUMNS)
     )

@@ -43,6 +43,16 @@ def valid_to_month(valid_to: Column) -> Column:
     return F.coalesce(F.date_format(valid_to, "yyyy-MM"), F.lit(OPEN))
 
 
+def covering(first: dt.date, last: dt.date) -> Column:
+    """Whether an interval holds on some day from `first` through `last`. The month partition comes first,
+    so a reader skips the months closed before `first`."""
+    return (
+        (F.col(C.VALID_TO_MONTH) >= F.lit(month_of(first)))
+        & (F.col(C.VALID_FROM) <= F.lit(last))
+        & (F.col(C.VALID_TO).isNull() | (F.col(C.VALID_TO) > F.lit(first)))
+    )
+
+
 def months_between(first: dt.date, last: dt.date) -> list[str]:
     """Every month from `first`'s through `last`'s, as VALID_TO_MONTH values."""
     months, day = [], first.replace(day=1)

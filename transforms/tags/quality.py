@@ -16,11 +16,15 @@ from pyspark.sql import functions as F
 
 from shop_platform.catalogs import TagCatalog
 from transforms import columns as C
+from transforms.tags.intervals import covering
 
 # A share of 0 would make the logarithm infinite; empty buckets count as this share instead.
 EMPTY_SHARE = 1e-4
 NUMBER_BANDS = (0.0, 1.0, 10.0, 100.0, 1_000.0, 10_000.0)
 _BUCKET, _COUNT, _SHARE = "_bucket", "_count", "_share"
+_DAY, _DELTA, _NEXT = "_day", "_delta", "_next"
+# What value_counts groups by besides the date: a tag's value in every typed form.
+_VALUE_KEYS = [C.TAG_ID, C.VALUE, C.VALUE_NUM, C.VALUE_LIST]
 
 
 def _number_band(value: Column) -> Column:
@@ -34,8 +38,59 @@ def value_counts(snapshots: DataFrame) -> DataFrame:
     """TAG_ID, SNAPSHOT_DATE, VALUE, VALUE_NUM, VALUE_LIST, _COUNT: how many users hold each value of each
     tag on each snapshot date. A range's long snapshots are one row per user, tag and date (a hundred
     million at 100k users x 30 days): every quality measure is read from these counts instead."""
-    keys = [C.TAG_ID, C.SNAPSHOT_DATE, C.VALUE, C.VALUE_NUM, C.VALUE_LIST]
-    return snapshots.groupBy(*keys).agg(F.count(F.lit(1)).alias(_COUNT))
+    return snapshots.groupBy(C.TAG_ID, C.SNAPSHOT_DATE, C.VALUE, C.VALUE_NUM, C.VALUE_LIST).agg(
+        F.count(F.lit(1)).alias(_COUNT)
+    )
+
+
+def interval_value_counts(history: DataFrame, first: dt.date, last: dt.date) -> DataFrame:
+    """`value_counts` of the snapshots `first`..`last` from tag history intervals, without a row per user,
+    tag and date: each interval adds 1 to its value's count on its first day in the range and takes it away
+    on its VALID_TO, and a running sum per value over those days gives the count until the next change.
+    Reads rows proportional to the intervals (a few per user and tag a month), where the long snapshots
+    are one per user, tag and date.
+
+    Args:
+        history: gold.tag_history rows (HISTORY_COLUMNS) that hold the snapshots of every date from
+            `first` to `last` (intervals outside the range are left out).
+        first, last: The range.
+
+    Returns:
+        The columns of `value_counts`, a row per tag, date of the range and value some user holds.
+    """
+    after = F.lit(last + dt.timedelta(days=1))
+    start = F.greatest(F.col(C.VALID_FROM), F.lit(first))
+    end = F.least(F.coalesce(F.col(C.VALID_TO), after), after)
+    changes = (
+        history.where(covering(first, last))
+        .select(
+            *_VALUE_KEYS,
+            F.explode(
+                F.array(
+                    F.struct(start.alias(_DAY), F.lit(1).alias(_DELTA)),
+                    F.struct(end.alias(_DAY), F.lit(-1).alias(_DELTA)),
+                )
+            ).alias("_change"),
+        )
+        .groupBy(*_VALUE_KEYS, F.col("_change")[_DAY].alias(_DAY))
+        .agg(F.sum(F.col("_change")[_DELTA]).alias(_DELTA))
+    )
+    by_value = Window.partitionBy(*_VALUE_KEYS).orderBy(_DAY)
+    running = changes.select(
+        *_VALUE_KEYS,
+        _DAY,
+        F.sum(_DELTA).over(by_value.rowsBetween(Window.unboundedPreceding, 0)).alias(_COUNT),
+        F.lead(_DAY).over(by_value).alias(_NEXT),
+    )
+    # The last change of a value is the range's end (its count 0), so every stretch before it has a next.
+    return running.where((F.col(_COUNT) > 0) & (F.col(_DAY) <= F.lit(last))).select(
+        C.TAG_ID,
+        F.explode(F.sequence(F.col(_DAY), F.date_sub(F.col(_NEXT), 1))).alias(C.SNAPSHOT_DATE),
+        C.VALUE,
+        C.VALUE_NUM,
+        C.VALUE_LIST,
+        _COUNT,
+    )
 
 
 def value_buckets(counts: DataFrame, catalog: TagCatalog) -> DataFrame:
@@ -69,27 +124,37 @@ def tag_quality(
     catalog: TagCatalog,
     first_date: dt.date,
 ) -> DataFrame:
+    """`quality_of_counts` of long tag snapshot rows (USER_ID, TAG_ID, VALUE, VALUE_NUM, VALUE_LIST,
+    SNAPSHOT_DATE; one per user, tag and date) of every date of a range. The call itself reads `snapshots`
+    once, into per-value counts (a local checkpoint, as the graph algorithms do): Spark does not reuse the
+    aggregation across the measures' differently pruned plans, and would explode and shuffle the long rows
+    once per measure."""
+    return quality_of_counts(value_counts(snapshots).localCheckpoint(), previous, users, catalog, first_date)
+
+
+def quality_of_counts(
+    by_value: DataFrame,
+    previous: DataFrame | None,
+    users: DataFrame,
+    catalog: TagCatalog,
+    first_date: dt.date,
+) -> DataFrame:
     """One row per catalog tag and snapshot date of a range of consecutive dates: TAG_ID, USERS_WITH_VALUE,
     COVERAGE (of the date's users), DISTINCT_VALUES, DISTRIBUTION (bucket -> share), PSI against the
-    snapshot before (null for the first date without `previous`), SNAPSHOT_DATE. The call itself reads
-    `snapshots` once, into per-value counts; the result reads only those.
+    snapshot before (null for the first date without `previous`), SNAPSHOT_DATE.
 
     Args:
-        snapshots: Long tag snapshot rows (USER_ID, TAG_ID, VALUE, VALUE_NUM, VALUE_LIST, SNAPSHOT_DATE; one
-            per user, tag and date) of every date of the range.
+        by_value: `value_counts` (or `interval_value_counts`) of every date of the range; every measure
+            reads it, so give a computed frame (e.g. a local checkpoint), not a plan over the snapshots.
         previous: Long rows of the snapshot before `first_date`, or None when there is none.
         users: SNAPSHOT_DATE, USERS: the range's dates and the users in each date's profile (the coverage
             denominator); every tag gets a row per date, also one no user has a value for.
         catalog: The tag catalog.
         first_date: The range's first date, the one `previous` is the snapshot before.
     """
-    spark = snapshots.sparkSession
+    spark = by_value.sparkSession
     tags = spark.createDataFrame([(t.id,) for t in catalog.tags], f"{C.TAG_ID} string")
     keys = [C.TAG_ID, C.SNAPSHOT_DATE]
-    # Every measure reads these counts, so they are computed once here (a local checkpoint, as the graph
-    # algorithms do): Spark does not reuse the aggregation across the measures' differently pruned plans,
-    # and would explode and shuffle the long rows once per measure.
-    by_value = value_counts(snapshots).localCheckpoint()
     # (user, tag, date) is unique in a snapshot, so rows count users.
     counts = by_value.groupBy(*keys).agg(
         F.sum(_COUNT).alias(C.USERS_WITH_VALUE), F.countDistinct(C.VALUE).alias(C.DISTINCT_VALUES)
