@@ -23,8 +23,9 @@ EMPTY_SHARE = 1e-4
 NUMBER_BANDS = (0.0, 1.0, 10.0, 100.0, 1_000.0, 10_000.0)
 _BUCKET, _COUNT, _SHARE = "_bucket", "_count", "_share"
 _DAY, _DELTA, _NEXT = "_day", "_delta", "_next"
-# What value_counts groups by besides the date: a tag's value in every typed form.
+# A tag's value in every typed form, and the keys of a value count: the value on a date.
 _VALUE_KEYS = [C.TAG_ID, C.VALUE, C.VALUE_NUM, C.VALUE_LIST]
+_COUNT_KEYS = [C.TAG_ID, C.SNAPSHOT_DATE, C.VALUE, C.VALUE_NUM, C.VALUE_LIST]
 
 
 def _number_band(value: Column) -> Column:
@@ -38,9 +39,7 @@ def value_counts(snapshots: DataFrame) -> DataFrame:
     """TAG_ID, SNAPSHOT_DATE, VALUE, VALUE_NUM, VALUE_LIST, _COUNT: how many users hold each value of each
     tag on each snapshot date. A range's long snapshots are one row per user, tag and date (a hundred
     million at 100k users x 30 days): every quality measure is read from these counts instead."""
-    return snapshots.groupBy(C.TAG_ID, C.SNAPSHOT_DATE, C.VALUE, C.VALUE_NUM, C.VALUE_LIST).agg(
-        F.count(F.lit(1)).alias(_COUNT)
-    )
+    return snapshots.groupBy(*_COUNT_KEYS).agg(F.count(F.lit(1)).alias(_COUNT))
 
 
 def interval_value_counts(history: DataFrame, first: dt.date, last: dt.date) -> DataFrame:
@@ -83,14 +82,12 @@ def interval_value_counts(history: DataFrame, first: dt.date, last: dt.date) -> 
         F.lead(_DAY).over(by_value).alias(_NEXT),
     )
     # The last change of a value is the range's end (its count 0), so every stretch before it has a next.
-    return running.where((F.col(_COUNT) > 0) & (F.col(_DAY) <= F.lit(last))).select(
-        C.TAG_ID,
+    held = running.where((F.col(_COUNT) > 0) & (F.col(_DAY) <= F.lit(last)))
+    return held.select(
+        *_VALUE_KEYS,
         F.explode(F.sequence(F.col(_DAY), F.date_sub(F.col(_NEXT), 1))).alias(C.SNAPSHOT_DATE),
-        C.VALUE,
-        C.VALUE_NUM,
-        C.VALUE_LIST,
         _COUNT,
-    )
+    ).select(*_COUNT_KEYS, _COUNT)
 
 
 def value_buckets(counts: DataFrame, catalog: TagCatalog) -> DataFrame:
