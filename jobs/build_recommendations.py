@@ -14,7 +14,8 @@ all as of the run date:
                                   ALS champion's (recommend.model_name@champion) lists, scored here
     gold.bought_together          its latest snapshot on or before the run date (build_copurchase_graph)
     gold.user_segments            its latest snapshot on or before the run date (build_segments)
-    gold.item_categories          item categories (preferred categories, repeat-purchase exceptions), as
+    gold.item_categories          item categories (preferred categories, repeat-purchase exceptions to
+                                  recommend.seen_items: what a user has is left out of every source), as
                                   of the matrix's date (build_interactions keeps it)
 
 train_als runs weekly (conf/pipeline.yaml): on the other days the ALS candidates come from the champion it
@@ -58,6 +59,7 @@ from transforms.recommend.blend import (
 )
 from transforms.recommend.candidates import SOURCES
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
+from transforms.recommend.seen_items import seen_pairs
 
 log = get_logger("jobs.build_recommendations")
 
@@ -72,10 +74,10 @@ def parser() -> argparse.ArgumentParser:
     return job_parser("Blend the recommendation sources into gold.recommendations.")
 
 
-def champion_lists(cfg: Config, lake: Lake, run_date: dt.date) -> DataFrame | None:
-    """The registered ALS champion's top recommend.top_n items for every user it knows (USER_ID, RANK, ITEM_ID,
-    SCORE: what train_als writes to gold.als_recommendations), for a day train_als did not run; None, with the
-    reason logged, when no champion was trained for the run date or before."""
+def champion_lists(cfg: Config, lake: Lake, run_date: dt.date, seen: DataFrame) -> DataFrame | None:
+    """The registered ALS champion's top recommend.top_n items outside the `seen` pairs for every user it knows
+    (USER_ID, RANK, ITEM_ID, SCORE: what train_als writes to gold.als_recommendations), for a day train_als did
+    not run; None, with the reason logged, when no champion was trained for the run date or before."""
     name = cfg.recommend.model_name
     retrain = (f"run {TRAINING_TASK} for it first (python -m jobs.run_pipeline --date {run_date} --only "
                f"evaluate_recommenders --only {TRAINING_TASK})")  # fmt: skip
@@ -96,7 +98,9 @@ def champion_lists(cfg: Config, lake: Lake, run_date: dt.date) -> DataFrame | No
     model = als_model(load_registered_spark_model(cfg, name, version=int(version.version)))
     user_index, item_index = (lake.table(spec).read() for spec in (tables.USER_INDEX, tables.ITEM_INDEX))
     engine = als_engine(lake.spark, cfg.recommend.engine)
-    return all_als_recommendations(model, user_index, item_index, k=cfg.recommend.top_n, engine=engine)
+    return all_als_recommendations(
+        model, user_index, item_index, k=cfg.recommend.top_n, engine=engine, seen=seen
+    )
 
 
 def run(ctx: JobContext) -> int:
@@ -120,9 +124,11 @@ def run(ctx: JobContext) -> int:
         timezone=cfg.app.timezone,
     )
     keep = StorageLevel.MEMORY_AND_DISK
+    categories = lake.table(tables.ITEM_CATEGORIES).read().persist(keep)
+    seen = seen_pairs(interactions, categories, rec.seen_items).persist(keep)
     als = lake.table(tables.ALS_RECOMMENDATIONS).read_on(run_date, missing_ok=True)
     if als.isEmpty():
-        als = champion_lists(cfg, lake, run_date)
+        als = champion_lists(cfg, lake, run_date, seen)
         if als is None:
             return 1
         # Scored once here, read by several candidate steps of the blend.
@@ -143,7 +149,8 @@ def run(ctx: JobContext) -> int:
         als=als.select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE),
         partners=partners.select(*PARTNER_COLUMNS),
         segments=segments.select(*SEGMENT_COLUMNS),
-        categories=lake.table(tables.ITEM_CATEGORIES).read().persist(keep),
+        categories=categories,
+        seen=seen,
     )
     recommendations = hybrid_recommendations(
         inputs, rec.blend, as_of=run_date, preferred_categories_per_user=rec.preferred_categories
@@ -154,7 +161,7 @@ def run(ctx: JobContext) -> int:
         )
     users = inputs.users.count()
     counts = source_counts(recommendations).first()
-    for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories, als):
+    for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories, inputs.seen, als):
         frame.unpersist()
     by_source = {source: counts[source] for source in SOURCES}
     log.info(

@@ -98,7 +98,7 @@ def evaluate_als(
         seconds = time.perf_counter() - started
         log.info("%s: trained in %.1fs", name, seconds)
         lists = als_recommendations(
-            model, split.users, split.user_index, split.item_index, k=rec.k, engine=engine
+            model, split.users, split.user_index, split.item_index, k=rec.k, engine=engine, seen=split.seen
         )
         with timed(log, f"metrics of {name}"):
             metrics = ev.measure(lists, split, rec.k)
@@ -170,8 +170,9 @@ def run(ctx: JobContext) -> int:
             # The chosen model's lists for every test user, deep enough to be the blend's ALS candidates.
             depth = max(rec.k, rec.blend.candidates_per_source)
             als_lists = als_recommendations(
-                best_model, split.test_users, split.user_index, split.item_index, k=depth, engine=engine
-            ).persist(StorageLevel.MEMORY_AND_DISK)
+                best_model, split.test_users, split.user_index, split.item_index, k=depth, engine=engine,
+                seen=split.seen,
+            ).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
             partners, segments, segments_date = blend_sources(lake, cfg, split_date)
             blended = ev.blend_on_split(split, als_lists, partners, segments, rec, split_date)
             lists = {
@@ -187,7 +188,9 @@ def run(ctx: JobContext) -> int:
                 als_lists.unpersist()
                 blended.unpersist()
             log.info("blend: slots of the top %d by source %s", rec.k, {r[C.SOURCE]: r["count"] for r in top})
-            grouped = ev.scored_models(measured, best, ev.blend_params(rec.blend, segments_date))
+            grouped = ev.scored_models(
+                measured, best, ev.blend_params(rec.blend, rec.seen_items, segments_date)
+            )
             chosen, blend = grouped[-2:]
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})
             mlflow.log_params({f"{ev.BLEND}.{name}": value for name, value in blend.params.items()})

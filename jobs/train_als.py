@@ -12,7 +12,8 @@ The data is gold.user_item_interactions when it is as of the run date, else the 
 the run date from gold.user_item_daily (a re-run of an older date). The model is logged in an MLflow run
 that records the input tables' Delta versions and registered as recommend.model_name, with alias champion
 unless a model trained for a later run date holds it; the outputs are scored with the model loaded back from
-the registry by that name and version: gold.als_recommendations (recommend.top_n items per user) and
+the registry by that name and version: gold.als_recommendations (recommend.top_n items per user, without
+what the user already has by recommend.seen_items, repeat-purchase categories from gold.item_categories) and
 gold.item_similar_als (recommend.similar_top_n items per item), the run date's partition of each.
 
 A re-run of a date reuses the version registered for it with the same configuration, seed and engine (its
@@ -59,6 +60,7 @@ from transforms import tables
 from transforms.recommend.als import all_als_recommendations, als_engine, als_model, fit_als, item_factors
 from transforms.recommend.evaluation import chosen_configuration
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
+from transforms.recommend.seen_items import seen_pairs
 from transforms.recommend.similar_items import similar_items
 from transforms.training_order import in_fixed_order
 
@@ -163,9 +165,17 @@ def run(ctx: JobContext) -> int:
     als = als_model(load_registered_spark_model(cfg, rec.model_name, version=version))
     user_index, item_index = (inputs[spec.name].read() for spec in (tables.USER_INDEX, tables.ITEM_INDEX))
     snapshot = F.lit(run_date).alias(C.SNAPSHOT_DATE)
-    recommendations = all_als_recommendations(als, user_index, item_index, k=rec.top_n, engine=engine).select(
-        "*", snapshot
+    categories = lake.table(tables.ITEM_CATEGORIES)
+    if not categories.exists():
+        log.warning(
+            "%s missing: no item is in a repeat-purchase category (recommend.seen_items)", categories.name
+        )
+    seen = seen_pairs(
+        interactions, categories.read() if categories.exists() else categories.empty(), rec.seen_items
     )
+    recommendations = all_als_recommendations(
+        als, user_index, item_index, k=rec.top_n, engine=engine, seen=seen
+    ).select("*", snapshot)
     lake.table(tables.ALS_RECOMMENDATIONS).overwrite_partitions(
         recommendations, {C.SNAPSHOT_DATE: [run_date]}
     )

@@ -46,6 +46,11 @@ GRAPH_ENGINE_CHOICES: tuple[str, ...] = get_args(GraphEngineChoice)
 # installed, Spark MLlib elsewhere (a cluster).
 AlsEngineChoice = Literal["auto", "spark", "implicit"]
 ALS_ENGINE_CHOICES: tuple[str, ...] = get_args(AlsEngineChoice)
+# Which items a user already has that no model recommends again (`recommend.seen_items.exclude`): none, the
+# items the user bought, or every item the user interacted with (viewed, carted, favourited, bought).
+SeenItemsChoice = Literal["none", "bought", "interacted"]
+SEEN_ITEMS_CHOICES: tuple[str, ...] = get_args(SeenItemsChoice)
+EXCLUDE_NONE, EXCLUDE_BOUGHT, EXCLUDE_INTERACTED = SEEN_ITEMS_CHOICES
 
 # Candidate sources of the hybrid recommendations (keys of `recommend.blend.weights`), in the order that
 # breaks ties when two sources contribute equally to an item.

@@ -148,3 +148,29 @@ def test_lists_scored_on_the_driver_are_the_lists_spark_scores(spark, train):
     expected = als_recommendations(model, users, user_index, item_index, k=3, engine=SPARK_ENGINE)
     assert sorted({r[C.USER_ID] for r in subset.collect()}) == ["u0", "u7"]
     assert_approx_df_equality(subset, expected, 1e-5, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_seen_pairs_are_masked_on_the_driver_as_spark_drops_them_from_deeper_lists(spark, train):
+    model = fit_als(train, engine=IMPLICIT_ENGINE, **PARAMS)
+    user_index = spark.createDataFrame(
+        [(f"u{i}", i) for i in range(13)], f"{C.USER_ID} string, {C.USER_IDX} int"
+    )
+    item_index = spark.createDataFrame(
+        [(f"i{i}", i) for i in range(8)], f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
+    )
+    # u0 has seen its two best items; u1 every item but one, so it gets a list of one.
+    full = all_als_recommendations(model, user_index, item_index, k=8, engine=IMPLICIT_ENGINE)
+    best_of_u0 = [r[C.ITEM_ID] for r in full.where("user_id = 'u0' and rank <= 2").collect()]
+    seen = spark.createDataFrame(
+        [("u0", item) for item in best_of_u0] + [("u1", f"i{i}") for i in range(7)],
+        f"{C.USER_ID} string, {C.ITEM_ID} string",
+    )
+    on_driver = all_als_recommendations(model, user_index, item_index, k=3, engine=IMPLICIT_ENGINE, seen=seen)
+    by_spark = all_als_recommendations(model, user_index, item_index, k=3, engine=SPARK_ENGINE, seen=seen)
+    assert_approx_df_equality(on_driver, by_spark, 1e-5, ignore_row_order=True, ignore_nullable=True)
+    u0 = [(r[C.RANK], r[C.ITEM_ID]) for r in on_driver.where("user_id = 'u0'").orderBy(C.RANK).collect()]
+    expected = [(r[C.RANK] - 2, r[C.ITEM_ID]) for r in full.where("user_id = 'u0' and rank between 3 and 5")
+                .orderBy(C.RANK).collect()]  # fmt: skip
+    assert u0 == expected
+    assert [(r[C.RANK], r[C.ITEM_ID]) for r in on_driver.where("user_id = 'u1'").collect()] == [(1, "i7")]
+    assert on_driver.count() == 11 * 3 + 1

@@ -7,6 +7,7 @@ import math
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import functions as F
 
 from tests.test_interactions import silver_event
 from transforms import columns as C
@@ -118,6 +119,32 @@ def test_global_popularity_gives_everyone_the_same_top_items(spark, popularity):
     assert_df_equality(
         popular_items(popularity, users, k=2), expected, ignore_row_order=True, ignore_nullable=True
     )
+
+
+def test_baselines_leave_out_the_seen_pairs_and_still_list_k_items(spark, popularity):
+    # u1 has seen a1 and b1 (popularity 1 and 2), u2 only c1 (5th), u9 nothing.
+    seen = spark.createDataFrame(
+        [("u1", "a1"), ("u1", "b1"), ("u2", "c1")], f"{C.USER_ID} string, {C.ITEM_ID} string"
+    )
+    users = spark.createDataFrame([("u1",), ("u2",), ("u9",)], f"{C.USER_ID} string")
+    expected = spark.createDataFrame(
+        [
+            ("u1", 1, "a2", 2.0), ("u1", 2, "b2", 1.0),
+            ("u2", 1, "a1", 6.0), ("u2", 2, "b1", 5.0),
+            ("u9", 1, "a1", 6.0), ("u9", 2, "b1", 5.0),
+        ],
+        LISTS,
+    )  # fmt: skip
+    actual = popular_items(popularity, users, k=2, seen=seen)
+    assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+    # Category popularity for u1 (categories A 5/6, B 1/6): a1 and b1 seen leave a2 and b2.
+    train = spark.createDataFrame(TRAINING, TRAIN)
+    categories = spark.createDataFrame(CATEGORIES, f"{C.ITEM_ID} string, {C.CATEGORY} string")
+    preferences = preferred_categories(train, categories, top=2)
+    u1 = users.where(F.col(C.USER_ID) == "u1")
+    actual = category_popular_items(popularity, categories, preferences, u1, k=2, seen=seen)
+    expected = spark.createDataFrame([("u1", 1, "a2", 5 / 6 * 2 / 8), ("u1", 2, "b2", 1 / 6 * 1 / 6)], LISTS)
+    assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_category_popularity_weighs_the_users_category_share_by_the_items_share_of_it(spark, popularity):

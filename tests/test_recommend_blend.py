@@ -9,8 +9,9 @@ from dataclasses import replace
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import functions as F
 
-from shop_platform.settings import BlendSettings
+from shop_platform.settings import BlendSettings, SeenItemsSettings
 from transforms import columns as C
 from transforms.recommend.blend import (
     BlendInputs,
@@ -31,7 +32,7 @@ from transforms.recommend.candidates import (
     recent_seeds,
     segment_popular_items,
 )
-from transforms.recommend.exclusions import without_bought
+from transforms.recommend.seen_items import seen_pairs, without_seen
 from transforms.recommend.metrics import grouped_metrics
 
 T = dt.date(2031, 5, 20)  # the as-of date
@@ -63,19 +64,26 @@ def assert_lists(actual, expected):
     assert_approx_df_equality(actual, expected, 1e-9, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_bought_items_are_excluded_unless_their_category_is_a_repeat_purchase_category(spark):
+@pytest.mark.parametrize(
+    ("exclude", "left_out"),
+    [
+        # bought, except food/snacks (food is a repeat-purchase category) and wipes (home/cleaning, listed as a
+        # subcategory); "food" does not cover "foodstuff"; a bought item without a category is left out too.
+        ("bought", [("u1", "phone"), ("u1", "foodie"), ("u1", "mystery")]),
+        # and what u2 only viewed.
+        ("interacted", [("u1", "phone"), ("u1", "foodie"), ("u1", "mystery"), ("u2", "phone")]),
+        ("none", []),
+    ],
+)
+def test_seen_items_are_left_out_by_the_policy_except_repeat_purchase_categories(spark, exclude, left_out):
     candidates = spark.createDataFrame(
         [
-            ("u1", "snack", ALS, 1.0),  # bought, food/snacks: food is a repeat-purchase category
-            ("u1", "phone", ALS, 1.0),  # bought, electronics/phones
-            ("u1", "foodie", ALS, 1.0),  # bought, foodstuff/x: "food" does not cover "foodstuff"
-            ("u1", "mystery", ALS, 1.0),  # bought, no category
-            ("u1", "wipes", ALS, 1.0),  # bought, home/cleaning: listed as a subcategory
-            ("u1", "fresh", ALS, 1.0),  # never bought
-            ("u2", "phone", ALS, 1.0),  # u1 bought it, u2 only viewed it
+            ("u1", "snack", ALS, 1.0), ("u1", "phone", ALS, 1.0), ("u1", "foodie", ALS, 1.0),
+            ("u1", "mystery", ALS, 1.0), ("u1", "wipes", ALS, 1.0), ("u1", "fresh", ALS, 1.0),
+            ("u2", "phone", ALS, 1.0),
         ],
         CANDIDATES,
-    )
+    )  # fmt: skip
     interactions = spark.createDataFrame(
         [
             ("u1", "snack", 5.0, 1), ("u1", "phone", 5.0, 2), ("u1", "foodie", 5.0, 1),
@@ -88,16 +96,11 @@ def test_bought_items_are_excluded_unless_their_category_is_a_repeat_purchase_ca
          ("wipes", "home/cleaning"), ("fresh", "home/kitchen")],
         CATEGORIES,
     )  # fmt: skip
-    actual = without_bought(candidates, interactions, categories, repeat_categories=["food", "home/cleaning"])
-    expected = spark.createDataFrame(
-        [
-            ("u1", "snack", ALS, 1.0),
-            ("u1", "wipes", ALS, 1.0),
-            ("u1", "fresh", ALS, 1.0),
-            ("u2", "phone", ALS, 1.0),
-        ],
-        CANDIDATES,
-    )
+    policy = SeenItemsSettings(exclude=exclude, repeat_purchase_categories=["food", "home/cleaning"])
+    actual = without_seen(candidates, seen_pairs(interactions, categories, policy))
+    expected = candidates.where(
+        ~F.struct(C.USER_ID, C.ITEM_ID).isin([F.struct(F.lit(u), F.lit(i)) for u, i in left_out])
+    ) if left_out else candidates  # fmt: skip
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
 
 
@@ -249,7 +252,6 @@ SETTINGS = BlendSettings(
         CATEGORY_POPULAR: 0.5,
         GLOBAL_POPULAR: 0.1,
     },
-    repeat_purchase_categories=["food"],
     new_user_interactions=1,
     heavy_user_interactions=4,
 )
@@ -266,6 +268,17 @@ def blend_inputs(spark) -> BlendInputs:
         ],
         INTERACTIONS,
     )  # fmt: skip
+    categories = spark.createDataFrame(
+        [
+            ("a1", "home/kitchen"),
+            ("a2", "home/kitchen"),
+            ("f1", "food/snacks"),
+            ("b1", "sports/outdoor"),
+            ("b2", "sports/outdoor"),
+            ("p1", "books/novels"),
+        ],
+        CATEGORIES,
+    )
     return BlendInputs(
         users=spark.createDataFrame([("w",), ("c",), ("n",), ("z",)], f"{C.USER_ID} string"),
         interactions=interactions,
@@ -283,17 +296,8 @@ def blend_inputs(spark) -> BlendInputs:
         segments=spark.createDataFrame(
             [("w", 1), ("v", 1), ("n", 1), ("c", 2)], f"{C.USER_ID} string, {C.SEGMENT_ID} int"
         ),
-        categories=spark.createDataFrame(
-            [
-                ("a1", "home/kitchen"),
-                ("a2", "home/kitchen"),
-                ("f1", "food/snacks"),
-                ("b1", "sports/outdoor"),
-                ("b2", "sports/outdoor"),
-                ("p1", "books/novels"),
-            ],
-            CATEGORIES,
-        ),
+        categories=categories,
+        seen=seen_pairs(interactions, categories, SeenItemsSettings("bought", ["food"])),
     )
 
 

@@ -12,6 +12,9 @@ from shop_platform.vocabulary import (
     COPURCHASE,
     COPURCHASE_EDGE_TYPES,
     EVENTS_JSONL,
+    EXCLUDE_BOUGHT,
+    EXCLUDE_INTERACTED,
+    EXCLUDE_NONE,
     FEATURE_WINDOWS,
     GLOBAL_POPULAR,
     GRAPH_ENGINE_CHOICES,
@@ -24,6 +27,7 @@ from shop_platform.vocabulary import (
     RFM_WINDOWS,
     SAME_ORDER,
     SAME_USER,
+    SEEN_ITEMS_CHOICES,
     SEGMENT_POPULAR,
     STATUS_PAID,
     STATUS_PLACED,
@@ -35,6 +39,7 @@ from shop_platform.vocabulary import (
     OrderRowStatus,
     OrderStatus,
     RfmSplit,
+    SeenItemsChoice,
 )
 
 PAGE_VIEW = "page_view"
@@ -78,6 +83,9 @@ __all__ = [
     "DEVICES",
     "EVENTS_JSONL",
     "EVENT_TYPES",
+    "EXCLUDE_BOUGHT",
+    "EXCLUDE_INTERACTED",
+    "EXCLUDE_NONE",
     "FAVORITE",
     "FEATURE_WINDOWS",
     "GLOBAL_POPULAR",
@@ -104,6 +112,7 @@ __all__ = [
     "SAME_ORDER",
     "SAME_USER",
     "SEARCH",
+    "SEEN_ITEMS_CHOICES",
     "SEGMENT_POPULAR",
     "STATUS_PAID",
     "STATUS_PLACED",
@@ -116,4 +125,5 @@ __all__ = [
     "OrderRowStatus",
     "OrderStatus",
     "RfmSplit",
+    "SeenItemsChoice",
 ]

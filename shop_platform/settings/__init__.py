@@ -28,6 +28,7 @@ from shop_platform.settings.recommend import (
     BlendSettings,
     InteractionSettings,
     RecommendSettings,
+    SeenItemsSettings,
 )
 from shop_platform.settings.report import ReportSettings
 from shop_platform.settings.root import Config
@@ -79,6 +80,7 @@ __all__ = [
     "RecommendSettings",
     "ReportSettings",
     "RfmSettings",
+    "SeenItemsSettings",
     "SegmentLabelSettings",
     "SegmentSettings",
     "SessionSettings",

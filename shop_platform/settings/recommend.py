@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shop_platform.settings.checks import Problems, positive
-from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice
+from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice, SeenItemsChoice
 
 
 @dataclass(frozen=True)
@@ -69,9 +69,6 @@ class BlendSettings:
     weights: dict[str, float]
     cold_start_interactions: int
     cold_start_weights: dict[str, float]
-    # A bought item is not recommended again unless its category is one of these (or under one: food covers
-    # food/snacks).
-    repeat_purchase_categories: list[str]
     # Evaluation user groups by training items: new (fewer than new_user_interactions; 1: no training history),
     # light, heavy (at least heavy_user_interactions).
     new_user_interactions: int
@@ -100,6 +97,21 @@ class BlendSettings:
                 f"must be greater than recommend.blend.new_user_interactions ({self.new_user_interactions}), "
                 f"got {self.heavy_user_interactions}",
             )
+
+
+@dataclass(frozen=True)
+class SeenItemsSettings:
+    """What no model recommends to a user again (transforms.recommend.seen_items): the baselines, ALS and the
+    blend, in the evaluation and in the served lists alike."""
+
+    # none, bought (items the user ordered) or interacted (any item the user viewed, favourited, carted or
+    # ordered).
+    exclude: SeenItemsChoice
+    # Items of these categories (or under one: food covers food/snacks) are recommended again whatever
+    # `exclude` says: what people buy again.
+    repeat_purchase_categories: list[str]
+
+    def problems(self) -> Problems:
         if any(not c.strip() for c in self.repeat_purchase_categories):
             yield (
                 "repeat_purchase_categories",
@@ -135,6 +147,8 @@ class RecommendSettings:
     model_name: str
     top_n: int
     similar_top_n: int
+    # What a user already has and is not recommended again, by every model.
+    seen_items: SeenItemsSettings
     # The hybrid recommendations blended from ALS and the other sources.
     blend: BlendSettings
 

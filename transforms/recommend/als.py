@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed, top_items_on_driver
+from transforms.recommend.seen_items import seen_depth, top_unseen
 from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
 
 # ALS's output names for a recommendation's item and score inside recommendFor*'s arrays.
@@ -128,39 +129,68 @@ def _ranked_lists(slots: DataFrame, user_index: DataFrame, item_index: DataFrame
 
 
 def als_recommendations(
-    model: ALSModel, users: DataFrame, user_index: DataFrame, item_index: DataFrame, *, k: int, engine: str
+    model: ALSModel,
+    users: DataFrame,
+    user_index: DataFrame,
+    item_index: DataFrame,
+    *,
+    k: int,
+    engine: str,
+    seen: DataFrame | None = None,
 ) -> DataFrame:
-    """The `k` best-scored items for each of `users` the model knows.
+    """The `k` best-scored items for each of `users` the model knows, outside their seen pairs.
 
     Args:
         model: A fitted ALSModel over USER_IDX and ITEM_IDX.
-        users: USER_ID, the users to recommend to; users the model never saw get no list.
+        users: USER_ID, the users to recommend to; users the model never saw get no list; None for every
+            user of the model.
         user_index: gold.user_index (USER_ID, USER_IDX).
         item_index: gold.item_index (ITEM_ID, ITEM_IDX).
         k: Items per user.
-        engine: `als_engine`'s answer: with implicit (one machine) the lists are scored on the driver,
-            with spark by the model's recommendForUserSubset.
+        engine: `als_engine`'s answer: with implicit (one machine) the lists are scored on the driver and
+            the seen pairs masked there; with spark by the model's recommendFor*, `seen_depth` deeper than
+            k, and the seen pairs dropped after.
+        seen: `seen_items.seen_pairs` output (USER_ID, ITEM_ID), or None to leave nothing out.
 
     Returns:
         USER_ID, RANK (1 = best), ITEM_ID, SCORE (the predicted preference).
     """
-    subset = users.select(C.USER_ID).join(
-        user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner"
-    )
+    user_index = user_index.select(C.USER_ID, C.USER_IDX)
+    subset = None if users is None else users.select(C.USER_ID).join(user_index, on=[C.USER_ID], how="inner")
     if engine == IMPLICIT_ENGINE:
-        slots = top_items_on_driver(model, subset, k)
+        masked = None if seen is None else _indexed(seen, user_index, item_index)
+        return _ranked_lists(top_items_on_driver(model, subset, k, masked), user_index, item_index)
+    depth = k if seen is None else k + seen_depth(seen, user_index if users is None else users)
+    if subset is None:
+        slots = _slots(model.recommendForAllUsers(depth))
     else:
-        slots = _slots(model.recommendForUserSubset(subset.select(C.USER_IDX), k))
-    return _ranked_lists(slots, user_index, item_index)
+        slots = _slots(model.recommendForUserSubset(subset.select(C.USER_IDX), depth))
+    lists = _ranked_lists(slots, user_index, item_index)
+    return lists if seen is None else top_unseen(lists, seen, k)
 
 
 def all_als_recommendations(
-    model: ALSModel, user_index: DataFrame, item_index: DataFrame, *, k: int, engine: str
+    model: ALSModel,
+    user_index: DataFrame,
+    item_index: DataFrame,
+    *,
+    k: int,
+    engine: str,
+    seen: DataFrame | None = None,
 ) -> DataFrame:
     """`als_recommendations` for every user of the model: USER_ID, RANK, ITEM_ID, SCORE."""
-    on_driver = engine == IMPLICIT_ENGINE
-    slots = top_items_on_driver(model, None, k) if on_driver else _slots(model.recommendForAllUsers(k))
-    return _ranked_lists(slots, user_index, item_index)
+    return als_recommendations(model, None, user_index, item_index, k=k, engine=engine, seen=seen)
+
+
+def _indexed(seen: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
+    """The seen pairs as USER_IDX, ITEM_IDX (the indexes hold one row per id)."""
+    if C.USER_IDX in seen.columns and C.ITEM_IDX in seen.columns:
+        return seen.select(C.USER_IDX, C.ITEM_IDX)
+    return (
+        seen.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner")
+        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_ID], how="inner")
+        .select(C.USER_IDX, C.ITEM_IDX)
+    )
 
 
 def item_factors(model: ALSModel, item_index: DataFrame) -> DataFrame:

@@ -2,7 +2,8 @@
 
 Popularity is an item's summed interaction strength in the training data: weighted by event type and
 decayed like the matrix, so it favours what is bought and carted now. Both baselines recommend only items
-seen in training, as ALS does.
+seen in training, as ALS does, and leave out what the user already has (`recommend.seen_items`, the
+policy every model follows: transforms/recommend/seen_items.py) when given its pairs.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.recommend.seen_items import seen_depth, top_unseen, unseen_of_ranking
 
 _TOTAL = "_total"
 
@@ -33,16 +35,27 @@ def item_popularity(train: DataFrame) -> DataFrame:
     )
 
 
-def popular_items(popularity: DataFrame, users: DataFrame, *, k: int) -> DataFrame:
-    """The same `k` most popular items for every user.
+def popular_items(
+    popularity: DataFrame, users: DataFrame, *, k: int, seen: DataFrame | None = None
+) -> DataFrame:
+    """The same `k` most popular items for every user; with `seen`, each user's `k` most popular items
+    outside the user's seen pairs.
 
     Args:
         popularity: `item_popularity` output.
         users: USER_ID, one row per user to recommend to.
+        seen: `seen_items.seen_pairs` output, or None to leave nothing out.
 
     Returns:
         USER_ID, RANK, ITEM_ID, SCORE (the item's popularity).
     """
+    if seen is not None:
+        ranking = popularity.select(
+            C.ITEM_ID,
+            F.col(C.POPULARITY_RANK).alias(C.RANK),
+            F.col(C.POPULARITY).cast("double").alias(C.SCORE),
+        )
+        return unseen_of_ranking(ranking, users, seen, k)
     top = popularity.where(F.col(C.POPULARITY_RANK) <= F.lit(k)).select(
         F.col(C.POPULARITY_RANK).cast("int").alias(C.RANK), C.ITEM_ID, F.col(C.POPULARITY).alias(C.SCORE)
     )
@@ -130,7 +143,13 @@ def preferred_categories(train: DataFrame, categories: DataFrame, *, top: int) -
 
 
 def category_popular_items(
-    popularity: DataFrame, categories: DataFrame, preferences: DataFrame, users: DataFrame, *, k: int
+    popularity: DataFrame,
+    categories: DataFrame,
+    preferences: DataFrame,
+    users: DataFrame,
+    *,
+    k: int,
+    seen: DataFrame | None = None,
 ) -> DataFrame:
     """Popular items within each user's preferred categories.
 
@@ -144,10 +163,15 @@ def category_popular_items(
         categories: `item_categories` output.
         preferences: `preferred_categories` output.
         users: USER_ID, the users to recommend to.
+        seen: `seen_items.seen_pairs` output (left out of the lists), or None to leave nothing out.
 
     Returns:
         USER_ID, RANK, ITEM_ID, SCORE.
     """
+    if seen is not None:
+        depth = k + seen_depth(seen, users)
+        lists = category_popular_items(popularity, categories, preferences, users, k=depth)
+        return top_unseen(lists, seen, k)
     by_category = Window.partitionBy(C.CATEGORY)
     within_category = by_category.orderBy(F.col(C.POPULARITY).desc(), F.col(C.ITEM_ID))
     # categories holds one row per item: one row per popular item.

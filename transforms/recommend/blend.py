@@ -5,9 +5,9 @@ the offline evaluation (as of the split day, on training data only), so both sco
 
 1. Candidates: every source of transforms.recommend.candidates offers up to `candidates_per_source` items
    per user, each with a score on its own scale.
-2. Exclusions: an item the user has bought (an order in the interactions as of the date) is dropped, unless
-   its category is a repeat-purchase category (`repeat_purchase_categories`; a listed category covers its
-   subcategories, "food" covers "food/snacks").
+2. Exclusions: the pairs of `inputs.seen` are dropped: what the user already has by the policy every model
+   follows (`recommend.seen_items`: bought items by default, except repeat-purchase categories;
+   transforms/recommend/seen_items.py).
 3. Scaling: within each (user, source) a score is divided by the user's best score of that source
    (negative scores count as 0), so every source's best candidate is 1 and the weights compare like with
    like.
@@ -50,7 +50,7 @@ from transforms.recommend.candidates import (
     recent_seeds,
     segment_popular_items,
 )
-from transforms.recommend.exclusions import without_bought
+from transforms.recommend.seen_items import without_seen
 
 # The evaluation's user groups by interacted items as of the date (see `user_groups`).
 NEW = "new"
@@ -79,6 +79,8 @@ class BlendInputs:
         partners: ITEM_ID, PARTNER_ID, CONFIDENCE: co-purchase partners (gold.bought_together).
         segments: USER_ID, SEGMENT_ID: one segment snapshot.
         categories: ITEM_ID, CATEGORY (transforms.recommend.baselines.item_categories).
+        seen: USER_ID, ITEM_ID: the pairs no list may hold (transforms.recommend.seen_items.seen_pairs of
+            the interactions).
     """
 
     users: DataFrame
@@ -88,6 +90,7 @@ class BlendInputs:
     partners: DataFrame
     segments: DataFrame
     categories: DataFrame
+    seen: DataFrame
 
 
 def check_weights(weights: Mapping[str, float], key: str) -> None:
@@ -309,9 +312,7 @@ def hybrid_recommendations(
     pool = candidate_pool(
         inputs, activity, settings, as_of=as_of, preferred_categories_per_user=preferred_categories_per_user
     )
-    kept = without_bought(
-        pool, inputs.interactions, inputs.categories, repeat_categories=settings.repeat_purchase_categories
-    )
+    kept = without_seen(pool, inputs.seen)
     return blend_candidates(
         kept,
         activity,

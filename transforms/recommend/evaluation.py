@@ -22,7 +22,14 @@ from pyspark.ml.recommendation import ALSModel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
-from shop_platform.settings import AlsGrid, AlsParams, BlendSettings, GraphSettings, RecommendSettings
+from shop_platform.settings import (
+    AlsGrid,
+    AlsParams,
+    BlendSettings,
+    GraphSettings,
+    RecommendSettings,
+    SeenItemsSettings,
+)
 from transforms import columns as C
 from transforms import tables
 from transforms.graph.bought_together import bought_together
@@ -47,6 +54,7 @@ from transforms.recommend.blend import (
 )
 from transforms.recommend.candidates import SOURCES
 from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
+from transforms.recommend.seen_items import seen_pairs
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
 from transforms.training_order import in_fixed_order
 
@@ -74,7 +82,8 @@ class Split:
 
     relevance and users are the test users with training data (gold.recommendation_metrics); labels and
     test_users every test user, groups their user groups (USER_ID, USER_GROUP: each user's own group, all,
-    and warm for those with training data).
+    and warm for those with training data). seen holds the training pairs no model lists
+    (`recommend.seen_items`).
     """
 
     train: DataFrame
@@ -86,13 +95,14 @@ class Split:
     daily: DataFrame
     popularity: DataFrame
     categories: DataFrame
+    seen: DataFrame
     user_index: DataFrame
     item_index: DataFrame
 
     def unpersist(self) -> None:
         for frame in (
             self.train, self.relevance, self.users, self.labels, self.test_users, self.groups, self.popularity,
-            self.categories,
+            self.categories, self.seen,
         ):  # fmt: skip
             frame.unpersist()
 
@@ -197,7 +207,7 @@ def time_split(
         daily: gold.user_item_daily.
         user_index: gold.user_index; item_index: gold.item_index.
         events: silver.events (item categories).
-        rec: `recommend` (grades, blend user groups).
+        rec: `recommend` (grades, blend user groups, seen items).
         half_life_days: `interactions.half_life_days`; timezone: `app.timezone`.
     """
     user_index = user_index.select(C.USER_ID, C.USER_IDX)
@@ -231,6 +241,7 @@ def time_split(
         .unionByName(users.select(C.USER_ID, F.lit(WARM).alias(C.USER_GROUP)))
         .persist(keep)
     )
+    categories = item_categories(events.where(F.col(C.EVENT_DATE) <= F.lit(run_date))).persist(keep)
     return Split(
         train=train,
         relevance=relevance,
@@ -242,7 +253,8 @@ def time_split(
             C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE
         ),
         popularity=item_popularity(train).persist(keep),
-        categories=item_categories(events.where(F.col(C.EVENT_DATE) <= F.lit(run_date))).persist(keep),
+        categories=categories,
+        seen=seen_pairs(train, categories, rec.seen_items).persist(keep),
         user_index=user_index,
         item_index=item_index,
     )
@@ -317,16 +329,17 @@ def _groups(measured: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, 
 
 
 def baseline_lists(split: Split, k: int, preferred: int) -> dict[str, DataFrame]:
-    """Both baselines' lists for every test user (those without training data get no category list).
+    """Both baselines' lists for every test user (those without training data get no category list), without
+    the user's seen pairs.
 
     Args:
         preferred: `recommend.preferred_categories`.
     """
     preferences = preferred_categories(split.train, split.categories, top=preferred)
     return {
-        POPULARITY: popular_items(split.popularity, split.test_users, k=k),
+        POPULARITY: popular_items(split.popularity, split.test_users, k=k, seen=split.seen),
         CATEGORY_POPULARITY: category_popular_items(
-            split.popularity, split.categories, preferences, split.test_users, k=k
+            split.popularity, split.categories, preferences, split.test_users, k=k, seen=split.seen
         ),
     }
 
@@ -346,8 +359,11 @@ def partners_as_of(
     return bought_together(edges, graph.bought_together_top_n).select(*PARTNER_COLUMNS)
 
 
-def blend_params(blend: BlendSettings, segments_date: dt.date | None) -> dict[str, str]:
-    """The blend's settings (`recommend.blend`) and segment snapshot as the params of its metrics row."""
+def blend_params(
+    blend: BlendSettings, seen_items: SeenItemsSettings, segments_date: dt.date | None
+) -> dict[str, str]:
+    """The blend's settings (`recommend.blend`, `recommend.seen_items`) and segment snapshot as the params of
+    its metrics row."""
     params = {f"weight.{s}": str(blend.weights[s]) for s in SOURCES}
     params.update({f"cold_start_weight.{s}": str(blend.cold_start_weights[s]) for s in SOURCES})
     params.update(
@@ -355,7 +371,8 @@ def blend_params(blend: BlendSettings, segments_date: dt.date | None) -> dict[st
             "cold_start_interactions": str(blend.cold_start_interactions),
             "candidates_per_source": str(blend.candidates_per_source),
             "recent_days": str(blend.recent_days),
-            "repeat_purchase_categories": ",".join(blend.repeat_purchase_categories),
+            "seen_items": seen_items.exclude,
+            "repeat_purchase_categories": ",".join(seen_items.repeat_purchase_categories),
             "segments_date": str(segments_date),
         }
     )
@@ -387,6 +404,7 @@ def blend_on_split(
         partners=partners,
         segments=segments,
         categories=split.categories,
+        seen=split.seen,
     )
     # Lists (and each source's offer) at least k long, so a smaller configured top_n does not cut what is scored.
     blend = rec.blend

@@ -137,9 +137,10 @@ def report(
         + "test users with training data:\n"
         + format_table(evaluations, rec.k)
         + "\n"
+        + f"seen items left out of every list: {rec.seen_items.exclude} (except repeat-purchase categories "
+        f"{rec.seen_items.repeat_purchase_categories})\n"
         + f"blend: weights {settings.weights}; cold start (< {settings.cold_start_interactions} training items) "
-        f"{settings.cold_start_weights}; repeat-purchase categories {settings.repeat_purchase_categories}; "
-        f"segments of {blend.params['segments_date']}\n"
+        f"{settings.cold_start_weights}; segments of {blend.params['segments_date']}\n"
         + f"every test user by group (new: < {settings.new_user_interactions} training items, heavy: >= "
         f"{settings.heavy_user_interactions}):\n"
         + format_groups(grouped, rec.k)
