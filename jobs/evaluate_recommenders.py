@@ -176,7 +176,7 @@ def run(ctx: JobContext) -> int:
             partners, segments, segments_date = blend_sources(lake, cfg, split_date)
             blended = ev.blend_on_split(split, als_lists, partners, segments, rec, split_date)
             lists = {
-                **ev.baseline_lists(split, rec.k, rec.preferred_categories),
+                **ev.other_model_lists(split, rec, split_date),
                 ev.ALS: als_lists,
                 ev.BLEND: blended,
             }

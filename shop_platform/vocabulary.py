@@ -51,6 +51,11 @@ ALS_ENGINE_CHOICES: tuple[str, ...] = get_args(AlsEngineChoice)
 SeenItemsChoice = Literal["none", "bought", "interacted"]
 SEEN_ITEMS_CHOICES: tuple[str, ...] = get_args(SeenItemsChoice)
 EXCLUDE_NONE, EXCLUDE_BOUGHT, EXCLUDE_INTERACTED = SEEN_ITEMS_CHOICES
+# How the item-to-item (SAR) model turns co-occurrence counts into similarity
+# (`recommend.cooccurrence.similarity`).
+CooccurrenceSimilarity = Literal["jaccard", "lift", "cooccurrence"]
+COOCCURRENCE_SIMILARITIES: tuple[str, ...] = get_args(CooccurrenceSimilarity)
+JACCARD, LIFT, PAIR_COUNT = COOCCURRENCE_SIMILARITIES
 
 # Candidate sources of the hybrid recommendations (keys of `recommend.blend.weights`), in the order that
 # breaks ties when two sources contribute equally to an item.

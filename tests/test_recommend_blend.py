@@ -32,8 +32,8 @@ from transforms.recommend.candidates import (
     recent_seeds,
     segment_popular_items,
 )
-from transforms.recommend.seen_items import seen_pairs, without_seen
 from transforms.recommend.metrics import grouped_metrics
+from transforms.recommend.seen_items import seen_pairs, without_seen
 
 T = dt.date(2031, 5, 20)  # the as-of date
 CANDIDATES = f"{C.USER_ID} string, {C.ITEM_ID} string, {C.SOURCE} string, {C.SCORE} double"

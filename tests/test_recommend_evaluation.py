@@ -23,6 +23,8 @@ from transforms.recommend.evaluation import (
     CATEGORY_POPULARITY,
     METRIC_COLUMNS,
     POPULARITY,
+    SAR,
+    TRENDING_POPULARITY,
     WARM,
     Evaluation,
     best_candidate,
@@ -157,12 +159,23 @@ def test_scored_models_keep_the_chosen_configurations_own_metrics_and_group_rows
     found = {
         POPULARITY: measured(0.1),
         CATEGORY_POPULARITY: measured(0.2),
+        TRENDING_POPULARITY: measured(0.25),
+        SAR: measured(0.3),
         ALS: measured(0.35),
         BLEND: measured(0.5),
     }
-    models = scored_models(found, best, {"weight.als": "1.0"})
-    assert [m.model for m in models] == [POPULARITY, CATEGORY_POPULARITY, ALS, BLEND]
-    chosen, blend = models[2:]
+    params = {SAR: {"neighbours": "5"}, BLEND: {"weight.als": "1.0"}}
+    models = scored_models(found, best, params)
+    assert [m.model for m in models] == [
+        POPULARITY,
+        CATEGORY_POPULARITY,
+        TRENDING_POPULARITY,
+        SAR,
+        ALS,
+        BLEND,
+    ]
+    assert (models[3].params, models[2].params) == ({"neighbours": "5"}, {})
+    chosen, blend = models[-2:]
     assert (chosen.metrics[C.NDCG_AT_K], chosen.params, chosen.train_seconds) == (0.4, {"rank": "2"}, 1.5)
     assert chosen.groups[ALL_USERS][C.NDCG_AT_K] == 0.35
     assert (blend.metrics[C.NDCG_AT_K], blend.params, blend.train_seconds) == (
@@ -176,7 +189,7 @@ def test_scored_models_keep_the_chosen_configurations_own_metrics_and_group_rows
         (POPULARITY, "new"),
         (POPULARITY, "heavy"),
     ]
-    assert model_rows(models[2:3]) == [
+    assert model_rows(models[4:5]) == [
         {
             C.MODEL: ALS,
             C.PARAMS: {"rank": "2"},
@@ -186,7 +199,7 @@ def test_scored_models_keep_the_chosen_configurations_own_metrics_and_group_rows
             C.TRAIN_SECONDS: 1.5,
         }
     ]
-    logged = tracked_metrics(models[3:], k=5)
+    logged = tracked_metrics(models[5:], k=5)
     assert logged["blend.ndcg_at_5"] == 0.5 and logged["blend.new.ndcg_at_5"] == 0.5
     assert not any(".warm." in name for name in logged)
 

@@ -26,9 +26,11 @@ from shop_platform.settings.recommend import (
     AlsGrid,
     AlsParams,
     BlendSettings,
+    CooccurrenceSettings,
     InteractionSettings,
     RecommendSettings,
     SeenItemsSettings,
+    TrendingSettings,
 )
 from shop_platform.settings.report import ReportSettings
 from shop_platform.settings.root import Config
@@ -61,6 +63,7 @@ __all__ = [
     "CampaignSettings",
     "ChurnRiskBands",
     "Config",
+    "CooccurrenceSettings",
     "DirtSettings",
     "GbtGrid",
     "GeneratorSettings",
@@ -87,4 +90,5 @@ __all__ = [
     "SparkSettings",
     "TagSettings",
     "TrackingSettings",
+    "TrendingSettings",
 ]

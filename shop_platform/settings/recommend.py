@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shop_platform.settings.checks import Problems, positive
-from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice, SeenItemsChoice
+from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice, CooccurrenceSimilarity, SeenItemsChoice
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,30 @@ class SeenItemsSettings:
 
 
 @dataclass(frozen=True)
+class TrendingSettings:
+    """Trending popularity (transforms.recommend.trending): a day's strength counts half after half_life_days."""
+
+    half_life_days: float
+
+    def problems(self) -> Problems:
+        yield from positive(self, ("half_life_days",))
+
+
+@dataclass(frozen=True)
+class CooccurrenceSettings:
+    """The item-to-item (SAR) model (transforms.recommend.cooccurrence)."""
+
+    # jaccard, lift or cooccurrence (the count of users who interacted with both items).
+    similarity: CooccurrenceSimilarity
+    # Pairs fewer users share are not similar at all; each item keeps its `neighbours` most similar items.
+    min_cooccurrence: int
+    neighbours: int
+
+    def problems(self) -> Problems:
+        yield from positive(self, ("min_cooccurrence", "neighbours"))
+
+
+@dataclass(frozen=True)
 class RecommendSettings:
     """ALS recommendations and their offline evaluation (transforms.recommend)."""
 
@@ -149,6 +173,9 @@ class RecommendSettings:
     similar_top_n: int
     # What a user already has and is not recommended again, by every model.
     seen_items: SeenItemsSettings
+    # The models evaluated beside the popularity baselines and ALS.
+    trending: TrendingSettings
+    cooccurrence: CooccurrenceSettings
     # The hybrid recommendations blended from ALS and the other sources.
     blend: BlendSettings
 

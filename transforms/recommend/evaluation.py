@@ -53,15 +53,21 @@ from transforms.recommend.blend import (
     user_groups,
 )
 from transforms.recommend.candidates import SOURCES
+from transforms.recommend.cooccurrence import cooccurrence_recommendations, item_similarity
 from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
-from transforms.recommend.seen_items import seen_pairs
+from transforms.recommend.seen_items import seen_pairs, unseen_of_ranking
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
+from transforms.recommend.trending import trending_items
 from transforms.training_order import in_fixed_order
 
 # The models of gold.recommendation_metrics: the baselines, the chosen ALS configuration, the other ones, the
 # blend.
 POPULARITY = "popularity"
 CATEGORY_POPULARITY = "category_popularity"
+TRENDING_POPULARITY = "trending_popularity"
+SAR = "sar"
+# The models scored beside ALS and the blend, in print order.
+OTHER_MODELS = (POPULARITY, CATEGORY_POPULARITY, TRENDING_POPULARITY, SAR)
 ALS = "als"
 ALS_CANDIDATE = "als_candidate"
 BLEND = "blend"
@@ -310,37 +316,61 @@ def best_candidate(candidates: Sequence[Evaluation]) -> int:
 def scored_models(
     measured: Mapping[str, Mapping[str, Mapping[str, float]]],
     best: Evaluation,
-    blend_settings: dict[str, str],
+    params: Mapping[str, dict[str, str]],
 ) -> list[Evaluation]:
-    """The baselines, the chosen ALS configuration and the blend, each with its metrics over the warm users and
-    per group (`measure_groups` output): the models of gold.recommendation_metrics_by_group, in print order.
-    The chosen configuration keeps the metrics of `best`, the ones the choice was made on."""
-    baselines = [
-        Evaluation(name, {}, dict(measured[name][WARM]), None, _groups(measured[name]))
-        for name in (POPULARITY, CATEGORY_POPULARITY)
+    """The other models (OTHER_MODELS), the chosen ALS configuration and the blend, each with its metrics over
+    the warm users and per group (`measure_groups` output): the models of gold.recommendation_metrics_by_group,
+    in print order, ALS and the blend last. The chosen configuration keeps the metrics of `best`, the ones the
+    choice was made on.
+
+    Args:
+        params: Model -> its settings (the PARAMS of its row) for the other models and the blend.
+    """
+    others = [
+        Evaluation(name, params.get(name, {}), dict(measured[name][WARM]), None, _groups(measured[name]))
+        for name in OTHER_MODELS
     ]
     chosen = Evaluation(ALS, best.params, best.metrics, best.train_seconds, _groups(measured[ALS]))
-    blend = Evaluation(BLEND, blend_settings, dict(measured[BLEND][WARM]), None, _groups(measured[BLEND]))
-    return [*baselines, chosen, blend]
+    blend = Evaluation(BLEND, params[BLEND], dict(measured[BLEND][WARM]), None, _groups(measured[BLEND]))
+    return [*others, chosen, blend]
 
 
 def _groups(measured: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, float]]:
     return {group: dict(metrics) for group, metrics in measured.items()}
 
 
-def baseline_lists(split: Split, k: int, preferred: int) -> dict[str, DataFrame]:
-    """Both baselines' lists for every test user (those without training data get no category list), without
-    the user's seen pairs.
+def other_model_lists(split: Split, rec: RecommendSettings, split_date: dt.date) -> dict[str, DataFrame]:
+    """The lists of OTHER_MODELS for every test user, without the user's seen pairs: the popularity
+    baselines, trending popularity as of the split day and the item-to-item model (users without training
+    data get no category or item-to-item list).
 
     Args:
-        preferred: `recommend.preferred_categories`.
+        rec: `recommend` (k, preferred_categories, trending, cooccurrence).
     """
-    preferences = preferred_categories(split.train, split.categories, top=preferred)
+    k, users, seen = rec.k, split.test_users, split.seen
+    preferences = preferred_categories(split.train, split.categories, top=rec.preferred_categories)
+    trend = trending_items(split.daily, as_of=split_date, half_life_days=rec.trending.half_life_days)
+    similarity = item_similarity(
+        split.train,
+        measure=rec.cooccurrence.similarity,
+        min_cooccurrence=rec.cooccurrence.min_cooccurrence,
+        neighbours=rec.cooccurrence.neighbours,
+    )
     return {
-        POPULARITY: popular_items(split.popularity, split.test_users, k=k, seen=split.seen),
+        POPULARITY: popular_items(split.popularity, users, k=k, seen=seen),
         CATEGORY_POPULARITY: category_popular_items(
-            split.popularity, split.categories, preferences, split.test_users, k=k, seen=split.seen
+            split.popularity, split.categories, preferences, users, k=k, seen=seen
         ),
+        TRENDING_POPULARITY: unseen_of_ranking(trend, users, seen, k),
+        SAR: cooccurrence_recommendations(split.train, similarity, users, seen, k=k),
+    }
+
+
+def other_model_params(rec: RecommendSettings) -> dict[str, dict[str, str]]:
+    """The settings of OTHER_MODELS that have any, as the PARAMS of their rows."""
+    return {
+        TRENDING_POPULARITY: {"half_life_days": str(rec.trending.half_life_days)},
+        SAR: {name: str(value) for name, value in asdict(rec.cooccurrence).items()},
     }
 
 

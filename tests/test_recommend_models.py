@@ -1,0 +1,69 @@
+"""The models scored beside ALS on hand-computed cases: trending popularity and item-to-item co-occurrence."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from chispa import assert_approx_df_equality
+
+from transforms import columns as C
+from transforms.recommend.cooccurrence import cooccurrence_recommendations, item_similarity
+from transforms.recommend.seen_items import unseen_of_ranking
+from transforms.recommend.trending import trending_items
+
+T = dt.date(2031, 4, 10)
+LISTS = f"{C.USER_ID} string, {C.RANK} int, {C.ITEM_ID} string, {C.SCORE} double"
+PAIRS = f"{C.USER_ID} string, {C.ITEM_ID} string"
+TRAIN = f"{C.USER_ID} string, {C.ITEM_ID} string, {C.STRENGTH} double"
+
+
+def test_trending_halves_a_days_strength_every_half_life_and_ignores_later_days(spark):
+    daily = spark.createDataFrame(
+        [
+            ("u1", "x", 4.0, T - dt.timedelta(days=6)),  # two half-lives old: 1.0
+            ("u2", "y", 2.0, T),  # 2.0
+            ("u1", "z", 1.0, T - dt.timedelta(days=3)),  # 0.5
+            ("u2", "z", 9.0, T + dt.timedelta(days=1)),  # after the as-of day
+        ],
+        f"{C.USER_ID} string, {C.ITEM_ID} string, {C.STRENGTH} double, {C.EVENT_DATE} date",
+    )
+    trend = trending_items(daily, as_of=T, half_life_days=3.0)
+    expected = spark.createDataFrame(
+        [("y", 1, 2.0), ("x", 2, 1.0), ("z", 3, 0.5)], f"{C.ITEM_ID} string, {C.RANK} int, {C.SCORE} double"
+    )
+    assert_approx_df_equality(trend, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+    users = spark.createDataFrame([("u2",), ("u3",)], f"{C.USER_ID} string")
+    seen = spark.createDataFrame([("u2", "y")], PAIRS)
+    lists = unseen_of_ranking(trend, users, seen, 2)
+    expected_lists = spark.createDataFrame(
+        [("u2", 1, "x", 1.0), ("u2", 2, "z", 0.5), ("u3", 1, "y", 2.0), ("u3", 2, "x", 1.0)], LISTS
+    )
+    assert_approx_df_equality(lists, expected_lists, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_item_to_item_scores_the_users_affinities_times_jaccard_of_kept_neighbours(spark):
+    # Users per item: a {u1, u2}, b {u1, u2, u3}, c {u2, u3}; a-b and b-c shared by 2 users, a-c by 1.
+    train = spark.createDataFrame(
+        [("u1", "a", 2.0), ("u1", "b", 1.0), ("u2", "a", 1.0), ("u2", "b", 1.0), ("u2", "c", 1.0),
+         ("u3", "b", 1.0), ("u3", "c", 4.0), ("u3", "d", 0.0)],
+        TRAIN,
+    )  # fmt: skip
+    similarity = item_similarity(train, measure="jaccard", min_cooccurrence=2, neighbours=2)
+    # a-c (1 user) is dropped; jaccard a-b = 2 / (2 + 3 - 2), b-c likewise; b keeps itself and a (a before c
+    # on equal similarity); d has no positive strength.
+    expected_similarity = spark.createDataFrame(
+        [("a", "a", 1.0), ("a", "b", 2 / 3), ("b", "b", 1.0), ("b", "a", 2 / 3), ("c", "c", 1.0),
+         ("c", "b", 2 / 3)],
+        f"{C.ITEM_A} string, {C.ITEM_B} string, {C.SIMILARITY} double",
+    )  # fmt: skip
+    assert_approx_df_equality(
+        similarity, expected_similarity, 1e-12, ignore_row_order=True, ignore_nullable=True
+    )
+    users = spark.createDataFrame([("u1",), ("u3",), ("u9",)], f"{C.USER_ID} string")
+    seen = spark.createDataFrame([("u1", "a")], PAIRS)
+    lists = cooccurrence_recommendations(train, similarity, users, seen, k=3)
+    # u1: a = 2 * 1 + 1 * 2/3 (seen), b = 2 * 2/3 + 1 * 1; u3: c = 4, b = 1 + 4 * 2/3, a = 1 * 2/3; u9: nothing.
+    expected = spark.createDataFrame(
+        [("u1", 1, "b", 7 / 3), ("u3", 1, "c", 4.0), ("u3", 2, "b", 11 / 3), ("u3", 3, "a", 2 / 3)], LISTS
+    )
+    assert_approx_df_equality(lists, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
