@@ -175,22 +175,27 @@ def run(ctx: JobContext) -> int:
             ).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
             partners, segments, segments_date = blend_sources(lake, cfg, split_date)
             blended = ev.blend_on_split(split, als_lists, partners, segments, rec, split_date)
-            lists = {
-                **ev.other_model_lists(split, rec, split_date),
-                ev.ALS: als_lists,
-                ev.BLEND: blended,
-            }
+            lists = {**ev.other_model_lists(split, rec, split_date), ev.ALS: als_lists, ev.BLEND: blended}
             try:
+                for name, frame in lists.items():
+                    # Persisted and counted one by one: the metrics read every list several times, and the
+                    # log says what each model's lists cost.
+                    with timed(log, f"lists of {name}"):
+                        log.info(
+                            "%s: %d list slots", name, frame.persist(StorageLevel.MEMORY_AND_DISK).count()
+                        )
                 with timed(log, f"metrics of {', '.join(lists)} per user group"):
                     measured = ev.measure_groups(lists, split, rec.k)
                 top = blended.where(F.col(C.RANK) <= F.lit(rec.k)).groupBy(C.SOURCE).count().collect()
             finally:
-                als_lists.unpersist()
-                blended.unpersist()
+                for frame in lists.values():
+                    frame.unpersist()
             log.info("blend: slots of the top %d by source %s", rec.k, {r[C.SOURCE]: r["count"] for r in top})
-            grouped = ev.scored_models(
-                measured, best, ev.blend_params(rec.blend, rec.seen_items, segments_date)
-            )
+            params = {
+                **ev.other_model_params(rec),
+                ev.BLEND: ev.blend_params(rec.blend, rec.seen_items, segments_date),
+            }
+            grouped = ev.scored_models(measured, best, params)
             chosen, blend = grouped[-2:]
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})
             mlflow.log_params({f"{ev.BLEND}.{name}": value for name, value in blend.params.items()})

@@ -56,6 +56,10 @@ EXCLUDE_NONE, EXCLUDE_BOUGHT, EXCLUDE_INTERACTED = SEEN_ITEMS_CHOICES
 CooccurrenceSimilarity = Literal["jaccard", "lift", "cooccurrence"]
 COOCCURRENCE_SIMILARITIES: tuple[str, ...] = get_args(CooccurrenceSimilarity)
 JACCARD, LIFT, PAIR_COUNT = COOCCURRENCE_SIMILARITIES
+# What computes the item-to-item model (`recommend.cooccurrence.engine`): Spark DataFrames (a cluster), sparse
+# matrices on the driver (one machine), or auto: the driver on a local-mode session.
+CooccurrenceEngineChoice = Literal["auto", "spark", "driver"]
+COOCCURRENCE_ENGINE_CHOICES: tuple[str, ...] = get_args(CooccurrenceEngineChoice)
 
 # Candidate sources of the hybrid recommendations (keys of `recommend.blend.weights`), in the order that
 # breaks ties when two sources contribute equally to an item.

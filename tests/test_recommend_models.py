@@ -7,7 +7,11 @@ import datetime as dt
 from chispa import assert_approx_df_equality
 
 from transforms import columns as C
-from transforms.recommend.cooccurrence import cooccurrence_recommendations, item_similarity
+from transforms.recommend.cooccurrence import (
+    cooccurrence_on_driver,
+    cooccurrence_recommendations,
+    item_similarity,
+)
 from transforms.recommend.seen_items import unseen_of_ranking
 from transforms.recommend.trending import trending_items
 
@@ -67,3 +71,15 @@ def test_item_to_item_scores_the_users_affinities_times_jaccard_of_kept_neighbou
         [("u1", 1, "b", 7 / 3), ("u3", 1, "c", 4.0), ("u3", 2, "b", 11 / 3), ("u3", 3, "a", 2 / 3)], LISTS
     )
     assert_approx_df_equality(lists, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+    # The driver engine: the same lists from sparse products over the indexes.
+    user_index = spark.createDataFrame(
+        [(f"u{i}", i) for i in range(1, 10)], f"{C.USER_ID} string, {C.USER_IDX} int"
+    )
+    item_index = spark.createDataFrame(
+        [(item, i) for i, item in enumerate("abcd")], f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
+    )
+    indexed = train.join(user_index, C.USER_ID).join(item_index, C.ITEM_ID)
+    on_driver = cooccurrence_on_driver(
+        indexed, users, seen, user_index, item_index, measure="jaccard", min_cooccurrence=2, neighbours=2, k=3
+    )
+    assert_approx_df_equality(on_driver, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)

@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from shop_platform.settings.checks import Problems, positive
-from shop_platform.vocabulary import BLEND_SOURCES, AlsEngineChoice, CooccurrenceSimilarity, SeenItemsChoice
+from shop_platform.vocabulary import (
+    BLEND_SOURCES,
+    AlsEngineChoice,
+    CooccurrenceEngineChoice,
+    CooccurrenceSimilarity,
+    SeenItemsChoice,
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +144,9 @@ class CooccurrenceSettings:
     # Pairs fewer users share are not similar at all; each item keeps its `neighbours` most similar items.
     min_cooccurrence: int
     neighbours: int
+    # spark (DataFrames: a cluster), driver (sparse matrices on the driver: one machine), or auto: the driver
+    # on a local-mode session.
+    engine: CooccurrenceEngineChoice
 
     def problems(self) -> Problems:
         yield from positive(self, ("min_cooccurrence", "neighbours"))

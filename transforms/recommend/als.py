@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed, top_items_on_driver
+from transforms.recommend.indexed_lists import ranked_lists
 from transforms.recommend.seen_items import seen_depth, top_unseen
 from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
 
@@ -118,16 +119,6 @@ def _slots(lists: DataFrame) -> DataFrame:
     )
 
 
-def _ranked_lists(slots: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
-    """USER_IDX, RANK, ITEM_IDX, SCORE rows as USER_ID, RANK, ITEM_ID, SCORE rows."""
-    # The indexes hold one row per index, so these joins only swap indexes for ids.
-    return (
-        slots.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_IDX], how="inner")
-        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_IDX], how="inner")
-        .select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE)
-    )
-
-
 def als_recommendations(
     model: ALSModel,
     users: DataFrame,
@@ -159,13 +150,13 @@ def als_recommendations(
     subset = None if users is None else users.select(C.USER_ID).join(user_index, on=[C.USER_ID], how="inner")
     if engine == IMPLICIT_ENGINE:
         masked = None if seen is None else _indexed(seen, user_index, item_index)
-        return _ranked_lists(top_items_on_driver(model, subset, k, masked), user_index, item_index)
+        return ranked_lists(top_items_on_driver(model, subset, k, masked), user_index, item_index)
     depth = k if seen is None else k + seen_depth(seen, user_index if users is None else users)
     if subset is None:
         slots = _slots(model.recommendForAllUsers(depth))
     else:
         slots = _slots(model.recommendForUserSubset(subset.select(C.USER_IDX), depth))
-    lists = _ranked_lists(slots, user_index, item_index)
+    lists = ranked_lists(slots, user_index, item_index)
     return lists if seen is None else top_unseen(lists, seen, k)
 
 

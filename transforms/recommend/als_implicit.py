@@ -23,16 +23,8 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import types as T
 
 from transforms import columns as C
+from transforms.recommend.indexed_lists import lists_from_driver
 
-# The per-user lists scored on the driver.
-_LISTS_SCHEMA = T.StructType(
-    [
-        T.StructField(C.USER_IDX, T.IntegerType(), False),
-        T.StructField(C.RANK, T.IntegerType(), False),
-        T.StructField(C.ITEM_IDX, T.IntegerType(), False),
-        T.StructField(C.SCORE, T.DoubleType(), False),
-    ]
-)
 # The schema Spark's ALSModel keeps its factors in.
 _FACTORS_SCHEMA = T.StructType(
     [
@@ -242,7 +234,6 @@ def top_items_on_driver(
         seen: USER_IDX, ITEM_IDX pairs never listed (their scores are masked before the top k is taken, so a
             user still gets k items when the catalogue has k unseen ones), or None.
     """
-    import pyarrow as pa
 
     user_ids, user_factors = factor_matrix(model.userFactors)
     item_ids, item_factors = factor_matrix(model.itemFactors)
@@ -266,17 +257,10 @@ def top_items_on_driver(
     flat_scores = np.concatenate(scores).astype(np.float64) if count else np.empty(0)
     # A masked (seen) item only fills the places of a user with fewer than k unseen items: drop them.
     listed = np.isfinite(flat_scores)
-    table = pa.table(
-        {
-            C.USER_IDX: pa.array(np.repeat(user_ids[:count], depth)[listed], pa.int32()),
-            C.RANK: pa.array(np.tile(np.arange(1, depth + 1, dtype=np.int32), count)[listed], pa.int32()),
-            C.ITEM_IDX: pa.array(np.concatenate(item_ids_by_rank)[listed] if count else [], pa.int32()),
-            C.SCORE: pa.array(flat_scores[listed], pa.float64()),
-        }
+    return lists_from_driver(
+        model.userFactors.sparkSession,
+        np.repeat(user_ids[:count], depth)[listed],
+        np.tile(np.arange(1, depth + 1, dtype=np.int32), count)[listed],
+        np.concatenate(item_ids_by_rank)[listed] if count else np.empty(0, dtype=np.int32),
+        flat_scores[listed],
     )
-    lists = model.userFactors.sparkSession.createDataFrame(table, schema=_LISTS_SCHEMA)
-    # Up to spark.sql.execution.arrow.localRelationThreshold (48 MB) Spark keeps Arrow input as a local relation
-    # inside the plan, and every stage that reads it ships all of it in its tasks (54 MB tasks, and 100k
-    # users' lists crawled in the evaluation's blend). Checkpointed, the lists become ordinary cached blocks,
-    # shipped once; the plans that read them no longer carry them.
-    return lists.localCheckpoint(eager=True)

@@ -19,14 +19,35 @@ No training beyond counting: the similarity of a split is the co-occurrence of i
 
 from __future__ import annotations
 
-from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.recommend.indexed_lists import lists_from_driver, ranked_lists
 from transforms.recommend.seen_items import without_seen
-from transforms.vocabulary import COOCCURRENCE_SIMILARITIES, JACCARD, LIFT, PAIR_COUNT
+from transforms.vocabulary import (
+    COOCCURRENCE_ENGINE_CHOICES,
+    COOCCURRENCE_SIMILARITIES,
+    JACCARD,
+    LIFT,
+    PAIR_COUNT,
+    CooccurrenceEngineChoice,
+)
+
+SPARK_ENGINE, DRIVER_ENGINE = "spark", "driver"
 
 _COUNT_A, _COUNT_B, _COOCCURRENCE, _PLACE = "_count_a", "_count_b", "_cooccurrence", "_place"
+
+
+def cooccurrence_engine(spark: SparkSession, setting: CooccurrenceEngineChoice) -> str:
+    """The engine `recommend.cooccurrence.engine` asks for: spark, or driver (auto on a local-mode session)."""
+    if setting not in COOCCURRENCE_ENGINE_CHOICES:
+        raise ValueError(
+            f"recommend.cooccurrence.engine must be one of {', '.join(COOCCURRENCE_ENGINE_CHOICES)}, got {setting!r}"
+        )
+    if setting != "auto":
+        return setting
+    return DRIVER_ENGINE if spark.conf.get("spark.master", "").startswith("local") else SPARK_ENGINE
 
 
 def _similarity(measure: str) -> Column:
@@ -120,3 +141,109 @@ def cooccurrence_recommendations(
         .where(F.col(C.RANK) <= F.lit(k))
         .select(C.USER_ID, F.col(C.RANK).cast("int").alias(C.RANK), C.ITEM_ID, C.SCORE)
     )
+
+
+def cooccurrence_on_driver(
+    train: DataFrame,
+    users: DataFrame,
+    seen: DataFrame,
+    user_index: DataFrame,
+    item_index: DataFrame,
+    *,
+    measure: str,
+    min_cooccurrence: int,
+    neighbours: int,
+    k: int,
+    batch: int = 4096,
+) -> DataFrame:
+    """`cooccurrence_recommendations` with `item_similarity`'s neighbours, computed on the driver with sparse
+    matrices: the engine for one machine, as ALS's implicit engine (`recommend.cooccurrence.engine`).
+
+    The co-occurrence counts are one sparse product, X' X of the binary user x item matrix (Spark's
+    self-join of every user's pairs grows with the square of a heavy user's items); the scores are the
+    affinity rows of `batch` users at a time times the kept similarities. The training pairs travel to the
+    driver once (12 bytes a pair), the lists come back as Arrow. Ties go to the smaller item index (the
+    Spark engine's to the smaller item id).
+
+    Args:
+        train: USER_IDX, ITEM_IDX, USER_ID, ITEM_ID, STRENGTH.
+        users: USER_ID, the users to recommend to.
+        seen: USER_ID, ITEM_ID (`seen_items.seen_pairs`).
+        user_index, item_index: gold.user_index, gold.item_index.
+
+    Returns:
+        USER_ID, RANK, ITEM_ID, SCORE.
+    """
+    import numpy as np
+    from scipy.sparse import csr_matrix
+
+    _similarity(measure)
+    positive = train.where(F.col(C.STRENGTH) > F.lit(0.0))
+    pairs = positive.select(C.USER_IDX, C.ITEM_IDX, C.STRENGTH).toArrow()
+    rows, items, strengths = (
+        pairs.column(name).to_numpy(zero_copy_only=False) for name in (C.USER_IDX, C.ITEM_IDX, C.STRENGTH)
+    )
+    if len(rows) == 0:
+        rows = items = np.zeros(1, dtype=np.int32)
+        strengths = np.zeros(1)
+    shape = (int(rows.max()) + 1, int(items.max()) + 1)
+    affinity = csr_matrix((strengths.astype(np.float64), (rows, items)), shape=shape)
+    affinity.sum_duplicates()
+    together = affinity.astype(bool).astype(np.float64)
+    cooccurrence = (together.T @ together).tocoo()
+    counts = np.asarray(together.sum(axis=0)).ravel()
+    kept = cooccurrence.data >= min_cooccurrence
+    a, b, both = cooccurrence.row[kept], cooccurrence.col[kept], cooccurrence.data[kept]
+    similarity = {
+        JACCARD: lambda: both / (counts[a] + counts[b] - both),
+        LIFT: lambda: both / (counts[a] * counts[b]),
+        PAIR_COUNT: lambda: both,
+    }[measure]()
+    a, b, similarity = _first_of_each_row(a, b, similarity, neighbours)
+    similar = csr_matrix((similarity, (a, b)), shape=(shape[1], shape[1]))
+
+    wanted = (
+        positive.join(users.select(C.USER_ID), on=[C.USER_ID], how="left_semi").select(C.USER_IDX).distinct()
+    )
+    wanted = np.sort(wanted.toArrow().column(C.USER_IDX).to_numpy())
+    masked = seen.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner").join(
+        item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_ID], how="inner"
+    )
+    masked = masked.select(C.USER_IDX, C.ITEM_IDX).toArrow()
+    seen_rows, seen_items = (
+        masked.column(n).to_numpy(zero_copy_only=False) for n in (C.USER_IDX, C.ITEM_IDX)
+    )
+    inside = (seen_rows < shape[0]) & (seen_items < shape[1])
+    seen_matrix = csr_matrix(
+        (np.ones(int(inside.sum())), (seen_rows[inside], seen_items[inside])), shape=shape
+    ).astype(bool)
+    parts = []
+    for start in range(0, len(wanted), batch):
+        block = wanted[start : start + batch]
+        scores = (affinity[block] @ similar).tocsr()
+        scores = (scores - scores.multiply(seen_matrix[block])).tocoo()
+        scores.eliminate_zeros()
+        user_rows, top_items, top_scores = _first_of_each_row(scores.row, scores.col, scores.data, k)
+        ranks = _places(user_rows) + 1
+        parts.append((block[user_rows], ranks, top_items, top_scores))
+    empty = (np.empty(0, dtype=np.int32),) * 3 + (np.empty(0),)
+    columns = [np.concatenate([part[i] for part in parts]) for i in range(4)] if parts else empty
+    return ranked_lists(lists_from_driver(train.sparkSession, *columns), user_index, item_index)
+
+
+def _places(rows):
+    """Each entry's place (0 = first) within its run of equal `rows` (sorted)."""
+    import numpy as np
+
+    starts = np.searchsorted(rows, rows, side="left")
+    return np.arange(len(rows)) - starts
+
+
+def _first_of_each_row(rows, columns, values, count: int):
+    """The `count` largest values of each row (ties to the smaller column), sorted by row, then value."""
+    import numpy as np
+
+    order = np.lexsort((columns, -values, rows))
+    rows, columns, values = rows[order], columns[order], values[order]
+    first = _places(rows) < count
+    return rows[first], columns[first], values[first]

@@ -53,7 +53,13 @@ from transforms.recommend.blend import (
     user_groups,
 )
 from transforms.recommend.candidates import SOURCES
-from transforms.recommend.cooccurrence import cooccurrence_recommendations, item_similarity
+from transforms.recommend.cooccurrence import (
+    DRIVER_ENGINE,
+    cooccurrence_engine,
+    cooccurrence_on_driver,
+    cooccurrence_recommendations,
+    item_similarity,
+)
 from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
 from transforms.recommend.seen_items import seen_pairs, unseen_of_ranking
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
@@ -350,20 +356,30 @@ def other_model_lists(split: Split, rec: RecommendSettings, split_date: dt.date)
     k, users, seen = rec.k, split.test_users, split.seen
     preferences = preferred_categories(split.train, split.categories, top=rec.preferred_categories)
     trend = trending_items(split.daily, as_of=split_date, half_life_days=rec.trending.half_life_days)
-    similarity = item_similarity(
-        split.train,
-        measure=rec.cooccurrence.similarity,
-        min_cooccurrence=rec.cooccurrence.min_cooccurrence,
-        neighbours=rec.cooccurrence.neighbours,
-    )
     return {
         POPULARITY: popular_items(split.popularity, users, k=k, seen=seen),
         CATEGORY_POPULARITY: category_popular_items(
             split.popularity, split.categories, preferences, users, k=k, seen=seen
         ),
         TRENDING_POPULARITY: unseen_of_ranking(trend, users, seen, k),
-        SAR: cooccurrence_recommendations(split.train, similarity, users, seen, k=k),
+        SAR: item_to_item_lists(split, rec, users, k),
     }
+
+
+def item_to_item_lists(split: Split, rec: RecommendSettings, users: DataFrame, k: int) -> DataFrame:
+    """The item-to-item (SAR) model's lists from the training pairs, by `recommend.cooccurrence.engine`."""
+    settings = rec.cooccurrence
+    measures = {
+        "measure": settings.similarity,
+        "min_cooccurrence": settings.min_cooccurrence,
+        "neighbours": settings.neighbours,
+    }
+    if cooccurrence_engine(split.train.sparkSession, settings.engine) == DRIVER_ENGINE:
+        return cooccurrence_on_driver(
+            split.train, users, split.seen, split.user_index, split.item_index, k=k, **measures
+        )
+    similarity = item_similarity(split.train, **measures)
+    return cooccurrence_recommendations(split.train, similarity, users, split.seen, k=k)
 
 
 def other_model_params(rec: RecommendSettings) -> dict[str, dict[str, str]]:
