@@ -9,10 +9,11 @@ run date's partition of:
 
     gold.copurchase_edges   item pairs bought in one order (same_order) or by one user within
                             graph.same_user_window_days days (same_user), both directions, with support,
-                            confidence and lift, pruned by graph.min_support and graph.min_lift
+                            confidence, lift and shrunk lift (graph.lift_prior_strength), pruned by
+                            graph.min_support and graph.min_lift
     gold.item_rank          PageRank of every item bought in the window
     gold.item_communities   connected components and label-propagation communities (bundle candidates)
-    gold.bought_together    the top graph.bought_together_top_n partners of every item
+    gold.bought_together    the top graph.bought_together_top_n partners of every item, by shrunk lift
 
 The algorithms run on the edges of graph.algorithm_edge_types with the engine graph.engine picks
 (transforms/graph/engine.py); asking for graphframes without its jar stops the job (exit 2).
@@ -98,7 +99,13 @@ def run(ctx: JobContext) -> int:
         # Cut from the plan that read silver: the write, the counts, the partners and every step of the graph
         # algorithms read these rows, and each would otherwise analyse that plan again.
         edges = checkpointing.cut(
-            copurchase_edges(lines, settings.same_user_window_days, settings.min_support, settings.min_lift)
+            copurchase_edges(
+                lines,
+                settings.same_user_window_days,
+                settings.min_support,
+                settings.min_lift,
+                settings.lift_prior_strength,
+            )
         )
         write_date(edges_out, edges, run_date)
     vertices = checkpointing.cut(graph_vertices(lines))
