@@ -11,12 +11,13 @@ E(i, j) is the support expected if i and j were bought independently. Lift alone
 items bought 3 times each, always together, reach lift N / 3 on 3 orders. The shrunk lift is the posterior
 mean of the pair's lift when n(i, j) is Poisson with mean lift * E(i, j) and the lift has a Gamma(m, m)
 prior (mean 1, independence, worth m expected co-occurrences), as pharmacovigilance shrinks its
-disproportionality scores (BCPNN's information component is its log2 with m = 0.5; DuMouchel's gamma-Poisson
-shrinker fits a mixture of such priors to the data). It is 1 at
-independence whatever the support, tends to the lift as the support grows, never exceeds 1 + n(i, j) / m,
-and at a given lift above 1 grows with the support. A lower confidence bound would not do: 3 co-occurrences
-where 0.007 were expected are not doubtful (the bound of log lift at z = 1.96 still gives lift 145), they
-are just too few to say the lift is large.
+disproportionality scores (BCPNN's information component is its log2 with m = 0.5; DuMouchel's
+gamma-Poisson shrinker fits a mixture of such priors to the data). It is 1 at independence whatever the
+support, tends to the lift as the support grows, never exceeds 1 + n(i, j) / m, and at a given lift above 1
+grows with the support; a small m ranks like the lift, a large one like the support above chance,
+n(i, j) - E(i, j). A lower confidence bound would not do: 3 co-occurrences where 0.007 were expected are not
+doubtful (the bound of log lift at z = 1.96 still gives lift 145), they are just too few to say the lift is
+large.
 
 A user holds the pair (i, j) when they bought both at most `window_days` days apart (shop-local order
 dates; the same order counts). Pairs below the type's minimum support or (raw) lift are dropped. Every kept
