@@ -61,9 +61,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def write_date(table: LakeTable, rows: DataFrame, snapshot_date: dt.date) -> None:
-    """Replace the run date's partition of `table` with `rows`."""
+    """Replace the run date's partition of `table` with `rows`.
+
+    A column a later release adds (issue 18's SHRUNK_LIFT) evolves the table instead of failing on lakes
+    written before it; older snapshots read it as null.
+    """
     table.overwrite_partitions(
-        rows.withColumn(C.SNAPSHOT_DATE, F.lit(snapshot_date)), {C.SNAPSHOT_DATE: [snapshot_date]}
+        rows.withColumn(C.SNAPSHOT_DATE, F.lit(snapshot_date)),
+        {C.SNAPSHOT_DATE: [snapshot_date]},
+        merge_schema=True,
     )
 
 
@@ -86,7 +92,8 @@ def run(ctx: JobContext) -> int:
         if not table.exists():
             log.error("%s does not exist at %s: run build_silver first", table.name, table.path)
             return 1
-    edges_out, rank_out, communities_out, partners_out = (lake.table(spec).create() for spec in OUTPUTS)
+    # Created on first write; an existing table may lack a column added since (write_date evolves it).
+    edges_out, rank_out, communities_out, partners_out = (lake.table(spec) for spec in OUTPUTS)
     first_date = run_date - dt.timedelta(days=settings.lookback_days - 1)
     statuses = settings.order_statuses
     log.info("co-purchase graph as of %s: orders placed %s..%s with status %s; engine %s", run_date, first_date,
