@@ -9,10 +9,11 @@ run date's partition of:
 
     gold.copurchase_edges   item pairs bought in one order (same_order) or by one user within
                             graph.same_user_window_days days (same_user), both directions, with support,
-                            confidence and lift, pruned by graph.min_support and graph.min_lift
+                            confidence, lift and shrunk lift (graph.lift_prior_strength), pruned by
+                            graph.min_support and graph.min_lift
     gold.item_rank          PageRank of every item bought in the window
     gold.item_communities   connected components and label-propagation communities (bundle candidates)
-    gold.bought_together    the top graph.bought_together_top_n partners of every item
+    gold.bought_together    the top graph.bought_together_top_n partners of every item, by shrunk lift
 
 The algorithms run on the edges of graph.algorithm_edge_types with the engine graph.engine picks
 (transforms/graph/engine.py); asking for graphframes without its jar stops the job (exit 2).
@@ -60,9 +61,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def write_date(table: LakeTable, rows: DataFrame, snapshot_date: dt.date) -> None:
-    """Replace the run date's partition of `table` with `rows`."""
+    """Replace the run date's partition of `table` with `rows`.
+
+    A column a later release adds (issue 18's SHRUNK_LIFT) evolves the table instead of failing on lakes
+    written before it; older snapshots read it as null.
+    """
     table.overwrite_partitions(
-        rows.withColumn(C.SNAPSHOT_DATE, F.lit(snapshot_date)), {C.SNAPSHOT_DATE: [snapshot_date]}
+        rows.withColumn(C.SNAPSHOT_DATE, F.lit(snapshot_date)),
+        {C.SNAPSHOT_DATE: [snapshot_date]},
+        merge_schema=True,
     )
 
 
@@ -85,7 +92,8 @@ def run(ctx: JobContext) -> int:
         if not table.exists():
             log.error("%s does not exist at %s: run build_silver first", table.name, table.path)
             return 1
-    edges_out, rank_out, communities_out, partners_out = (lake.table(spec).create() for spec in OUTPUTS)
+    # Created on first write; an existing table may lack a column added since (write_date evolves it).
+    edges_out, rank_out, communities_out, partners_out = (lake.table(spec) for spec in OUTPUTS)
     first_date = run_date - dt.timedelta(days=settings.lookback_days - 1)
     statuses = settings.order_statuses
     log.info("co-purchase graph as of %s: orders placed %s..%s with status %s; engine %s", run_date, first_date,
@@ -98,7 +106,13 @@ def run(ctx: JobContext) -> int:
         # Cut from the plan that read silver: the write, the counts, the partners and every step of the graph
         # algorithms read these rows, and each would otherwise analyse that plan again.
         edges = checkpointing.cut(
-            copurchase_edges(lines, settings.same_user_window_days, settings.min_support, settings.min_lift)
+            copurchase_edges(
+                lines,
+                settings.same_user_window_days,
+                settings.min_support,
+                settings.min_lift,
+                settings.lift_prior_strength,
+            )
         )
         write_date(edges_out, edges, run_date)
     vertices = checkpointing.cut(graph_vertices(lines))

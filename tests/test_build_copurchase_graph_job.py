@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from chispa import assert_df_equality
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from jobs import build_copurchase_graph
 from shop_platform.settings import LakeSettings
@@ -55,6 +56,9 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
     ]
     lake.table(tables.ORDERS).append(spark.createDataFrame(orders, SILVER_ORDERS_SCHEMA))
     lake.table(tables.ORDER_ITEMS).append(spark.createDataFrame(lines, SILVER_ORDER_ITEMS_SCHEMA))
+    # gold.bought_together as a lake written before issue 18 holds it: without shrunk_lift.
+    before_18 = T.StructType([f for f in tables.BOUGHT_TOGETHER.schema.fields if f.name != C.SHRUNK_LIFT])
+    lake.table(tables.BOUGHT_TOGETHER, schema=before_18).create()
 
     assert run(lake_root) == 0
 
@@ -80,10 +84,11 @@ def test_job_writes_edges_rank_communities_and_partners_and_reruns_change_nothin
         for r in communities.collect()
     ) == [("a", "a", 2, True), ("b", "a", 2, True), ("c", "c", 1, False), ("d", "d", 1, False)]
     partners = lake.table("gold.bought_together").read()
-    assert sorted((r[C.ITEM_ID], r[C.RANK], r[C.PARTNER_ID], r[C.EDGE_TYPE]) for r in partners.collect()) == [
-        ("a", 1, "b", "same_order"),
-        ("b", 1, "a", "same_order"),
-    ]
+    # ab: 3 of 5 orders, n(a) = n(b) = 3: shrunk lift (3 + 3) / (9/5 + 3), the table evolved to hold it.
+    assert sorted(
+        (r[C.ITEM_ID], r[C.RANK], r[C.PARTNER_ID], r[C.EDGE_TYPE], round(r[C.SHRUNK_LIFT], 12))
+        for r in partners.collect()
+    ) == [("a", 1, "b", "same_order", 1.25), ("b", 1, "a", "same_order", 1.25)]
 
     names = ("gold.copurchase_edges", "gold.item_rank", "gold.item_communities", "gold.bought_together")
     before = {name: lake.table(name).version() for name in names}

@@ -6,6 +6,7 @@ import datetime as dt
 
 import pytest
 from chispa import assert_approx_df_equality, assert_df_equality
+from pyspark.sql import functions as F
 
 from sample_shop import columns as TC
 from sample_shop.truth.bundle_recovery import bundle_matches, lift_ranked_pairs, pair_recovery, planted_pairs
@@ -28,7 +29,11 @@ from transforms.schemas import SILVER_ORDER_ITEMS_SCHEMA, SILVER_ORDERS_SCHEMA
 D = dt.date(2026, 10, 20)
 EDGE_COLUMNS = (
     f"{C.SRC} string, {C.DST} string, {C.EDGE_TYPE} string, {C.SUPPORT} long, {C.CONFIDENCE} double, "
-    f"{C.LIFT} double"
+    f"{C.LIFT} double, {C.SHRUNK_LIFT} double"
+)
+PARTNER_COLUMNS = (
+    f"{C.ITEM_ID} string, {C.RANK} int, {C.PARTNER_ID} string, {C.EDGE_TYPE} string, {C.SUPPORT} long, "
+    f"{C.CONFIDENCE} double, {C.LIFT} double, {C.SHRUNK_LIFT} double"
 )
 LINE_COLUMNS = f"{C.USER_ID} string, {C.ORDER_ID} string, {C.ITEM_ID} string, {C.ORDER_DATE} date"
 
@@ -80,25 +85,29 @@ def basket_lines(spark):
 
 
 def test_same_order_edges_count_orders_and_go_both_ways(spark):
-    # ab: 3 orders, lift 3*5/(3*3); cd: 1 order, lift 1*5/(2*2); ac and bc: lift 5/6, below 1.
-    actual = same_order_edges(basket_lines(spark), min_support=1, min_lift=1.0)
+    # ab: 3 orders, expected 3*3/5, lift 3/1.8, shrunk (3+2)/(1.8+2); cd: 1 order, expected 2*2/5, lift
+    # 1/0.8, shrunk (1+2)/(0.8+2); ac and bc: lift 5/6, below 1.
+    actual = same_order_edges(basket_lines(spark), min_support=1, min_lift=1.0, lift_prior_strength=2.0)
     expected = spark.createDataFrame(
         [
-            ("a", "b", "same_order", 3, 1.0, 5 / 3),
-            ("b", "a", "same_order", 3, 1.0, 5 / 3),
-            ("c", "d", "same_order", 1, 0.5, 1.25),
-            ("d", "c", "same_order", 1, 0.5, 1.25),
+            ("a", "b", "same_order", 3, 1.0, 5 / 3, 5 / 3.8),
+            ("b", "a", "same_order", 3, 1.0, 5 / 3, 5 / 3.8),
+            ("c", "d", "same_order", 1, 0.5, 1.25, 3 / 2.8),
+            ("d", "c", "same_order", 1, 0.5, 1.25, 3 / 2.8),
         ],
         EDGE_COLUMNS,
     )
     assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_same_order_edges_are_pruned_by_support_and_lift(spark):
+def test_same_order_edges_are_pruned_by_support_and_raw_lift(spark):
     lines = basket_lines(spark)
-    kept = same_order_edges(lines, min_support=2, min_lift=1.0)
+    kept = same_order_edges(lines, min_support=2, min_lift=1.0, lift_prior_strength=1.0)
     assert sorted((r[C.SRC], r[C.DST]) for r in kept.collect()) == [("a", "b"), ("b", "a")]
-    assert same_order_edges(lines, min_support=1, min_lift=1.7).isEmpty()
+    # cd's lift 1.25 is below 1.5; ab's lift 5/3 passes though its shrunk lift (3+1)/(1.8+1) = 1.43 would
+    # not: the raw lift prunes.
+    kept = same_order_edges(lines, min_support=1, min_lift=1.5, lift_prior_strength=1.0)
+    assert sorted((r[C.SRC], r[C.DST]) for r in kept.collect()) == [("a", "b"), ("b", "a")]
 
 
 def test_same_user_edges_pair_items_bought_within_the_window(spark):
@@ -115,44 +124,69 @@ def test_same_user_edges_pair_items_bought_within_the_window(spark):
         ],
         LINE_COLUMNS,
     )
-    # Three users; n(a) = n(b) = 3, n(c) = 1. ab: u1 and u2; bc: u1.
-    actual = same_user_edges(lines, window_days=14, min_support=1, min_lift=0.0)
+    # Three users; n(a) = n(b) = 3, n(c) = 1. ab: u1 and u2, expected 3*3/3, shrunk (2+2)/(3+2); bc: u1,
+    # expected 3*1/3: at independence the shrunk lift is 1 too.
+    actual = same_user_edges(lines, window_days=14, min_support=1, min_lift=0.0, lift_prior_strength=2.0)
     expected = spark.createDataFrame(
         [
-            ("a", "b", "same_user", 2, 2 / 3, 2 * 3 / 9),
-            ("b", "a", "same_user", 2, 2 / 3, 2 * 3 / 9),
-            ("b", "c", "same_user", 1, 1 / 3, 1.0),
-            ("c", "b", "same_user", 1, 1.0, 1.0),
+            ("a", "b", "same_user", 2, 2 / 3, 2 * 3 / 9, 0.8),
+            ("b", "a", "same_user", 2, 2 / 3, 2 * 3 / 9, 0.8),
+            ("b", "c", "same_user", 1, 1 / 3, 1.0, 1.0),
+            ("c", "b", "same_user", 1, 1.0, 1.0, 1.0),
         ],
         EDGE_COLUMNS,
     )
     assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
 
 
-def test_bought_together_prefers_same_order_edges_and_ranks_by_confidence(spark):
+def test_bought_together_prefers_same_order_edges_and_ranks_by_shrunk_lift_then_support(spark):
     edges = spark.createDataFrame(
         [
-            ("a", "b", "same_order", 5, 0.5, 3.0),
-            ("a", "b", "same_user", 8, 0.8, 2.0),  # the same partner: the same_order edge stands
-            ("a", "c", "same_user", 6, 0.6, 4.0),
-            ("a", "d", "same_order", 6, 0.6, 5.0),
-            ("a", "e", "same_order", 1, 0.1, 9.0),  # fourth: beyond top 3
-            ("b", "a", "same_order", 5, 0.7, 3.0),
+            ("a", "b", "same_order", 5, 0.5, 3.0, 2.0),
+            ("a", "b", "same_user", 8, 0.8, 9.0, 5.0),  # the same partner: the same_order edge stands
+            ("a", "c", "same_user", 6, 0.6, 4.0, 3.0),
+            ("a", "d", "same_order", 8, 0.2, 3.5, 3.0),  # c's shrunk lift, more support
+            ("a", "e", "same_order", 6, 0.9, 9.0, 3.0),  # c's shrunk lift and support: by id
+            ("b", "a", "same_order", 5, 0.7, 3.0, 2.0),
         ],
         EDGE_COLUMNS,
     )
     actual = bought_together(edges, top_n=3)
     expected = spark.createDataFrame(
         [
-            ("a", 1, "d", "same_order", 6, 0.6, 5.0),
-            ("a", 2, "c", "same_user", 6, 0.6, 4.0),
-            ("a", 3, "b", "same_order", 5, 0.5, 3.0),
-            ("b", 1, "a", "same_order", 5, 0.7, 3.0),
+            ("a", 1, "d", "same_order", 8, 0.2, 3.5, 3.0),
+            ("a", 2, "c", "same_user", 6, 0.6, 4.0, 3.0),
+            ("a", 3, "e", "same_order", 6, 0.9, 9.0, 3.0),
+            ("b", 1, "a", "same_order", 5, 0.7, 3.0, 2.0),
         ],
-        f"{C.ITEM_ID} string, {C.RANK} int, {C.PARTNER_ID} string, {C.EDGE_TYPE} string, {C.SUPPORT} long, "
-        f"{C.CONFIDENCE} double, {C.LIFT} double",
+        PARTNER_COLUMNS,
     )
     assert_df_equality(actual, expected, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_bought_together_puts_a_rare_high_lift_partner_below_frequent_ones(spark):
+    """200 orders. x is in 60: with f in 30 (f in 40 in all), with g in 15 (g in 20), with r in 3 (r in
+    exactly those), with p in 50 (p in 150). Expected supports E = n(x) n(partner) / 200 and shrunk lifts
+    (n + 3) / (E + 3): f 12 and 33/15; g 6 and 18/9; r 0.9 and 6/3.9; p 45 and 53/48. By lift r (10/3)
+    would come first, by confidence p (50/60)."""
+    baskets = (
+        [["x", "f", "p"]] * 30 + [["x", "g", "p"]] * 15 + [["x", "r", "p"]] * 3 + [["x", "p"]] * 2
+        + [["x"]] * 10 + [["f"]] * 10 + [["g"]] * 5 + [["p"]] * 100 + [["z"]] * 25
+    )  # fmt: skip
+    rows = [("u", f"o{n}", item, D) for n, basket in enumerate(baskets) for item in basket]
+    edges = same_order_edges(
+        spark.createDataFrame(rows, LINE_COLUMNS), min_support=1, min_lift=0.0, lift_prior_strength=3.0
+    )
+    actual = bought_together(edges, top_n=3).where(F.col(C.ITEM_ID) == "x")
+    expected = spark.createDataFrame(
+        [
+            ("x", 1, "f", "same_order", 30, 0.5, 2.5, 33 / 15),
+            ("x", 2, "g", "same_order", 15, 0.25, 2.5, 18 / 9),
+            ("x", 3, "r", "same_order", 3, 0.05, 10 / 3, 6 / 3.9),
+        ],
+        PARTNER_COLUMNS,
+    )
+    assert_approx_df_equality(actual, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
 
 
 def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark):
@@ -163,7 +197,7 @@ def test_bundle_recovery_counts_found_pairs_lift_ranks_and_matching_groups(spark
     # Planted pairs ab, cd, ce, de. same_order ranks by lift: ab 1, cd 2, xy 3, ce 4; de is missing.
     pairs = [("a", "b", 10.0), ("c", "d", 8.0), ("x", "y", 6.0), ("c", "e", 2.0)]
     edges = spark.createDataFrame(
-        [(s, d, "same_order", 3, 0.5, lift) for a, b, lift in pairs for s, d in ((a, b), (b, a))],
+        [(s, d, "same_order", 3, 0.5, lift, 1.0) for a, b, lift in pairs for s, d in ((a, b), (b, a))],
         EDGE_COLUMNS,
     )
     recovery = pair_recovery(planted_pairs(bundles), lift_ranked_pairs(edges), EDGE_TYPES)
@@ -207,6 +241,8 @@ def test_graph_settings_reject_unknown_edge_types():
         load_config("local", ["graph.algorithm_edge_types=[same_basket]"])
     with pytest.raises(ConfigError, match="min_lift"):
         load_config("local", ["graph.min_lift.same_basket=2.0"])
+    with pytest.raises(ConfigError, match="lift_prior_strength"):
+        load_config("local", ["graph.lift_prior_strength=0"])
 
 
 def test_window_order_counts_say_whether_payments_or_item_ids_are_missing(spark):

@@ -165,7 +165,7 @@ def lake(spark, tmp_path_factory):
     partners = [
         row_of(
             GOLD_BOUGHT_TOGETHER_SCHEMA, item_id="a1", rank=1, partner_id="a3", edge_type="same_order", support=3,
-            confidence=0.5, lift=2.0, snapshot_date=SEGMENTS_DATE,
+            confidence=0.5, lift=2.0, shrunk_lift=6 / 4.5, snapshot_date=SEGMENTS_DATE,
         )
     ]  # fmt: skip
     write(lake, spark, tables.BOUGHT_TOGETHER, partners)

@@ -255,6 +255,8 @@ DST = "dst"
 EDGE_TYPE = "edge_type"
 SUPPORT = "support"
 CONFIDENCE = "confidence"
+# Lift shrunk toward 1 by graph.lift_prior_strength pseudo co-occurrences (transforms/graph/copurchase.py).
+SHRUNK_LIFT = "shrunk_lift"
 PAGERANK = "pagerank"
 COMPONENT = "component"
 LABEL = "label"

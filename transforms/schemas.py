@@ -417,7 +417,8 @@ GOLD_TAG_QUALITY_SCHEMA = _fields(
 # The co-purchase graph (transforms/graph/), one partition per snapshot (run) date.
 # gold.copurchase_edges: both directions of every kept item pair, per edge type (same_order: bought in one
 # order; same_user: by one user within graph.same_user_window_days). SUPPORT (orders or users with both
-# items) and LIFT are the pair's; CONFIDENCE is P(DST | SRC).
+# items), LIFT and SHRUNK_LIFT (lift shrunk toward 1 by graph.lift_prior_strength pseudo co-occurrences) are
+# the pair's; CONFIDENCE is P(DST | SRC).
 GOLD_COPURCHASE_EDGES_SCHEMA = _fields(
     (C.SRC, T.StringType()),
     (C.DST, T.StringType()),
@@ -425,6 +426,7 @@ GOLD_COPURCHASE_EDGES_SCHEMA = _fields(
     (C.SUPPORT, T.LongType()),
     (C.CONFIDENCE, T.DoubleType()),
     (C.LIFT, T.DoubleType()),
+    (C.SHRUNK_LIFT, T.DoubleType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 # gold.item_rank: PageRank of every item bought in the window (summing to 1), its position and degree.
@@ -446,7 +448,8 @@ GOLD_ITEM_COMMUNITIES_SCHEMA = _fields(
     (C.BUNDLE_CANDIDATE, T.BooleanType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
-# gold.bought_together: per item its top graph.bought_together_top_n partners, strongest first.
+# gold.bought_together: per item its top graph.bought_together_top_n partners, strongest first (by SHRUNK_LIFT,
+# then SUPPORT, then partner id).
 GOLD_BOUGHT_TOGETHER_SCHEMA = _fields(
     (C.ITEM_ID, T.StringType()),
     (C.RANK, T.IntegerType()),
@@ -455,6 +458,7 @@ GOLD_BOUGHT_TOGETHER_SCHEMA = _fields(
     (C.SUPPORT, T.LongType()),
     (C.CONFIDENCE, T.DoubleType()),
     (C.LIFT, T.DoubleType()),
+    (C.SHRUNK_LIFT, T.DoubleType()),
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 

@@ -410,7 +410,7 @@ COPURCHASE_EDGES = TableSpec(
     partition_by=(C.SNAPSHOT_DATE,),
     keys=(C.SRC, C.DST, C.EDGE_TYPE),
     date_column=C.SNAPSHOT_DATE,
-    description="item pairs bought (or viewed) together: support, confidence, lift",
+    description="item pairs bought (or viewed) together: support, confidence, lift, shrunk lift",
 )
 ITEM_RANK = TableSpec(
     "gold.item_rank",
@@ -437,7 +437,7 @@ BOUGHT_TOGETHER = TableSpec(
     partition_by=(C.SNAPSHOT_DATE,),
     keys=(C.ITEM_ID, C.RANK),
     date_column=C.SNAPSHOT_DATE,
-    description="each item's top partners for 'bought together'",
+    description="each item's top partners for 'bought together', by shrunk lift",
 )
 RECOMMENDATIONS = TableSpec(
     "gold.recommendations",

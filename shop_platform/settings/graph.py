@@ -35,6 +35,8 @@ class GraphSettings:
     # An edge is kept with at least this support (orders, or users, with both items) and this lift, per type.
     min_support: dict[str, int]
     min_lift: dict[str, float]
+    # m of the shrunk lift (n_ij + m) / (E_ij + m) that ranks partners: pseudo co-occurrences at independence.
+    lift_prior_strength: float
     # Edge types PageRank, components and label propagation run on.
     algorithm_edge_types: list[str]
     pagerank: PageRankSettings
@@ -83,6 +85,7 @@ class GraphSettings:
                 "checkpoint_interval",
                 "algorithm_edges_per_partition",
                 "bought_together_top_n",
+                "lift_prior_strength",
             ),
         )
         if self.same_user_window_days < 0:

@@ -16,25 +16,24 @@ def bought_together(edges: DataFrame, top_n: int) -> DataFrame:
     """The `top_n` partners of every item, strongest first.
 
     A partner linked by both edge types keeps its same_order edge (bought in one order says more than
-    bought by one user). Partners rank by confidence (the share of the item's buyers who also bought the
-    partner), then lift, then partner id.
+    bought by one user). Partners rank by shrunk lift, then support, then partner id. Lift alone would put
+    partners first that are bought a few times and nearly always with the item (rare items); confidence
+    alone, partners that everyone buys (popular items); the shrunk lift needs both a lift above 1 and the
+    support to back it (transforms/graph/copurchase.py).
 
     Args:
-        edges: SRC, DST, EDGE_TYPE, SUPPORT, CONFIDENCE, LIFT (gold.copurchase_edges rows).
+        edges: SRC, DST, EDGE_TYPE, SUPPORT, CONFIDENCE, LIFT, SHRUNK_LIFT (gold.copurchase_edges rows).
         top_n: partners per item.
 
     Returns:
-        ITEM_ID, RANK (1 = strongest), PARTNER_ID, EDGE_TYPE, SUPPORT, CONFIDENCE, LIFT.
+        ITEM_ID, RANK (1 = strongest), PARTNER_ID, EDGE_TYPE, SUPPORT, CONFIDENCE, LIFT, SHRUNK_LIFT.
     """
     if top_n < 1:
         raise ValueError(f"graph.bought_together_top_n must be >= 1, got {top_n}")
     preference = F.array_position(F.array(*[F.lit(t) for t in EDGE_TYPES]), F.col(C.EDGE_TYPE))
-    per_pair = Window.partitionBy(C.SRC, C.DST).orderBy(
-        F.col(_PREFERENCE).asc(), F.col(C.CONFIDENCE).desc(), F.col(C.LIFT).desc()
-    )
-    strongest = Window.partitionBy(C.SRC).orderBy(
-        F.col(C.CONFIDENCE).desc(), F.col(C.LIFT).desc(), F.col(C.DST).asc()
-    )
+    by_strength = (F.col(C.SHRUNK_LIFT).desc(), F.col(C.SUPPORT).desc())
+    per_pair = Window.partitionBy(C.SRC, C.DST).orderBy(F.col(_PREFERENCE).asc(), *by_strength)
+    strongest = Window.partitionBy(C.SRC).orderBy(*by_strength, F.col(C.DST).asc())
     return (
         edges.withColumn(_PREFERENCE, preference)
         .withColumn(_PICK, F.row_number().over(per_pair))
@@ -49,5 +48,6 @@ def bought_together(edges: DataFrame, top_n: int) -> DataFrame:
             C.SUPPORT,
             C.CONFIDENCE,
             C.LIFT,
+            C.SHRUNK_LIFT,
         )
     )

@@ -401,7 +401,9 @@ def partners_as_of(
     """
     first_date = as_of - dt.timedelta(days=graph.lookback_days - 1)
     lines = purchased_lines(order_items, orders, graph.order_statuses, first_date, as_of)
-    edges = copurchase_edges(lines, graph.same_user_window_days, graph.min_support, graph.min_lift)
+    edges = copurchase_edges(
+        lines, graph.same_user_window_days, graph.min_support, graph.min_lift, graph.lift_prior_strength
+    )
     return bought_together(edges, graph.bought_together_top_n).select(*PARTNER_COLUMNS)
 
 
