@@ -5,19 +5,22 @@
 
 Trains on the interactions through T = run date - recommend.test_days (gold.user_item_interactions as it
 was on T, rebuilt from gold.user_item_daily) and tests on the purchases and cart adds of the days after T
-through the run date, graded (transforms/recommend/split.py). Scored on the test users with training data:
-global popularity, popularity within the user's preferred categories (item categories from silver.events)
-and ALS for every combination of recommend.grid, each an MLflow child run of one parent run that records
-the input tables' Delta versions; then the hybrid blend (transforms/recommend/blend.py, the function
+through the run date, graded (transforms/recommend/split.py). Scored on the test users with training data,
+every list without what the user already has (recommend.seen_items): global popularity, popularity within
+the user's preferred categories (item categories from silver.events), trending popularity (recent days
+weighted up, recommend.trending), the item-to-item co-occurrence model (SAR, recommend.cooccurrence) and ALS
+for every combination of recommend.grid, each an MLflow child run of one parent run that records the input
+tables' Delta versions; then the hybrid blend (transforms/recommend/blend.py, the function
 build_recommendations runs) on the same split: the chosen ALS configuration's lists from the model fitted on
 the training part, co-purchase partners rebuilt from the silver orders placed through T only, the latest
 gold.user_segments snapshot on or before T, preferences and exclusions from the training interactions. Without
 silver orders or a segment snapshot by T that source is left out, with a warning.
 
 Writes the run date's partition of gold.recommendation_metrics (the test users with training data): the
-baselines, the best ALS configuration by NDCG@k (model `als`, which train_als then trains on all data and
+baselines and the other models, the best ALS configuration by NDCG@k (model `als`, which train_als then trains on all data and
 registers), the blend (`blend`, its settings as params) and the other configurations (`als_candidate`);
-and of gold.recommendation_metrics_by_group: the baselines, `als` and `blend` per user group, over every
+and of gold.recommendation_metrics_by_group: the same models but the other ALS configurations, per user
+group, over every
 test user: all, new (fewer than recommend.blend.new_user_interactions training items, by default users
 without any: first seen after T), light, heavy (at least recommend.blend.heavy_user_interactions). A
 separate table keeps gold.recommendation_metrics one row per model over one population, which train_als
