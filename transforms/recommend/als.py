@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from transforms import columns as C
 from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed, top_items_on_driver
-from transforms.recommend.indexed_lists import ranked_lists
+from transforms.recommend.indexed_lists import indexed_pairs, ranked_lists
 from transforms.recommend.seen_items import seen_depth, top_unseen
 from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
 
@@ -149,7 +149,7 @@ def als_recommendations(
     user_index = user_index.select(C.USER_ID, C.USER_IDX)
     subset = None if users is None else users.select(C.USER_ID).join(user_index, on=[C.USER_ID], how="inner")
     if engine == IMPLICIT_ENGINE:
-        masked = None if seen is None else _indexed(seen, user_index, item_index)
+        masked = None if seen is None else indexed_pairs(seen, user_index, item_index)
         return ranked_lists(top_items_on_driver(model, subset, k, masked), user_index, item_index)
     depth = k if seen is None else k + seen_depth(seen, user_index if users is None else users)
     if subset is None:
@@ -171,17 +171,6 @@ def all_als_recommendations(
 ) -> DataFrame:
     """`als_recommendations` for every user of the model: USER_ID, RANK, ITEM_ID, SCORE."""
     return als_recommendations(model, None, user_index, item_index, k=k, engine=engine, seen=seen)
-
-
-def _indexed(seen: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
-    """The seen pairs as USER_IDX, ITEM_IDX (the indexes hold one row per id)."""
-    if C.USER_IDX in seen.columns and C.ITEM_IDX in seen.columns:
-        return seen.select(C.USER_IDX, C.ITEM_IDX)
-    return (
-        seen.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner")
-        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_ID], how="inner")
-        .select(C.USER_IDX, C.ITEM_IDX)
-    )
 
 
 def item_factors(model: ALSModel, item_index: DataFrame) -> DataFrame:

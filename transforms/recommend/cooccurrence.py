@@ -23,7 +23,7 @@ from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-from transforms.recommend.indexed_lists import lists_from_driver, ranked_lists
+from transforms.recommend.indexed_lists import indexed_pairs, lists_from_driver, ranked_lists
 from transforms.recommend.seen_items import without_seen
 from transforms.vocabulary import (
     COOCCURRENCE_ENGINE_CHOICES,
@@ -206,10 +206,7 @@ def cooccurrence_on_driver(
         positive.join(users.select(C.USER_ID), on=[C.USER_ID], how="left_semi").select(C.USER_IDX).distinct()
     )
     wanted = np.sort(wanted.toArrow().column(C.USER_IDX).to_numpy())
-    masked = seen.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner").join(
-        item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_ID], how="inner"
-    )
-    masked = masked.select(C.USER_IDX, C.ITEM_IDX).toArrow()
+    masked = indexed_pairs(seen, user_index, item_index).toArrow()
     seen_rows, seen_items = (
         masked.column(n).to_numpy(zero_copy_only=False) for n in (C.USER_IDX, C.ITEM_IDX)
     )

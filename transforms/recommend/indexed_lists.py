@@ -50,3 +50,15 @@ def ranked_lists(slots: DataFrame, user_index: DataFrame, item_index: DataFrame)
         .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_IDX], how="inner")
         .select(C.USER_ID, C.RANK, C.ITEM_ID, C.SCORE)
     )
+
+
+def indexed_pairs(pairs: DataFrame, user_index: DataFrame, item_index: DataFrame) -> DataFrame:
+    """(user, item) pairs as USER_IDX, ITEM_IDX: their own indexes where they carry them, else looked up (the
+    indexes hold one row per id, so the joins keep one row per pair)."""
+    if C.USER_IDX in pairs.columns and C.ITEM_IDX in pairs.columns:
+        return pairs.select(C.USER_IDX, C.ITEM_IDX)
+    return (
+        pairs.join(user_index.select(C.USER_ID, C.USER_IDX), on=[C.USER_ID], how="inner")
+        .join(item_index.select(C.ITEM_ID, C.ITEM_IDX), on=[C.ITEM_ID], how="inner")
+        .select(C.USER_IDX, C.ITEM_IDX)
+    )
