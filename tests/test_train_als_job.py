@@ -187,7 +187,8 @@ def test_the_metrics_table_holds_the_baselines_and_every_als_configuration(lake)
     for row in rows:
         by_model.setdefault(row[C.MODEL], []).append(row)
     assert sorted((m, len(r)) for m, r in by_model.items()) == [
-        ("als", 1), ("als_candidate", 1), ("blend", 1), ("category_popularity", 1), ("popularity", 1)
+        ("als", 1), ("als_candidate", 1), ("blend", 1), ("category_popularity", 1), ("popularity", 1),
+        ("sar", 1), ("trending_popularity", 1),
     ]  # fmt: skip
     for row in rows:
         assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (
@@ -219,15 +220,16 @@ def test_the_group_table_scores_every_test_user_new_ones_included(lake):
     # n0 is the one new user; the twelve others have 4 training items each: heavy at 4, none light.
     assert sorted(metrics) == sorted(
         (model, group)
-        for model in ("popularity", "category_popularity", "als", "blend")
+        for model in ("popularity", "category_popularity", "trending_popularity", "sar", "als", "blend")
         for group in ("all", "new", "heavy")
     )
     for (model, group), row in metrics.items():
         assert row[C.EVALUATED_USERS] == {"all": 13, "new": 1, "heavy": 12}[group], (model, group)
         assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (LAST, SPLIT, 5)
     # ALS knows nothing of n0; the blend falls back on global popularity, as the popularity baseline does.
-    assert metrics["als", "new"][C.NDCG_AT_K] == 0.0
-    assert metrics["als", "new"][C.CATALOG_COVERAGE] == 0.0
+    for model in ("als", "sar"):
+        assert metrics[model, "new"][C.NDCG_AT_K] == 0.0
+        assert metrics[model, "new"][C.CATALOG_COVERAGE] == 0.0
     assert metrics["blend", "new"][C.NDCG_AT_K] == pytest.approx(metrics["popularity", "new"][C.NDCG_AT_K])
     assert metrics["blend", "new"][C.HIT_RATE] == metrics["popularity", "new"][C.HIT_RATE]
     # The heavy group is the users gold.recommendation_metrics scores.
