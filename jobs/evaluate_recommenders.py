@@ -18,9 +18,9 @@ silver orders or a segment snapshot by T that source is left out, with a warning
 
 Writes the run date's partition of gold.recommendation_metrics (the test users with training data): the
 baselines and the other models, the best ALS configuration by NDCG@k (model `als`, which train_als then
-trains on all data and registers), the blend (`blend`, its settings as params) and the other configurations (`als_candidate`);
-and of gold.recommendation_metrics_by_group: the same models but the other ALS configurations, per user
-group, over every
+trains on all data and registers), the blend (`blend`, its settings as params) and the other configurations
+(`als_candidate`); and of gold.recommendation_metrics_by_group: the same models but the other ALS
+configurations, per user group, over every
 test user: all, new (fewer than recommend.blend.new_user_interactions training items, by default users
 without any: first seen after T), light, heavy (at least recommend.blend.heavy_user_interactions). A
 separate table keeps gold.recommendation_metrics one row per model over one population, which train_als
