@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 
 from pyspark import StorageLevel
@@ -49,17 +50,22 @@ from shop_platform.tracking import CHAMPION, load_registered_spark_model, regist
 from transforms import columns as C
 from transforms import tables
 from transforms.recommend.als import all_als_recommendations, als_engine, als_model
+from transforms.recommend.baselines import item_popularity
 from transforms.recommend.blend import (
     PARTNER_COLUMNS,
     SEGMENT_COLUMNS,
     BlendInputs,
     hybrid_recommendations,
+    interacted_items,
     known_users,
     source_counts,
+    user_groups,
 )
-from transforms.recommend.candidates import SOURCES
+from transforms.recommend.champions import SERVED_SOURCES, latest_champions, served_lists
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
+from transforms.recommend.models import BLEND, ModelInputs, model_lists
 from transforms.recommend.seen_items import seen_pairs
+from transforms.vocabulary import ALS
 
 log = get_logger("jobs.build_recommendations")
 
@@ -101,6 +107,52 @@ def champion_lists(cfg: Config, lake: Lake, run_date: dt.date, seen: DataFrame) 
     return all_als_recommendations(
         model, user_index, item_index, k=cfg.recommend.top_n, engine=engine, seen=seen
     )
+
+
+def serve_champions(
+    lake: Lake,
+    cfg: Config,
+    run_date: dt.date,
+    inputs: BlendInputs,
+    interactions: DataFrame,
+    blended: DataFrame,
+    champions: dict[str, str],
+) -> DataFrame:
+    """The served lists: `blended`, with the lists of each user group's champion where it is not the blend
+    (transforms.recommend.champions)."""
+    if all(model == BLEND for model in champions.values()):
+        return blended
+    rec = cfg.recommend
+    activity = interacted_items(inputs.interactions.join(inputs.users, on=[C.USER_ID], how="left_semi"))
+    groups = user_groups(inputs.users, activity, new_user_interactions=rec.blend.new_user_interactions,
+                         heavy_user_interactions=rec.blend.heavy_user_interactions)  # fmt: skip
+    # A day older than ten half-lives weighs under a thousandth: the trend reads no further back.
+    trend_days = math.ceil(10 * rec.trending.half_life_days)
+    model_inputs = ModelInputs(
+        interactions=interactions,
+        popularity=item_popularity(inputs.interactions),
+        daily=lake.table(tables.USER_ITEM_DAILY).read_between(
+            run_date - dt.timedelta(days=trend_days), run_date
+        ),
+        categories=inputs.categories,
+        seen=inputs.seen,
+        user_index=lake.table(tables.USER_INDEX).read(),
+        item_index=lake.table(tables.ITEM_INDEX).read(),
+        as_of=run_date,
+    )
+    top_n = rec.blend.top_n
+    lists = {}
+    for model in {m for m in champions.values() if m != BLEND}:
+        members = groups.where(
+            F.col(C.USER_GROUP).isin([g for g, m in champions.items() if m == model])
+        ).select(C.USER_ID)
+        if model == ALS:
+            lists[model] = inputs.als.where(F.col(C.RANK) <= F.lit(top_n)).join(
+                members, C.USER_ID, "left_semi"
+            )
+        else:
+            lists[model] = model_lists(model, model_inputs, members, rec, top_n)
+    return served_lists(blended, lists, groups, champions)
 
 
 def run(ctx: JobContext) -> int:
@@ -152,18 +204,25 @@ def run(ctx: JobContext) -> int:
         categories=categories,
         seen=seen,
     )
-    recommendations = hybrid_recommendations(
+    blended = hybrid_recommendations(
         inputs, rec.blend, as_of=run_date, preferred_categories_per_user=rec.preferred_categories
-    ).persist(keep)
-    with timed(log, f"blend for {run_date}"):
+    )
+    metrics = lake.table(tables.RECOMMENDATION_METRICS_BY_GROUP)
+    champions, evaluated = latest_champions(metrics.read() if metrics.exists() else None, run_date)
+    log.info("champions by user group %s (%s)", champions,
+             f"evaluation of {evaluated}" if evaluated else "no evaluation yet: the blend serves everyone")  # fmt: skip
+    recommendations = serve_champions(lake, cfg, run_date, inputs, interactions, blended, champions).persist(
+        keep
+    )
+    with timed(log, f"recommendations for {run_date}"):
         lake.table(tables.RECOMMENDATIONS).overwrite_partitions(
             recommendations.select("*", F.lit(run_date).alias(C.SNAPSHOT_DATE)), {C.SNAPSHOT_DATE: [run_date]}
         )
     users = inputs.users.count()
-    counts = source_counts(recommendations).first()
+    counts = source_counts(recommendations, SERVED_SOURCES).first()
     for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories, inputs.seen, als):
         frame.unpersist()
-    by_source = {source: counts[source] for source in SOURCES}
+    by_source = {source: counts[source] for source in SERVED_SOURCES if counts[source]}
     log.info(
         "wrote %s for %s: %d rows for %d of %d known users; rows by source %s",
         tables.RECOMMENDATIONS.name, run_date, sum(by_source.values()), counts[C.USERS], users, by_source,

@@ -66,6 +66,7 @@ from transforms.recommend.evaluation_table import (
     table_rows,
     tracked_metrics,
 )
+from transforms.recommend.models import model_params
 
 log = get_logger("jobs.evaluate_recommenders")
 
@@ -195,7 +196,7 @@ def run(ctx: JobContext) -> int:
                     frame.unpersist()
             log.info("blend: slots of the top %d by source %s", rec.k, {r[C.SOURCE]: r["count"] for r in top})
             params = {
-                **ev.other_model_params(rec),
+                **model_params(rec),
                 ev.BLEND: ev.blend_params(rec.blend, rec.seen_items, segments_date),
             }
             grouped = ev.scored_models(measured, best, params)

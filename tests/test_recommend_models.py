@@ -7,6 +7,7 @@ import datetime as dt
 from chispa import assert_approx_df_equality
 
 from transforms import columns as C
+from transforms.recommend.champions import choose_champions, served_lists
 from transforms.recommend.cooccurrence import (
     cooccurrence_on_driver,
     cooccurrence_recommendations,
@@ -83,3 +84,34 @@ def test_item_to_item_scores_the_users_affinities_times_jaccard_of_kept_neighbou
         indexed, users, seen, user_index, item_index, measure="jaccard", min_cooccurrence=2, neighbours=2, k=3
     )
     assert_approx_df_equality(on_driver, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_each_group_is_served_its_champion_ties_to_the_blend_and_unseen_groups_to_the_blend():
+    scores = [
+        ("heavy", "als", 0.30), ("heavy", "popularity", 0.31), ("heavy", "blend", 0.29),
+        ("light", "sar", 0.20), ("light", "blend", 0.20), ("light", "als_candidate", 0.9),
+        ("all", "popularity", 0.99),  # not a group a user is served by
+    ]  # fmt: skip
+    assert choose_champions(scores) == {"new": "blend", "light": "blend", "heavy": "popularity"}
+    assert choose_champions([("new", "als", None), ("new", "trending_popularity", 0.0)]) == {
+        "new": "als", "light": "blend", "heavy": "blend"
+    }  # fmt: skip
+
+
+def test_served_lists_take_the_champions_list_where_it_has_one_and_the_blend_elsewhere(spark):
+    blended = spark.createDataFrame(
+        [("h1", 1, "x", 1.0, "als"), ("h2", 1, "x", 1.0, "als"), ("n1", 1, "y", 1.0, "global_popular")],
+        f"{LISTS}, {C.SOURCE} string",
+    )
+    groups = spark.createDataFrame(
+        [("h1", "heavy"), ("h2", "heavy"), ("n1", "new")], f"{C.USER_ID} string, {C.USER_GROUP} string"
+    )
+    # The item-to-item model is the heavy users' champion; it has no list for h2.
+    sar = spark.createDataFrame([("h1", 1, "z", 0.5), ("h1", 2, "w", 0.2)], LISTS)
+    served = served_lists(blended, {"sar": sar}, groups, {"new": "blend", "light": "blend", "heavy": "sar"})
+    expected = spark.createDataFrame(
+        [("h1", 1, "z", 0.5, "item_to_item"), ("h1", 2, "w", 0.2, "item_to_item"), ("h2", 1, "x", 1.0, "als"),
+         ("n1", 1, "y", 1.0, "global_popular")],
+        f"{LISTS}, {C.SOURCE} string",
+    )  # fmt: skip
+    assert_approx_df_equality(served, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)

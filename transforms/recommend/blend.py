@@ -26,7 +26,7 @@ the offline evaluation (as of the split day, on training data only), so both sco
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import reduce
 
@@ -148,11 +148,11 @@ def known_users(user_index: DataFrame, registered: DataFrame | None, as_of: dt.d
     return indexed.unionByName(registered.select(C.USER_ID)).distinct()
 
 
-def source_counts(recommendations: DataFrame) -> DataFrame:
-    """One row: USERS with a list, and per source of `candidates.SOURCES` (a column named for it) its rows."""
+def source_counts(recommendations: DataFrame, sources: Sequence[str] = SOURCES) -> DataFrame:
+    """One row: USERS with a list, and per source of `sources` (a column named for it) its rows."""
     return recommendations.agg(
         F.count_distinct(C.USER_ID).alias(C.USERS),
-        *[F.count(F.when(F.col(C.SOURCE) == F.lit(s), 1)).alias(s) for s in SOURCES],
+        *[F.count(F.when(F.col(C.SOURCE) == F.lit(s), 1)).alias(s) for s in sources],
     )
 
 

@@ -36,11 +36,8 @@ from transforms.graph.bought_together import bought_together
 from transforms.graph.copurchase import copurchase_edges, purchased_lines
 from transforms.recommend.als import IMPLICIT_ENGINE, fit_als
 from transforms.recommend.baselines import (
-    category_popular_items,
     item_categories,
     item_popularity,
-    popular_items,
-    preferred_categories,
 )
 from transforms.recommend.blend import (
     HEAVY,
@@ -53,30 +50,22 @@ from transforms.recommend.blend import (
     user_groups,
 )
 from transforms.recommend.candidates import SOURCES
-from transforms.recommend.cooccurrence import (
-    DRIVER_ENGINE,
-    cooccurrence_engine,
-    cooccurrence_on_driver,
-    cooccurrence_recommendations,
-    item_similarity,
-)
 from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
-from transforms.recommend.seen_items import seen_pairs, unseen_of_ranking
+from transforms.recommend.models import BLEND as BLEND
+from transforms.recommend.models import CATEGORY_POPULARITY as CATEGORY_POPULARITY
+from transforms.recommend.models import MODELS, ModelInputs, model_lists
+from transforms.recommend.models import POPULARITY as POPULARITY
+from transforms.recommend.models import SAR as SAR
+from transforms.recommend.models import TRENDING_POPULARITY as TRENDING_POPULARITY
+from transforms.recommend.seen_items import seen_pairs
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
-from transforms.recommend.trending import trending_items
 from transforms.training_order import in_fixed_order
 
-# The models of gold.recommendation_metrics: the baselines, the chosen ALS configuration, the other ones, the
-# blend.
-POPULARITY = "popularity"
-CATEGORY_POPULARITY = "category_popularity"
-TRENDING_POPULARITY = "trending_popularity"
-SAR = "sar"
-# The models scored beside ALS and the blend, in print order.
-OTHER_MODELS = (POPULARITY, CATEGORY_POPULARITY, TRENDING_POPULARITY, SAR)
+# The models of gold.recommendation_metrics: the models beside ALS (transforms.recommend.models), the chosen ALS
+# configuration, the other ones, the blend.
+OTHER_MODELS = MODELS
 ALS = "als"
 ALS_CANDIDATE = "als_candidate"
-BLEND = "blend"
 METRIC_COLUMNS = (C.EVALUATED_USERS, *ACCURACY_METRICS, *LIST_METRICS)
 # The PARAMS key of an ALS row naming the engine that fitted it (regParam means something else to each).
 ENGINE = "engine"
@@ -346,48 +335,19 @@ def _groups(measured: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, 
 
 
 def other_model_lists(split: Split, rec: RecommendSettings, split_date: dt.date) -> dict[str, DataFrame]:
-    """The lists of OTHER_MODELS for every test user, without the user's seen pairs: the popularity
-    baselines, trending popularity as of the split day and the item-to-item model (users without training
-    data get no category or item-to-item list).
-
-    Args:
-        rec: `recommend` (k, preferred_categories, trending, cooccurrence).
-    """
-    k, users, seen = rec.k, split.test_users, split.seen
-    preferences = preferred_categories(split.train, split.categories, top=rec.preferred_categories)
-    trend = trending_items(split.daily, as_of=split_date, half_life_days=rec.trending.half_life_days)
-    return {
-        POPULARITY: popular_items(split.popularity, users, k=k, seen=seen),
-        CATEGORY_POPULARITY: category_popular_items(
-            split.popularity, split.categories, preferences, users, k=k, seen=seen
-        ),
-        TRENDING_POPULARITY: unseen_of_ranking(trend, users, seen, k),
-        SAR: item_to_item_lists(split, rec, users, k),
-    }
-
-
-def item_to_item_lists(split: Split, rec: RecommendSettings, users: DataFrame, k: int) -> DataFrame:
-    """The item-to-item (SAR) model's lists from the training pairs, by `recommend.cooccurrence.engine`."""
-    settings = rec.cooccurrence
-    measures = {
-        "measure": settings.similarity,
-        "min_cooccurrence": settings.min_cooccurrence,
-        "neighbours": settings.neighbours,
-    }
-    if cooccurrence_engine(split.train.sparkSession, settings.engine) == DRIVER_ENGINE:
-        return cooccurrence_on_driver(
-            split.train, users, split.seen, split.user_index, split.item_index, k=k, **measures
-        )
-    similarity = item_similarity(split.train, **measures)
-    return cooccurrence_recommendations(split.train, similarity, users, split.seen, k=k)
-
-
-def other_model_params(rec: RecommendSettings) -> dict[str, dict[str, str]]:
-    """The settings of OTHER_MODELS that have any, as the PARAMS of their rows."""
-    return {
-        TRENDING_POPULARITY: {"half_life_days": str(rec.trending.half_life_days)},
-        SAR: {name: str(value) for name, value in asdict(rec.cooccurrence).items()},
-    }
+    """The lists of OTHER_MODELS (transforms.recommend.models) for every test user, as of the split day from
+    the training part, without the user's seen pairs."""
+    inputs = ModelInputs(
+        interactions=split.train,
+        popularity=split.popularity,
+        daily=split.daily,
+        categories=split.categories,
+        seen=split.seen,
+        user_index=split.user_index,
+        item_index=split.item_index,
+        as_of=split_date,
+    )
+    return {model: model_lists(model, inputs, split.test_users, rec, rec.k) for model in OTHER_MODELS}
 
 
 def partners_as_of(
