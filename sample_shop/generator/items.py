@@ -248,9 +248,9 @@ def with_item_pick(
             .otherwise(F.lit(POPULAR))
         )
         # A launch pick counts back from the day's latest launch (`first` holds how far).
-        first_rank = F.when(
-            kind == NEW_ARRIVAL, launches.launches_back(uniform(seed, "pick#back", *keys), cat)
-        ).otherwise(rank("a", F.greatest(F.when(kind == OF_BRAND, brand_items).otherwise(size), F.lit(1))))
+        first_rank = F.when(kind == NEW_ARRIVAL, launches.launches_back(keys, cat)).otherwise(
+            rank("a", F.greatest(F.when(kind == OF_BRAND, brand_items).otherwise(size), F.lit(1)))
+        )
         new_local = launches.launched_local(first, cat, day)
         day_columns = [launches.day_of(F.col(C.EVENT_DATE)).alias("_pick_day")]
     first_local = (

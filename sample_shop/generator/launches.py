@@ -10,11 +10,12 @@ apart (`days` when the category has no new item), before the period as in it: po
 day floor(((p - old) * days + phase) / max(new, 1)), negative before the period.
 
 A product pick of the crowd goes to a launch with `traffic_share` (fading after the period's last day,
-when launches stop), and a novelty seeker's always does: it counts back a geometric number of launches
-from the latest, each one back `ratio` times less likely, where the ratio halves a launch's pull every
-`half_life_days`. Every other pick is by popularity rank as in the static shop, and an item picked before
-its launch day gives way to the item before it. All of it is arithmetic on the row's category, local
-index and day: no join, no table of items.
+when launches stop), and a novelty seeker's always does: it draws an age since launch, the sum of a rise
+(exponential, mean `rise_days`) and a fade (exponential, halving every `half_life_days`), and counts back
+that many days' launches from the latest, so a launch's pull builds up, peaks and fades. Every other
+pick is by popularity rank as in the static shop, and an item picked before its launch day gives way to
+the item before it. All of it is arithmetic on the row's category, local index and day: no join, no
+table of items.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -30,6 +32,7 @@ from pyspark.sql import functions as F
 
 from sample_shop.generator.catalog import category_layout
 from sample_shop.generator.literals import nth
+from sample_shop.generator.random import ColumnOrValue, uniform
 from shop_platform.settings import GeneratorSettings
 
 # Affine steps near size / golden ratio scatter neighbouring ranks far apart in launch order.
@@ -84,6 +87,7 @@ class Launches:
     days: int
     stride: int
     half_life_days: float
+    rise_days: float
     traffic_share: float
 
     @classmethod
@@ -99,6 +103,7 @@ class Launches:
             days=settings.days,
             stride=max(2, round(1.0 / drift.new_item_share)),
             half_life_days=drift.popularity_half_life_days,
+            rise_days=drift.popularity_rise_days,
             traffic_share=drift.launch_traffic_share,
         )
 
@@ -148,12 +153,16 @@ class Launches:
         after = F.greatest(day - F.lit(self.days - 1), F.lit(0))
         return F.lit(self.traffic_share) * F.pow(F.lit(0.5), after / F.lit(self.half_life_days))
 
-    def launches_back(self, u: Column, category: Column) -> Column:
-        """How many launches before the latest a launch pick goes to, for the uniform `u`: geometric, each
-        step back the ratio by which a launch's pull fades between two launches of `category`."""
-        spacing = [self.days / max(c.new, 1) for c in self.conveyors]
-        log_ratio = nth([-math.log(2.0) * gap / self.half_life_days for gap in spacing], category)
-        return F.floor(F.log(u) / log_ratio).cast("long")
+    def launches_back(self, keys: Sequence[ColumnOrValue], category: Column) -> Column:
+        """How many launches before the latest one a launch pick keyed by `keys` goes to: the pick's age
+        since launch, in days, over the spacing of `category`'s launches. The age is a fading part
+        (exponential, halving every `half_life_days`) plus a rising one (exponential with mean
+        `rise_days`), so a launch's pull builds up for a few days, peaks and fades."""
+        fade = F.log(uniform(self.seed, "pick#back", *keys)) * F.lit(-self.half_life_days / math.log(2.0))
+        rise = F.log(uniform(self.seed, "pick#rise", *keys)) * F.lit(-self.rise_days)
+        age = fade if self.rise_days == 0 else fade + rise
+        spacing = nth([self.days / max(c.new, 1) for c in self.conveyors], category)
+        return F.floor(age / spacing).cast("long")
 
     def launched_local(self, back: Column, category: Column, day: Column) -> Column:
         """Local index of the item launched `back` launches before the latest one on or before `day`

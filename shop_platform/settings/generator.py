@@ -65,10 +65,12 @@ class DriftSettings:
     # Share of each category's items launched during the period: one item in every round(1 / share) by
     # popularity rank (0.2: every 5th), at a steady pace; the others launched before it at the same pace.
     new_item_share: float
-    # Days in which the extra traffic of a launch halves.
+    # Days in which the extra traffic of a launch halves, once it has peaked.
     popularity_half_life_days: float
-    # Share of the crowd's product picks (those not driven by brand loyalty or novelty) that go to recent
-    # launches, the newer the likelier, while items keep launching; it fades after the period's launches.
+    # Mean days the extra traffic of a launch takes to build up (0: it peaks on the launch day).
+    popularity_rise_days: float
+    # Share of the crowd's product picks (those not driven by brand loyalty or novelty) that go to launches,
+    # each as much as its age gives it, while items keep launching; it fades after the period's launches.
     launch_traffic_share: float
     # Share of users whose favourite category changes on a day inside the period.
     taste_change_share: float
@@ -77,6 +79,8 @@ class DriftSettings:
         if not 0.0 < self.new_item_share <= 0.5:
             yield "new_item_share", f"must be above 0 and at most 0.5, got {self.new_item_share}"
         yield from positive(self, ("popularity_half_life_days",))
+        if self.popularity_rise_days < 0:
+            yield "popularity_rise_days", f"must be >= 0, got {self.popularity_rise_days}"
         yield from rates(self, ("launch_traffic_share", "taste_change_share"))
 
 
