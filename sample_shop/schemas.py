@@ -27,3 +27,12 @@ TRUTH_CHURN_SCHEMA = _fields((C.USER_ID, T.StringType()), (TC.CHURN_DATE, T.Date
 # One row per event whose raw line carries a planted defect: DATE is its raw folder ("YYYY-MM-DD"), DIRT the
 # kind (duplicate, malformed_json, missing_field, wrong_type, negative_amount, future_timestamp, ...).
 TRUTH_DIRT_SCHEMA = _fields((C.EVENT_ID, T.StringType()), (C.DATE, T.StringType()), (TC.DIRT, T.StringType()))
+# Drift only (`generator.drift`): items launched during the period, and users whose favourite category
+# changes in it (categories by their l2 name).
+TRUTH_LAUNCHES_SCHEMA = _fields((C.ITEM_ID, T.StringType()), (C.LAUNCH_DATE, T.DateType()))
+TRUTH_TASTE_CHANGES_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (TC.CHANGE_DATE, T.DateType()),
+    (TC.FAVOURITE_BEFORE, T.StringType()),
+    (TC.FAVOURITE_AFTER, T.StringType()),
+)

@@ -57,7 +57,32 @@ DIRT = TableSpec(
     description="events whose raw line carries a planted defect: the raw folder's date and the defect's kind",
 )
 
-TABLES: tuple[TableSpec, ...] = (PERSONAS, EVENT_SESSIONS, BUNDLES, CAMPAIGNS, CHURN, DIRT)
+LAUNCHES = TableSpec(
+    "truth.launches",
+    S.TRUTH_LAUNCHES_SCHEMA,
+    GENERATOR,
+    keys=(C.ITEM_ID,),
+    description="items launched during the period and the day they launched (only with generator.drift)",
+)
+TASTE_CHANGES = TableSpec(
+    "truth.taste_changes",
+    S.TRUTH_TASTE_CHANGES_SCHEMA,
+    GENERATOR,
+    keys=(C.USER_ID,),
+    description="users whose favourite category changes in the period: the day, before and after "
+    "(only with generator.drift)",
+)
+
+TABLES: tuple[TableSpec, ...] = (
+    PERSONAS,
+    EVENT_SESSIONS,
+    BUNDLES,
+    CAMPAIGNS,
+    CHURN,
+    DIRT,
+    LAUNCHES,
+    TASTE_CHANGES,
+)
 BY_NAME: dict[str, TableSpec] = specs_by_name(TABLES)
 
 

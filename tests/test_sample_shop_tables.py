@@ -25,6 +25,8 @@ def test_each_truth_dataset_lives_at_its_declared_tables_path():
         "truth/campaigns",
         "truth/churn",
         "truth/dirt",
+        "truth/launches",
+        "truth/taste_changes",
     }
     assert {spec.written_by for spec in truth_tables.TABLES} == {"generate_sample_data"}
 

@@ -16,7 +16,8 @@ from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES
 from sample_shop.generator.codegen import split_codegen
 from sample_shop.generator.events import event_record
-from sample_shop.generator.items import on_sale
+from sample_shop.generator.items import category_of, local_index, on_sale
+from sample_shop.generator.launches import Launches
 from sample_shop.generator.literals import nth
 from sample_shop.generator.personas import BOT
 from sample_shop.generator.random import uniform
@@ -70,12 +71,14 @@ def bot_events(
     numbering: ids.DayNumbering,
     first_day: int = 0,
     last_day: int | None = None,
+    launches: Launches | None = None,
 ) -> DataFrame:
     """`events_per_day` events per bot and day: product page views of random items, and some searches.
 
     Events are a fixed step apart plus jitter below 80% of the step, so they are strictly increasing,
     at most 1.8 steps (18 s) apart, and the day's run ends well before the next day's starts. Bots work
     every day from `first_day` to `last_day` (day indexes, default the period's), numbered by `numbering`.
+    They view only launched items: of the drifting catalogue when `launches` is given.
 
     Returns:
         EVENT_COLUMNS.
@@ -96,7 +99,11 @@ def bot_events(
     )
     jitter = F.floor(uniform(seed, "bot_jitter", number) * F.lit(0.8 * step_ms))
     searches = F.col(_SEARCH)
-    item = on_sale(seed, F.col(C.ITEM_IDX), F.col(C.EVENT_DATE), n_items, start_date, days)
+    if launches is None:
+        item = on_sale(seed, F.col(C.ITEM_IDX), F.col(C.EVENT_DATE), n_items, start_date, days)
+    else:
+        idx = F.col(C.ITEM_IDX)
+        item = launches.on_sale(idx, local_index(idx, n_items), category_of(idx, n_items), F.col(TC.DAY_IDX))
     all_keywords = [k for c in CATEGORIES for k in c.keywords]
     keyword = nth(all_keywords, F.floor(uniform(seed, "bot_keyword", number) * F.lit(len(all_keywords))))
     # Small steps with a split keep each generated method small enough for the JIT (see `codegen`).

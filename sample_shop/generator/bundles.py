@@ -14,6 +14,7 @@ from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import (
     BUNDLE_PAIRS,
+    NEW_ARRIVAL_STRIDE,
     category_index,
     category_layout,
     established_local_index,
@@ -27,22 +28,25 @@ BUNDLE_ADD_PROB = 0.85
 _MEMBER = "_member"
 
 
-def _member_positions(bundle: int) -> list[tuple[int, int]]:
-    """(category index, local index) of each member of bundle number `bundle`."""
+def _member_positions(bundle: int, stride: int) -> list[tuple[int, int]]:
+    """(category index, local index) of each member of bundle number `bundle`, none of them one of the
+    new arrivals (one local index in every `stride`)."""
     pair = BUNDLE_PAIRS[bundle % len(BUNDLE_PAIRS)]
     slot = bundle // len(BUNDLE_PAIRS)
     members = []
     for position, l2 in enumerate(pair):
         uses = pair.count(l2)
         occurrence = pair[:position].count(l2)
-        members.append((category_index(l2), established_local_index(slot * uses + occurrence)))
+        members.append((category_index(l2), established_local_index(slot * uses + occurrence, stride)))
     return members
 
 
-def _member_items(n_bundles: int, n_items: int) -> list[list[int]]:
+def _member_items(n_bundles: int, n_items: int, stride: int) -> list[list[int]]:
     """The global item indexes of each bundle's members, by bundle number."""
     layout = category_layout(n_items)
-    return [[layout.offsets[c] + local for c, local in _member_positions(b)] for b in range(n_bundles)]
+    return [
+        [layout.offsets[c] + local for c, local in _member_positions(b, stride)] for b in range(n_bundles)
+    ]
 
 
 def _member_table(members: list[list[int]]) -> tuple[Column, list[int], list[int]]:
@@ -52,8 +56,11 @@ def _member_table(members: list[list[int]]) -> tuple[Column, list[int], list[int
     return literal_array([i for items in members for i in items], "bigint"), offsets, counts
 
 
-def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
-    """Members of each bundle, from `base` = `spark.range(n_bundles)`.
+def bundle_members(
+    base: DataFrame, n_bundles: int, n_items: int, stride: int = NEW_ARRIVAL_STRIDE
+) -> DataFrame:
+    """Members of each bundle, from `base` = `spark.range(n_bundles)`; `stride` spaces the new arrivals,
+    which are never members (`launches.Launches.stride` when drift is on).
 
     Returns:
         BUNDLE_ID ("b001", ...), ITEM_IDX, ITEM_ID.
@@ -63,7 +70,7 @@ def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
     """
     layout = category_layout(n_items)
     for bundle in range(n_bundles):
-        for category, local in _member_positions(bundle):
+        for category, local in _member_positions(bundle, stride):
             if local >= layout.sizes[category]:
                 raise ValueError(
                     f"generator.bundles = {n_bundles} needs more items per category than generator.items = "
@@ -76,7 +83,7 @@ def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
             F.lit(None).cast("string").alias(C.ITEM_ID),
         )
     # Members as literal data: the bundle count is configuration, not data, so this stays small.
-    members, offsets, counts = _member_table(_member_items(n_bundles, n_items))
+    members, offsets, counts = _member_table(_member_items(n_bundles, n_items, stride))
     bundle = F.col(TC.RANGE_ID)
     return base.select(
         F.format_string("b%03d", bundle + F.lit(1)).alias(TC.BUNDLE_ID),
@@ -88,7 +95,14 @@ def bundle_members(base: DataFrame, n_bundles: int, n_items: int) -> DataFrame:
     )
 
 
-def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int, lines: str) -> DataFrame:
+def with_bundle_items(
+    orders: DataFrame,
+    seed: int,
+    n_bundles: int,
+    n_items: int,
+    lines: str,
+    stride: int = NEW_ARRIVAL_STRIDE,
+) -> DataFrame:
     """Add the other members of every bundle an order touches to its array column `lines`.
 
     Each missing member is added (quantity 1) with BUNDLE_ADD_PROB. Membership is a literal map from item
@@ -101,13 +115,14 @@ def with_bundle_items(orders: DataFrame, seed: int, n_bundles: int, n_items: int
         n_bundles: Number of bundles (`generator.bundles`).
         n_items: Catalogue size.
         lines: Name of the array column.
+        stride: Spacing of the new arrivals (as for `bundle_members`).
 
     Returns:
         The columns of `orders`, with `lines` extended.
     """
     if n_bundles == 0:
         return orders
-    member_items = _member_items(n_bundles, n_items)
+    member_items = _member_items(n_bundles, n_items, stride)
     members, offsets, counts = _member_table(member_items)
     bundle_by_item = F.map_from_arrays(
         members, literal_array([b for b, items in enumerate(member_items) for _ in items], "int")

@@ -257,6 +257,7 @@ def category_index(l2: str) -> int:
     raise KeyError(f"unknown category l2 {l2!r}")
 
 
-def established_local_index(n: int) -> int:
-    """The n-th local index (0-based) that is not a new arrival: bundle members launch before the period."""
-    return n + n // (NEW_ARRIVAL_STRIDE - 1)
+def established_local_index(n: int, stride: int = NEW_ARRIVAL_STRIDE) -> int:
+    """The n-th local index (0-based) that is not a new arrival (one in every `stride`, the last of each
+    run): bundle members launch before the period."""
+    return n + n // (stride - 1)

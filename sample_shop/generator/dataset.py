@@ -21,19 +21,24 @@ from sample_shop.generator.campaigns import (
     raw_campaigns,
     with_campaign,
 )
+from sample_shop.generator.catalog import NEW_ARRIVAL_STRIDE
 from sample_shop.generator.collector import planted_dirt, raw_event_lines, with_collector_fields
 from sample_shop.generator.events import EVENT_COLUMNS, plain_events
 from sample_shop.generator.funnel import plan_sessions
 from sample_shop.generator.items import generate_items, raw_items
+from sample_shop.generator.launches import Launches
 from sample_shop.generator.orders import order_events, order_lines, orders_from_lines
 from sample_shop.generator.post_orders import post_order_events
 from sample_shop.generator.sessions import MAX_SESSIONS_PER_DAY, active_user_days, day_sessions
+from sample_shop.generator.tastes import TasteChanges
 from sample_shop.generator.truth_datasets import (
     truth_bundles,
     truth_campaigns,
     truth_churn,
     truth_event_sessions,
+    truth_launches,
     truth_personas,
+    truth_taste_changes,
 )
 from sample_shop.generator.users import (
     generate_users,
@@ -96,8 +101,9 @@ class SampleData:
     Frames that continue a lake (`continues`) hold the generated days' new rows only: their events, the
     users who registered on them (raw_users, truth_personas) and those who churned on them (truth_churn);
     `plans` and `orders` cover every day from the period's first.
-    The datasets fixed by the period (items, campaigns, bundles) are then None: continuing leaves them
-    as they are.
+    The datasets fixed by the period (items, campaigns, bundles, launches, taste changes) are then None:
+    continuing leaves them as they are. `truth_launches` and `truth_taste_changes` are None too when drift
+    (`generator.drift`) is off.
     """
 
     users: DataFrame
@@ -116,6 +122,8 @@ class SampleData:
     truth_campaigns: DataFrame | None
     truth_churn: DataFrame
     truth_dirt: DataFrame
+    truth_launches: DataFrame | None
+    truth_taste_changes: DataFrame | None
 
     @property
     def continues(self) -> bool:
@@ -171,7 +179,10 @@ def build_sample_data(
     scraping; no campaign runs and no item launches. Every draw is keyed by user, day, session or event,
     so each day's rows are the same whatever range of days is generated, in one run or several. Sessions
     and orders are planned from day 0 even when continuing (not their events): a new day's session hosts
-    the refunds and reviews of earlier orders whose user had not come back yet.
+    the refunds and reviews of earlier orders whose user had not come back yet. With `settings.drift`
+    on, items launch through the period and draw traffic that fades (`launches`), and some users' favourite
+    category changes in it (`tastes`); after the period the launches' pull keeps fading and changed
+    tastes stay changed.
 
     Args:
         inputs: Base frames sized from `settings` (users, items, bundles, campaigns.count, dirt.bot_users)
@@ -198,6 +209,9 @@ def build_sample_data(
     campaign = settings.campaigns
     numbering = day_numbering(settings)
     past_period = last_day >= days
+    launches = Launches.of(settings, start_date)
+    tastes = TasteChanges.of(settings, start_date)
+    stride = NEW_ARRIVAL_STRIDE if launches is None else launches.stride
 
     users = inputs.users.transform(generate_users, seed=seed, churn_share=settings.churn_share, **window)
     per_day = numbering.new_per_day
@@ -214,8 +228,10 @@ def build_sample_data(
         ).transform(with_later_churn, seed=seed, mean_days=settings.users / per_day, **window)
     users = checkpoint(users, "users")
     bots = inputs.bots.transform(bot_users, seed=seed, first_idx=settings.users, **window)
-    items = inputs.items.transform(generate_items, seed=seed, n_items=n_items, **window)
-    members = inputs.bundles.transform(bundle_members, n_bundles=settings.bundles, n_items=n_items)
+    items = inputs.items.transform(generate_items, seed=seed, n_items=n_items, **window, launches=launches)
+    members = inputs.bundles.transform(
+        bundle_members, n_bundles=settings.bundles, n_items=n_items, stride=stride
+    )
     campaigns = inputs.campaigns.transform(
         campaign_windows, seed=seed, count=campaign.count, duration_days=campaign.duration_days, **window
     )
@@ -223,7 +239,7 @@ def build_sample_data(
 
     plans = checkpoint(
         # From day 0 even when continuing: a new day's session can host a review of any earlier order.
-        users.transform(active_user_days, seed=seed, last_day=last_day, **window)
+        users.transform(active_user_days, seed=seed, last_day=last_day, **window, tastes=tastes)
         .transform(
             day_sessions,
             seed=seed,
@@ -236,8 +252,8 @@ def build_sample_data(
         "plans",
     )
     orders = checkpoint(
-        plans.transform(order_lines, seed=seed, n_items=n_items, **window).transform(
-            orders_from_lines, seed=seed, n_bundles=settings.bundles, n_items=n_items
+        plans.transform(order_lines, seed=seed, n_items=n_items, **window, launches=launches).transform(
+            orders_from_lines, seed=seed, n_bundles=settings.bundles, n_items=n_items, stride=stride
         ),
         "orders",
     )
@@ -254,7 +270,7 @@ def build_sample_data(
     # The collector's decisions (raw folder, defect) are part of the stored events: the raw lines and
     # truth/dirt both read them instead of drawing them twice.
     collected = checkpoint(
-        new_plans.transform(plain_events, seed=seed, n_items=n_items, **window)
+        new_plans.transform(plain_events, seed=seed, n_items=n_items, **window, launches=launches)
         .unionByName(new_orders.transform(order_events, seed=seed))
         .unionByName(post_order)
         .unionByName(
@@ -269,6 +285,7 @@ def build_sample_data(
                 **window,
                 first_day=first_day,
                 last_day=last_day,
+                launches=launches,
             )
         )
         .transform(
@@ -305,4 +322,8 @@ def build_sample_data(
         else truth_campaigns(assignments, planted_uplift(plans, assignments, campaign.conversion_lift)),
         truth_churn=truth_churn(churning),
         truth_dirt=planted_dirt(collected),
+        truth_launches=None if continues or launches is None else truth_launches(items, start_date),
+        truth_taste_changes=None
+        if continues or tastes is None
+        else truth_taste_changes(users.transform(tastes.with_changes), start_date),
     )

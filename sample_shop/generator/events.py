@@ -19,6 +19,7 @@ from sample_shop.generator.catalog import CATEGORIES
 from sample_shop.generator.codegen import split_codegen
 from sample_shop.generator.funnel import event_time_ms
 from sample_shop.generator.items import pick_category, with_item_pick
+from sample_shop.generator.launches import Launches
 from sample_shop.generator.literals import nth
 from sample_shop.generator.random import choice, uniform
 from transforms import columns as C
@@ -55,10 +56,17 @@ def event_record(values: Mapping[str, Column]) -> list[Column]:
     return record
 
 
-def with_item(df: DataFrame, seed: int, n_items: int, start_date: dt.date, days: int) -> DataFrame:
+def with_item(
+    df: DataFrame,
+    seed: int,
+    n_items: int,
+    start_date: dt.date,
+    days: int,
+    launches: Launches | None = None,
+) -> DataFrame:
     """Add ITEM_IDX for the row's pick keys: SESSION_NO, PICK_TAG (CART_PICK for the j-th cart item,
     BROWSE_PICK for a browsed item) and PICK_KEY (j, or the event position). Orders draw their lines with
-    the same keys, so an ordered item is the one that was put in the cart."""
+    the same keys, so an ordered item is the one that was put in the cart. `launches`: drift's catalogue."""
     keys = (TC.SESSION_NO, TC.PICK_TAG, TC.PICK_KEY)
     return df.select("*", pick_category(seed, "pick", *keys).alias(TC.CATEGORY_IDX)).transform(
         with_item_pick,
@@ -69,6 +77,7 @@ def with_item(df: DataFrame, seed: int, n_items: int, start_date: dt.date, days:
         n_items=n_items,
         start_date=start_date,
         days=days,
+        launches=launches,
     )
 
 
@@ -88,7 +97,14 @@ def search_keyword(seed: int, *keys: Column | str) -> Column:
     return nth([k for c in CATEGORIES for k in c.keywords], index)
 
 
-def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, days: int) -> DataFrame:
+def plain_events(
+    plans: DataFrame,
+    seed: int,
+    n_items: int,
+    start_date: dt.date,
+    days: int,
+    launches: Launches | None = None,
+) -> DataFrame:
     """The browsing, cart and cart-removal events of planned sessions.
 
     Args:
@@ -97,6 +113,7 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
         n_items: Catalogue size.
         start_date: First day of the period (items launched after an event's day are never shown).
         days: Length of the period.
+        launches: The drifting catalogue (`generator.drift`); None for the static one.
 
     Returns:
         EVENT_COLUMNS.
@@ -166,6 +183,7 @@ def plain_events(plans: DataFrame, seed: int, n_items: int, start_date: dt.date,
             n_items=n_items,
             start_date=start_date,
             days=days,
+            launches=launches,
         )
         .transform(split_codegen)
         .select(

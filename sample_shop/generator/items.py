@@ -17,6 +17,7 @@ from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.catalog import CATEGORIES, NEW_ARRIVAL_STRIDE, category_layout
 from sample_shop.generator.codegen import split_codegen
+from sample_shop.generator.launches import Launches
 from sample_shop.generator.literals import nth
 from sample_shop.generator.personas import by_persona, category_weights, persona_choice
 from sample_shop.generator.random import ColumnOrValue, lognormal, uniform, zipf_rank
@@ -85,7 +86,14 @@ def on_sale(
     return item_idx - not_yet
 
 
-def generate_items(base: DataFrame, seed: int, n_items: int, start_date: dt.date, days: int) -> DataFrame:
+def generate_items(
+    base: DataFrame,
+    seed: int,
+    n_items: int,
+    start_date: dt.date,
+    days: int,
+    launches: Launches | None = None,
+) -> DataFrame:
     """The catalogue, one item per row of `base`.
 
     Args:
@@ -94,6 +102,7 @@ def generate_items(base: DataFrame, seed: int, n_items: int, start_date: dt.date
         n_items: The number of rows of `base` (it fixes the category blocks).
         start_date: First day of the generated period.
         days: Length of the period.
+        launches: The drifting catalogue's launch days; None for the static catalogue's.
 
     Returns:
         ITEM_IDX, ITEM_ID, CATEGORY_L1, CATEGORY_L2, BRAND, LIST_PRICE, LAUNCH_DATE.
@@ -116,7 +125,11 @@ def generate_items(base: DataFrame, seed: int, n_items: int, start_date: dt.date
         nth([c.l2 for c in CATEGORIES], category).alias(C.CATEGORY_L2),
         brand.alias(C.BRAND),
         list_price(seed, idx, n_items).alias(C.LIST_PRICE),
-        launch_date(seed, idx, n_items, start_date, days).alias(C.LAUNCH_DATE),
+        (
+            launch_date(seed, idx, n_items, start_date, days)
+            if launches is None
+            else F.date_add(F.lit(start_date), launches.launch_day(local, category).cast("int"))
+        ).alias(C.LAUNCH_DATE),
     )
 
 
@@ -157,6 +170,7 @@ def with_item_pick(
     n_items: int,
     start_date: dt.date,
     days: int,
+    launches: Launches | None = None,
 ) -> DataFrame:
     """Add `out`: a global item index in category column `category` that the row's user would look at.
 
@@ -165,7 +179,8 @@ def with_item_pick(
     persona's brand loyalty an item of the user's favourite brand in that category, with its new-arrival
     affinity a new arrival, else a popular item; each is Zipf-ranked with the persona's exponent. A
     price-tilted persona compares the popular pick with a second one and keeps the cheaper (or dearer).
-    The item is always launched by EVENT_DATE.
+    The item is always launched by EVENT_DATE. With `launches` (drift), a new-arrival pick goes to a
+    recent launch instead, and so does a popular pick with the launches' share of the day.
 
     Built in small steps: each step is a column, not a copy of an expression tree, and each projection's
     generated code stays under the JVM's 8 KB limit for JIT compilation (this runs once per event).
@@ -186,6 +201,7 @@ def with_item_pick(
         first_price,
         second_price,
         local,
+        day,
     ) = (
         F.col(f"_pick_{n}")
         for n in (
@@ -202,26 +218,43 @@ def with_item_pick(
             "first_price",
             "second_price",
             "local",
+            "day",
         )
     )
     brand_items = F.floor((size - F.lit(1) - brand) / brands) + F.lit(1)
-    new_items = F.floor(size / F.lit(NEW_ARRIVAL_STRIDE))
     loyalty = by_persona(lambda p: p.brand_loyalty)
     novelty = by_persona(lambda p: p.new_arrival_affinity)
-    pick_kind = (
-        F.when((mode < loyalty) & (brand_items > 0), F.lit(OF_BRAND))
-        .when((mode < loyalty + novelty) & (new_items > 0), F.lit(NEW_ARRIVAL))
-        .otherwise(F.lit(POPULAR))
-    )
-    ranked = F.when(kind == OF_BRAND, brand_items).when(kind == NEW_ARRIVAL, new_items).otherwise(size)
 
     def rank(tag: str, n: Column) -> Column:
         return zipf_rank(uniform(seed, f"pick#{tag}", *keys), n, exponent) - F.lit(1)
 
+    if launches is None:
+        new_items = F.floor(size / F.lit(NEW_ARRIVAL_STRIDE))
+        pick_kind = (
+            F.when((mode < loyalty) & (brand_items > 0), F.lit(OF_BRAND))
+            .when((mode < loyalty + novelty) & (new_items > 0), F.lit(NEW_ARRIVAL))
+            .otherwise(F.lit(POPULAR))
+        )
+        ranked = F.when(kind == OF_BRAND, brand_items).when(kind == NEW_ARRIVAL, new_items).otherwise(size)
+        first_rank = rank("a", F.greatest(ranked, F.lit(1)))
+        new_local = F.lit(NEW_ARRIVAL_STRIDE - 1) + F.lit(NEW_ARRIVAL_STRIDE) * first
+        day_columns: list[Column] = []
+    else:
+        # Every category has launched items (the old ones before the period), so a launch pick always lands.
+        pick_kind = (
+            F.when((mode < loyalty) & (brand_items > 0), F.lit(OF_BRAND))
+            .when(mode < loyalty + novelty, F.lit(NEW_ARRIVAL))
+            .when(uniform(seed, "pick#launch", *keys) < launches.pull_share(day), F.lit(NEW_ARRIVAL))
+            .otherwise(F.lit(POPULAR))
+        )
+        # A launch pick counts back from the day's latest launch (`first` holds how far).
+        first_rank = F.when(kind == NEW_ARRIVAL, launches.launches_back(keys, cat)).otherwise(
+            rank("a", F.greatest(F.when(kind == OF_BRAND, brand_items).otherwise(size), F.lit(1)))
+        )
+        new_local = launches.launched_local(first, cat, day)
+        day_columns = [launches.day_of(F.col(C.EVENT_DATE)).alias("_pick_day")]
     first_local = (
-        F.when(kind == OF_BRAND, brand + brands * first)
-        .when(kind == NEW_ARRIVAL, F.lit(NEW_ARRIVAL_STRIDE - 1) + F.lit(NEW_ARRIVAL_STRIDE) * first)
-        .otherwise(first)
+        F.when(kind == OF_BRAND, brand + brands * first).when(kind == NEW_ARRIVAL, new_local).otherwise(first)
     )
     compares = (kind == POPULAR) & (tilt != 0)
     by_price = (
@@ -229,6 +262,13 @@ def with_item_pick(
         .when((tilt > 0) & (second_price > first_price), second)
         .otherwise(first)
     )
+    if launches is None:
+        launched = on_sale(seed, offset + local, F.col(C.EVENT_DATE), n_items, start_date, days, local=local)
+    else:
+        launched = launches.on_sale(offset + local, local, cat, day)
+    kept = [] if launches is None else ["_pick_day"]
+    # The launch arithmetic is a projection's worth of code of its own (see `codegen`).
+    split_launch = (lambda frame: frame) if launches is None else split_codegen
     return (
         df.select(
             "*",
@@ -238,26 +278,25 @@ def with_item_pick(
             by_persona(lambda p: p.zipf_exponent).alias("_pick_exponent"),
             by_persona(lambda p: p.price_tilt).alias("_pick_tilt"),
             uniform(seed, "pick#mode", *keys).alias("_pick_mode"),
+            *day_columns,
         )
         .select("*", F.floor(uniform(seed, "favourite_brand", C.USER_IDX, cat) * brands).alias("_pick_brand"))
         .select("*", pick_kind.alias("_pick_kind"))
         .select(
             "*",
-            rank("a", F.greatest(ranked, F.lit(1))).alias("_pick_first"),
+            first_rank.alias("_pick_first"),
             F.when(compares, rank("b", size)).alias("_pick_second"),
         )
         .transform(split_codegen)
-        .select(*df.columns, "_pick_offset", "_pick_tilt", "_pick_second", first_local.alias("_pick_first"))
+        .select(
+            *df.columns, *kept, "_pick_offset", "_pick_tilt", "_pick_second", first_local.alias("_pick_first")
+        )
+        .transform(split_launch)
         .select(
             "*",
             F.when(second.isNotNull(), _price_in(seed, cat, offset + first)).alias("_pick_first_price"),
             F.when(second.isNotNull(), _price_in(seed, cat, offset + second)).alias("_pick_second_price"),
         )
-        .select(*df.columns, "_pick_offset", by_price.cast("long").alias("_pick_local"))
-        .select(
-            *df.columns,
-            on_sale(seed, offset + local, F.col(C.EVENT_DATE), n_items, start_date, days, local=local).alias(
-                out
-            ),
-        )
+        .select(*df.columns, *kept, "_pick_offset", by_price.cast("long").alias("_pick_local"))
+        .select(*df.columns, launched.alias(out))
     )

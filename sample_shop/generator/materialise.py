@@ -29,6 +29,9 @@ RAW_EVENTS = "raw/events"
 GENERATED_DAYS = "truth/generated_days"
 # Writes in flight at once (see `write_sample_data`).
 WRITERS = 3
+# The drift mode's settings in the record, and its switch (see `shaping_settings`).
+_DRIFT = "drift."
+DRIFT_SWITCH = "drift.enabled"
 
 
 class LocalCheckpoints:
@@ -85,6 +88,8 @@ def write_sample_data(data: SampleData, files: LakeFiles, partitions: int) -> di
         truth(truth_tables.CAMPAIGNS): (data.truth_campaigns, parquet),
         truth(truth_tables.CHURN): (data.truth_churn.coalesce(1) if append else data.truth_churn, parquet),
         truth(truth_tables.DIRT): (data.truth_dirt, parquet),
+        truth(truth_tables.LAUNCHES): (data.truth_launches, parquet),
+        truth(truth_tables.TASTE_CHANGES): (data.truth_taste_changes, parquet),
     }
     with ThreadPoolExecutor(max_workers=WRITERS, thread_name_prefix="write") as pool:
         pending = {
@@ -125,13 +130,16 @@ class GeneratedDays:
         return (self.last_date - self.start_date).days
 
     def differences(self, settings: GeneratorSettings) -> list[str]:
-        """`generator.<key> = <value>` for each shaping setting that differs from the recorded one."""
-        current = shaping_settings(settings)
-        keys = sorted(set(current) | set(self.settings))
+        """`generator.<key> = <value>` for each shaping setting that differs from the recorded one (only
+        `drift.enabled` when one side has drift on and the other off)."""
+        current, recorded = _drift_switched(shaping_settings(settings)), _drift_switched(self.settings)
+        if current[DRIFT_SWITCH] != recorded[DRIFT_SWITCH]:
+            current, recorded = _without_drift(current), _without_drift(recorded)
+        keys = sorted(set(current) | set(recorded))
         return [
-            f"generator.{key} = {current.get(key)!r} (the lake's data was made with {self.settings.get(key)!r})"
+            f"generator.{key} = {current.get(key)!r} (the lake's data was made with {recorded.get(key)!r})"
             for key in keys
-            if current.get(key) != self.settings.get(key)
+            if current.get(key) != recorded.get(key)
         ]
 
     def to_json(self) -> str:
@@ -158,7 +166,8 @@ class GeneratedDays:
 
 def shaping_settings(settings: GeneratorSettings) -> dict[str, Any]:
     """The generator settings as flat `a.b` keys, except the period's start and length (recorded apart)
-    and `partitions` (it splits the work, never changes the data)."""
+    and `partitions` (it splits the work, never changes the data). With drift off, its keys are left out
+    too: the data is then what it was before the drift mode existed, and so is a lake's record."""
     flat: dict[str, Any] = {}
 
     def walk(prefix: str, value: Any) -> None:
@@ -171,7 +180,19 @@ def shaping_settings(settings: GeneratorSettings) -> dict[str, Any]:
     walk("", settings)
     for key in ("start_date", "days", "partitions"):
         flat.pop(key)
+    if not settings.drift.enabled:
+        flat = {key: value for key, value in flat.items() if not key.startswith(_DRIFT)}
     return flat
+
+
+def _drift_switched(flat: dict[str, Any]) -> dict[str, Any]:
+    """`flat` with DRIFT_SWITCH false when absent: drift off leaves its keys out of the record."""
+    return {DRIFT_SWITCH: False, **flat}
+
+
+def _without_drift(flat: dict[str, Any]) -> dict[str, Any]:
+    """`flat` without the drift settings other than its switch."""
+    return {key: value for key, value in flat.items() if key == DRIFT_SWITCH or not key.startswith(_DRIFT)}
 
 
 def write_generated_days(files: LakeFiles, record: GeneratedDays) -> None:

@@ -10,9 +10,11 @@ from pyspark.sql import functions as F
 from sample_shop import columns as TC
 from sample_shop.generator import ids
 from sample_shop.generator.bundles import with_bundle_items
+from sample_shop.generator.catalog import NEW_ARRIVAL_STRIDE
 from sample_shop.generator.events import CART_PICK, cart_quantity, event_record, with_item
 from sample_shop.generator.funnel import event_time_ms
 from sample_shop.generator.items import list_price
+from sample_shop.generator.launches import Launches
 from sample_shop.generator.personas import by_persona
 from sample_shop.generator.random import choice, uniform
 from transforms import columns as C
@@ -47,8 +49,16 @@ COUPONS = (
 PAYMENT_METHOD_WEIGHTS = (45, 42, 8, 5)
 
 
-def order_lines(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, days: int) -> DataFrame:
+def order_lines(
+    plans: DataFrame,
+    seed: int,
+    n_items: int,
+    start_date: dt.date,
+    days: int,
+    launches: Launches | None = None,
+) -> DataFrame:
     """The cart lines of converting sessions: every cart item but the first when it was removed.
+    `launches`: the drifting catalogue (`generator.drift`), None for the static one.
 
     Returns:
         LINE_COLUMNS, one row per cart line.
@@ -65,7 +75,7 @@ def order_lines(plans: DataFrame, seed: int, n_items: int, start_date: dt.date, 
             F.explode(F.sequence(first_kept, F.col(TC.N_CART) - F.lit(1))).alias(TC.LINE_POS),
         )
         .select("*", F.lit(CART_PICK).alias(TC.PICK_TAG), j.cast("int").alias(TC.PICK_KEY))
-        .transform(with_item, seed=seed, n_items=n_items, start_date=start_date, days=days)
+        .transform(with_item, seed=seed, n_items=n_items, start_date=start_date, days=days, launches=launches)
         .select(
             *ORDER_HEADER,
             C.ITEM_IDX,
@@ -83,8 +93,11 @@ def _discount(coupon: Column, gross: Column) -> Column:
     return F.round(F.least(F.coalesce(expr, F.lit(0.0)), gross), 2)
 
 
-def orders_from_lines(lines: DataFrame, seed: int, n_bundles: int, n_items: int) -> DataFrame:
+def orders_from_lines(
+    lines: DataFrame, seed: int, n_bundles: int, n_items: int, stride: int = NEW_ARRIVAL_STRIDE
+) -> DataFrame:
     """One row per order: lines merged per item, bundle partners added, priced; coupon, discount, amount.
+    `stride` spaces the new arrivals, which are never bundle members (`bundles.bundle_members`).
 
     Returns:
         ORDER_COLUMNS; ITEMS is sorted by item id, AMOUNT = GROSS - DISCOUNT rounded to cents.
@@ -111,7 +124,9 @@ def orders_from_lines(lines: DataFrame, seed: int, n_bundles: int, n_items: int)
         .agg(F.sum(C.QUANTITY).alias(C.QUANTITY))
         .groupBy(*ORDER_HEADER)
         .agg(F.collect_list(F.struct(C.ITEM_IDX, C.QUANTITY)).alias(cart))
-        .transform(with_bundle_items, seed=seed, n_bundles=n_bundles, n_items=n_items, lines=cart)
+        .transform(
+            with_bundle_items, seed=seed, n_bundles=n_bundles, n_items=n_items, lines=cart, stride=stride
+        )
         # collect_list's order depends on the shuffle; sorting by item id makes the array deterministic.
         .select(*ORDER_HEADER, F.sort_array(F.transform(F.col(cart), priced)).alias(C.ITEMS))
         .select("*", F.round(gross, 2).alias(TC.GROSS), coupon.alias(C.COUPON_ID))

@@ -25,6 +25,7 @@ from sample_shop.generator.personas import (
     weekend_hour_weights,
 )
 from sample_shop.generator.random import bernoulli_count, choice, choice_table, table_choice, uniform
+from sample_shop.generator.tastes import TasteChanges, favourite_on_day
 from transforms import columns as C
 from transforms.vocabulary import CHANNELS, DEVICES
 
@@ -61,6 +62,7 @@ def active_user_days(
     days: int,
     first_day: int = 0,
     last_day: int | None = None,
+    tastes: TasteChanges | None = None,
 ) -> DataFrame:
     """The (user, day) pairs with activity: registered, not yet churned, and drawn active for that day.
 
@@ -75,6 +77,7 @@ def active_user_days(
         days: Length of the period.
         first_day: Index of the first day to generate (0 = start_date).
         last_day: Index of the last day to generate (default days - 1; later days continue the period).
+        tastes: Changes of favourite category (drift); FAVOURITE_CATEGORY is then the one of the day.
 
     Returns:
         USER_IDX, USER_ID, PERSONA, PROPENSITY, FAVOURITE_CATEGORY, REGISTRATION_DATE, DEVICE_PREFERENCE,
@@ -90,8 +93,11 @@ def active_user_days(
         by_persona(lambda p: p.active_day_prob) * weekend_factor * F.col(TC.ACTIVITY), F.lit(1.0)
     )
     churned = F.col(TC.CHURN_DATE).isNotNull() & (F.col(C.EVENT_DATE) >= F.col(TC.CHURN_DATE))
+    # Drawn once per user, before the user's days are spread out.
+    changing = users if tastes is None else users.transform(tastes.with_changes)
+    favourite = TC.FAVOURITE_CATEGORY if tastes is None else favourite_on_day().alias(TC.FAVOURITE_CATEGORY)
     return (
-        users.select("*", F.explode(F.sequence(F.lit(first_day), F.lit(last))).alias(TC.DAY_IDX))
+        changing.select("*", F.explode(F.sequence(F.lit(first_day), F.lit(last))).alias(TC.DAY_IDX))
         .select("*", day.alias(C.EVENT_DATE))
         .where((F.col(C.EVENT_DATE) >= F.col(C.REGISTRATION_DATE)) & ~churned)
         .select("*", is_weekend.alias(TC.IS_WEEKEND))
@@ -101,7 +107,7 @@ def active_user_days(
             C.USER_ID,
             TC.PERSONA,
             TC.PROPENSITY,
-            TC.FAVOURITE_CATEGORY,
+            favourite,
             C.REGISTRATION_DATE,
             C.DEVICE_PREFERENCE,
             TC.DAY_IDX,

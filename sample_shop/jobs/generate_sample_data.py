@@ -14,16 +14,18 @@ The lake records what it holds in `truth/generated_days` (the period, the last d
 days' lines are added to their `raw/events/date=` folders (the days just after the last one may hold late
 lines already), users registering on them to `raw/users`, and their rows to `truth/personas`,
 `event_sessions`, `churn` and `dirt`, all as new files. The period keeps fixing the population: its users
-carry on with their personas (users who churned in it stay away), as many users churn after it as register
-(at the period's pace of new users), bots keep scraping; no campaign runs and no item launches, so the
-catalogue and campaign files do not change. Each day is drawn from keys of its own (user, day, session,
-event), so continuing by 2 days and then by 3 gives the same files' lines as continuing by 5. It does not
-give those of a longer period generated in one go: registration and churn days are drawn across the
-period's length, and ids are numbered by it. (Sessions and orders are planned again from the period's
-first day, not their events: a new day's session hosts the refunds and reviews of earlier orders, so that
-part of a continuation's cost grows with the history.) The continuation must use the lake's generator settings
-(`--set` the same ones): a differing seed, scale or rate stops it, naming the setting. A lake made before
-the record existed is taken to hold the configured period, `generator.start_date` plus `generator.days`.
+carry on with their personas (users who churned in it stay away), as many users churn after it as register (at
+the period's pace of new users), bots keep scraping; no campaign runs and no item launches, so the catalogue
+and campaign files do not change (with `generator.drift` on, the period's launches keep fading and changed
+tastes stay changed; `truth/launches` and `truth/taste_changes` do not change). Each day is drawn from keys of
+its own (user, day, session, event), so continuing by 2 days and then by 3 gives the same files' lines as
+continuing by 5. It does not give those of a longer period generated in one go: registration and churn days
+are drawn across the period's length, and ids are numbered by it. (Sessions and orders are planned again from
+the period's first day, not their events: a new day's session hosts the refunds and reviews of earlier orders,
+so that part of a continuation's cost grows with the history.) The continuation must use the lake's generator
+settings (`--set` the same ones): a differing seed, scale or rate stops it, naming the setting. A lake made
+before the record existed is taken to hold the configured period, `generator.start_date` plus
+`generator.days`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,12 @@ from shop_platform.settings.analytics import AnalyticsSettings
 from shop_platform.settings.app import AppSettings, LoggingSettings
 from shop_platform.settings.campaigns import CampaignEvaluationSettings
 from shop_platform.settings.checks import Problems
-from shop_platform.settings.generator import CampaignSettings, DirtSettings, GeneratorSettings
+from shop_platform.settings.generator import (
+    CampaignSettings,
+    DirtSettings,
+    DriftSettings,
+    GeneratorSettings,
+)
 from shop_platform.settings.graph import GraphSettings, PageRankSettings
 from shop_platform.settings.ingest import IngestSettings, OrderLineSettings
 from shop_platform.settings.lake import LakeSettings
@@ -65,6 +70,7 @@ __all__ = [
     "Config",
     "CooccurrenceSettings",
     "DirtSettings",
+    "DriftSettings",
     "GbtGrid",
     "GeneratorSettings",
     "GraphSettings",

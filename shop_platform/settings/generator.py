@@ -58,6 +58,33 @@ class CampaignSettings:
 
 
 @dataclass(frozen=True)
+class DriftSettings:
+    """A shop that moves (`generator.drift`): items launch and fade, tastes change. Off, the shop is static."""
+
+    enabled: bool
+    # Share of each category's items launched during the period: one item in every round(1 / share) by
+    # popularity rank (0.2: every 5th), at a steady pace; the others launched before it at the same pace.
+    new_item_share: float
+    # Days in which the extra traffic of a launch halves, once it has peaked.
+    popularity_half_life_days: float
+    # Mean days the extra traffic of a launch takes to build up (0: it peaks on the launch day).
+    popularity_rise_days: float
+    # Share of the crowd's product picks (those not driven by brand loyalty or novelty) that go to launches,
+    # each as much as its age gives it, while items keep launching; it fades after the period's launches.
+    launch_traffic_share: float
+    # Share of users whose favourite category changes on a day inside the period.
+    taste_change_share: float
+
+    def problems(self) -> Problems:
+        if not 0.0 < self.new_item_share <= 0.5:
+            yield "new_item_share", f"must be above 0 and at most 0.5, got {self.new_item_share}"
+        yield from positive(self, ("popularity_half_life_days",))
+        if self.popularity_rise_days < 0:
+            yield "popularity_rise_days", f"must be >= 0, got {self.popularity_rise_days}"
+        yield from rates(self, ("launch_traffic_share", "taste_change_share"))
+
+
+@dataclass(frozen=True)
 class GeneratorSettings:
     seed: int
     start_date: dt.date
@@ -74,6 +101,7 @@ class GeneratorSettings:
     partitions: int
     dirt: DirtSettings
     campaigns: CampaignSettings
+    drift: DriftSettings
 
     def problems(self) -> Problems:
         yield from positive(self, ("days", "users", "items", "mean_sessions_per_active_day", "partitions"))
