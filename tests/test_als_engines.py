@@ -130,14 +130,20 @@ def test_auto_is_implicit_on_a_local_session_and_an_unknown_engine_is_named(spar
         als_engine(spark, "mahout")
 
 
-def test_lists_scored_on_the_driver_are_the_lists_spark_scores(spark, train):
-    model = fit_als(train, engine=IMPLICIT_ENGINE, **PARAMS)
+def indexes(spark):
+    """gold.user_index and gold.item_index of the `train` fixture's 13 users (u12 without pairs) and 8 items."""
     user_index = spark.createDataFrame(
         [(f"u{i}", i) for i in range(13)], f"{C.USER_ID} string, {C.USER_IDX} int"
     )
     item_index = spark.createDataFrame(
         [(f"i{i}", i) for i in range(8)], f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
     )
+    return user_index, item_index
+
+
+def test_lists_scored_on_the_driver_are_the_lists_spark_scores(spark, train):
+    model = fit_als(train, engine=IMPLICIT_ENGINE, **PARAMS)
+    user_index, item_index = indexes(spark)
     on_driver = all_als_recommendations(model, user_index, item_index, k=5, engine=IMPLICIT_ENGINE)
     by_spark = all_als_recommendations(model, user_index, item_index, k=5, engine=SPARK_ENGINE)
     assert on_driver.count() == 12 * 5
@@ -152,12 +158,7 @@ def test_lists_scored_on_the_driver_are_the_lists_spark_scores(spark, train):
 
 def test_seen_pairs_are_masked_on_the_driver_as_spark_drops_them_from_deeper_lists(spark, train):
     model = fit_als(train, engine=IMPLICIT_ENGINE, **PARAMS)
-    user_index = spark.createDataFrame(
-        [(f"u{i}", i) for i in range(13)], f"{C.USER_ID} string, {C.USER_IDX} int"
-    )
-    item_index = spark.createDataFrame(
-        [(f"i{i}", i) for i in range(8)], f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
-    )
+    user_index, item_index = indexes(spark)
     # u0 has seen its two best items; u1 every item but one, so it gets a list of one.
     full = all_als_recommendations(model, user_index, item_index, k=8, engine=IMPLICIT_ENGINE)
     best_of_u0 = [r[C.ITEM_ID] for r in full.where("user_id = 'u0' and rank <= 2").collect()]
