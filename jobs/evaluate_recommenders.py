@@ -201,6 +201,13 @@ def run(ctx: JobContext) -> int:
             }
             grouped = ev.scored_models(measured, best, params)
             chosen, blend = grouped[-2:]
+            for evaluation in grouped[:-2]:
+                # Every model beside the grid is a child run too, so each one of the table is tracked.
+                with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=evaluation.params,
+                                  run_name=evaluation.model, nested=True):  # fmt: skip
+                    mlflow.log_metrics(mlflow_metrics(evaluation.metrics, rec.k))
+                    for group, metrics in evaluation.groups.items():
+                        mlflow.log_metrics(mlflow_metrics(metrics, rec.k, prefix=f"{group}."))
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})
             mlflow.log_params({f"{ev.BLEND}.{name}": value for name, value in blend.params.items()})
             mlflow.log_metrics(tracked_metrics(grouped, rec.k))

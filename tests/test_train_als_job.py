@@ -252,8 +252,17 @@ def test_the_search_is_one_parent_run_with_a_child_run_per_configuration(lake):
     runs = mlflow.search_runs([experiment.experiment_id], "tags.job = 'evaluate_recommenders'")
     parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parents[0].info.run_id]
-    assert len(parents) == 1 and len(children) == 2
-    for child in children:
+    grid = [r for r in children if "rank" in r.data.params]
+    models = {r.data.tags["mlflow.runName"]: r for r in children if "rank" not in r.data.params}
+    assert len(parents) == 1 and len(grid) == 2
+    # Every other model of the metrics table is a child run too, with its settings and metrics.
+    assert sorted(models) == ["category_popularity", "popularity", "sar", "trending_popularity"]
+    assert models["sar"].data.params["similarity"] == "jaccard"
+    assert {"ndcg_at_5", "heavy.ndcg_at_5", "input_version.gold.user_item_daily"} <= {
+        *models["trending_popularity"].data.metrics,
+        *models["trending_popularity"].data.params,
+    }
+    for child in grid:
         assert {"rank", "reg_param", "alpha", "max_iter", "input_version.gold.user_item_daily"} <= set(
             child.data.params
         )
