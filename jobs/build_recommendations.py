@@ -5,8 +5,11 @@
 
 Recommends to every user known on the run date: those of gold.user_index first seen by then and those of
 gold.user_features of the run date, so a registered user without interactions gets a cold-start list too.
-The rules are transforms/recommend/blend.py's (the same function evaluate_recommenders scores); the inputs,
-all as of the run date:
+Each user group (new, light, heavy) is served its champion: the model with the best NDCG@k in that group on
+the latest evaluation on or before the run date (gold.recommendation_metrics_by_group; ties, unevaluated
+groups and users the champion has no list for get the blend: transforms/recommend/champions.py). The blend's
+rules are transforms/recommend/blend.py's (the same function evaluate_recommenders scores); the inputs, all
+as of the run date:
 
     gold.user_item_interactions   the matrix (rebuilt from gold.user_item_daily for an older run date)
     gold.user_item_daily          the last recommend.blend.recent_days days, the co-purchase seeds
@@ -14,6 +17,7 @@ all as of the run date:
                                   ALS champion's (recommend.model_name@champion) lists, scored here
     gold.bought_together          its latest snapshot on or before the run date (build_copurchase_graph)
     gold.user_segments            its latest snapshot on or before the run date (build_segments)
+    gold.recommendation_metrics_by_group   the latest evaluation's scores per group (the champions)
     gold.item_categories          item categories (preferred categories, repeat-purchase exceptions to
                                   recommend.seen_items: what a user has is left out of every source), as
                                   of the matrix's date (build_interactions keeps it)
