@@ -65,11 +65,10 @@ from transforms.recommend.blend import (
     source_counts,
     user_groups,
 )
-from transforms.recommend.champions import SERVED_SOURCES, latest_champions, served_lists
+from transforms.recommend.champions import SERVED_SOURCES, champions_lists, latest_champions, served_lists
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
-from transforms.recommend.models import BLEND, ModelInputs, model_lists
+from transforms.recommend.models import BLEND, ModelInputs
 from transforms.recommend.seen_items import seen_pairs
-from transforms.vocabulary import ALS
 
 log = get_logger("jobs.build_recommendations")
 
@@ -121,15 +120,20 @@ def serve_champions(
     interactions: DataFrame,
     blended: DataFrame,
     champions: dict[str, str],
-) -> DataFrame:
+) -> tuple[DataFrame, DataFrame | None]:
     """The served lists: `blended`, with the lists of each user group's champion where it is not the blend
-    (transforms.recommend.champions)."""
+    (transforms.recommend.champions); and the users' groups, persisted (None when the blend serves everyone)."""
     if all(model == BLEND for model in champions.values()):
-        return blended
+        return blended, None
     rec = cfg.recommend
     activity = interacted_items(inputs.interactions.join(inputs.users, on=[C.USER_ID], how="left_semi"))
-    groups = user_groups(inputs.users, activity, new_user_interactions=rec.blend.new_user_interactions,
-                         heavy_user_interactions=rec.blend.heavy_user_interactions)  # fmt: skip
+    # Read once per champion and once more to serve.
+    groups = user_groups(
+        inputs.users,
+        activity,
+        new_user_interactions=rec.blend.new_user_interactions,
+        heavy_user_interactions=rec.blend.heavy_user_interactions,
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     # A day older than ten half-lives weighs under a thousandth: the trend reads no further back.
     trend_days = math.ceil(10 * rec.trending.half_life_days)
     model_inputs = ModelInputs(
@@ -144,19 +148,8 @@ def serve_champions(
         item_index=lake.table(tables.ITEM_INDEX).read(),
         as_of=run_date,
     )
-    top_n = rec.blend.top_n
-    lists = {}
-    for model in {m for m in champions.values() if m != BLEND}:
-        members = groups.where(
-            F.col(C.USER_GROUP).isin([g for g, m in champions.items() if m == model])
-        ).select(C.USER_ID)
-        if model == ALS:
-            lists[model] = inputs.als.where(F.col(C.RANK) <= F.lit(top_n)).join(
-                members, C.USER_ID, "left_semi"
-            )
-        else:
-            lists[model] = model_lists(model, model_inputs, members, rec, top_n)
-    return served_lists(blended, lists, groups, champions)
+    lists = champions_lists(champions, groups, inputs.als, model_inputs, rec, rec.blend.top_n)
+    return served_lists(blended, lists, groups, champions), groups
 
 
 def run(ctx: JobContext) -> int:
@@ -180,6 +173,8 @@ def run(ctx: JobContext) -> int:
         timezone=cfg.app.timezone,
     )
     keep = StorageLevel.MEMORY_AND_DISK
+    # The blend reads its columns, the seen pairs and a champion's model the indexed matrix: built once.
+    interactions = interactions.persist(keep)
     categories = lake.table(tables.ITEM_CATEGORIES).read().persist(keep)
     seen = seen_pairs(interactions, categories, rec.seen_items).persist(keep)
     als = lake.table(tables.ALS_RECOMMENDATIONS).read_on(run_date, missing_ok=True)
@@ -198,7 +193,7 @@ def run(ctx: JobContext) -> int:
         registered = None
     inputs = BlendInputs(
         users=known_users(lake.table(tables.USER_INDEX).read(), registered, run_date).persist(keep),
-        interactions=interactions.select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.ORDERS).persist(keep),
+        interactions=interactions.select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.ORDERS),
         daily=lake.table(tables.USER_ITEM_DAILY)
         .read_between(run_date - dt.timedelta(days=rec.blend.recent_days - 1), run_date)
         .select(C.USER_ID, C.ITEM_ID, C.STRENGTH, C.EVENT_DATE),
@@ -215,16 +210,17 @@ def run(ctx: JobContext) -> int:
     champions, evaluated = latest_champions(metrics.read() if metrics.exists() else None, run_date)
     log.info("champions by user group %s (%s)", champions,
              f"evaluation of {evaluated}" if evaluated else "no evaluation yet: the blend serves everyone")  # fmt: skip
-    recommendations = serve_champions(lake, cfg, run_date, inputs, interactions, blended, champions).persist(
-        keep
-    )
+    recommendations, groups = serve_champions(lake, cfg, run_date, inputs, interactions, blended, champions)
+    recommendations = recommendations.persist(keep)
     with timed(log, f"recommendations for {run_date}"):
         lake.table(tables.RECOMMENDATIONS).overwrite_partitions(
             recommendations.select("*", F.lit(run_date).alias(C.SNAPSHOT_DATE)), {C.SNAPSHOT_DATE: [run_date]}
         )
     users = inputs.users.count()
     counts = source_counts(recommendations, SERVED_SOURCES).first()
-    for frame in (recommendations, inputs.users, inputs.interactions, inputs.categories, inputs.seen, als):
+    for frame in (recommendations, inputs.users, interactions, inputs.categories, inputs.seen, als, groups):
+        if frame is None:
+            continue
         frame.unpersist()
     by_source = {source: counts[source] for source in SERVED_SOURCES if counts[source]}
     log.info(

@@ -7,12 +7,13 @@ import datetime as dt
 from chispa import assert_approx_df_equality
 
 from transforms import columns as C
-from transforms.recommend.champions import choose_champions, served_lists
+from transforms.recommend.champions import champions_lists, choose_champions, served_lists
 from transforms.recommend.cooccurrence import (
     cooccurrence_on_driver,
     cooccurrence_recommendations,
     item_similarity,
 )
+from transforms.recommend.models import ModelInputs
 from transforms.recommend.seen_items import unseen_of_ranking
 from transforms.recommend.trending import trending_items
 
@@ -115,3 +116,24 @@ def test_served_lists_take_the_champions_list_where_it_has_one_and_the_blend_els
         f"{LISTS}, {C.SOURCE} string",
     )  # fmt: skip
     assert_approx_df_equality(served, expected, 1e-12, ignore_row_order=True, ignore_nullable=True)
+
+
+def test_each_champion_lists_only_the_users_of_its_groups(spark):
+    groups = spark.createDataFrame(
+        [("h1", "heavy"), ("l1", "light"), ("n1", "new")], f"{C.USER_ID} string, {C.USER_GROUP} string"
+    )
+    als = spark.createDataFrame([("h1", 1, "x", 0.9), ("h1", 2, "y", 0.8), ("l1", 1, "x", 0.7)], LISTS)
+    popularity = spark.createDataFrame(
+        [("x", 3.0, 1), ("y", 2.0, 2)], f"{C.ITEM_ID} string, {C.POPULARITY} double, {C.POPULARITY_RANK} int"
+    )
+    empty = spark.createDataFrame([], PAIRS)
+    inputs = ModelInputs(
+        interactions=empty, popularity=popularity, daily=empty, categories=empty, seen=empty, user_index=empty,
+        item_index=empty, as_of=T,
+    )  # fmt: skip
+    lists = champions_lists(
+        {"new": "popularity", "light": "blend", "heavy": "als"}, groups, als, inputs, None, 1
+    )
+    assert sorted(lists) == ["als", "popularity"]
+    assert [tuple(r) for r in lists["als"].collect()] == [("h1", 1, "x", 0.9)]
+    assert [tuple(r) for r in lists["popularity"].collect()] == [("n1", 1, "x", 3.0)]

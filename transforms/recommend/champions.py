@@ -19,10 +19,19 @@ from collections.abc import Iterable, Mapping
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
+from shop_platform.settings import RecommendSettings
 from transforms import columns as C
 from transforms.recommend.blend import USER_GROUPS
 from transforms.recommend.candidates import SOURCES
-from transforms.recommend.models import BLEND, CATEGORY_POPULARITY, POPULARITY, SAR, TRENDING_POPULARITY
+from transforms.recommend.models import (
+    BLEND,
+    CATEGORY_POPULARITY,
+    POPULARITY,
+    SAR,
+    TRENDING_POPULARITY,
+    ModelInputs,
+    model_lists,
+)
 from transforms.vocabulary import ALS, CATEGORY_POPULAR, GLOBAL_POPULAR
 
 # The models a group can be served, in the order that breaks ties.
@@ -65,6 +74,38 @@ def latest_champions(by_group: DataFrame | None, as_of: dt.date) -> tuple[dict[s
         return choose_champions([]), None
     rows = done.where(F.col(C.RUN_DATE) == F.lit(latest)).select(C.USER_GROUP, C.MODEL, C.NDCG_AT_K).collect()
     return choose_champions((r[C.USER_GROUP], r[C.MODEL], r[C.NDCG_AT_K]) for r in rows), latest
+
+
+def champions_lists(
+    champions: Mapping[str, str],
+    groups: DataFrame,
+    als: DataFrame,
+    inputs: ModelInputs,
+    rec: RecommendSettings,
+    top_n: int,
+) -> dict[str, DataFrame]:
+    """The lists of every champion but the blend, for the users of the groups it is champion of.
+
+    Args:
+        champions: group -> model (`latest_champions`).
+        groups: USER_ID, USER_GROUP (`blend.user_groups`), one row per user.
+        als: USER_ID, RANK, ITEM_ID, SCORE: the day's ALS lists (already without the seen pairs).
+        inputs: The models' inputs as of the date.
+
+    Returns:
+        model -> USER_ID, RANK, ITEM_ID, SCORE, at most `top_n` rows per user.
+    """
+    lists = {}
+    for model in sorted({m for m in champions.values() if m != BLEND}):
+        its_groups = [group for group, champion in champions.items() if champion == model]
+        members = groups.where(F.col(C.USER_GROUP).isin(its_groups)).select(C.USER_ID)
+        if model == ALS:
+            lists[model] = als.where(F.col(C.RANK) <= F.lit(top_n)).join(
+                members, on=[C.USER_ID], how="left_semi"
+            )
+        else:
+            lists[model] = model_lists(model, inputs, members, rec, top_n)
+    return lists
 
 
 def served_lists(
