@@ -93,7 +93,10 @@ def evaluate_als(
     """Fit one configuration with `engine` on the training data and score it, as a child run of the active
     run."""
     rec = cfg.recommend
-    name = f"als rank={params.rank} reg={params.reg_param} alpha={params.alpha} iter={params.max_iter}"
+    name = (
+        f"als rank={params.rank} reg={params.reg_param} alpha={params.alpha} iter={params.max_iter} "
+        f"scaling={params.scaling}"
+    )
     run_params = {**asdict(params), "seed": rec.seed, "blocks": rec.blocks, "engine": engine}
     with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params, run_name=name,
                       nested=True):  # fmt: skip

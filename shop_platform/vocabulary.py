@@ -46,6 +46,12 @@ GRAPH_ENGINE_CHOICES: tuple[str, ...] = get_args(GraphEngineChoice)
 # installed, Spark MLlib elsewhere (a cluster).
 AlsEngineChoice = Literal["auto", "spark", "implicit"]
 ALS_ENGINE_CHOICES: tuple[str, ...] = get_args(AlsEngineChoice)
+# How ALS turns an interaction strength s into its confidence (`recommend.grid.scaling`): linear, 1 + alpha * s
+# (Spark's and implicit's), or log, 1 + alpha * log(1 + s) (Hu, Koren and Volinsky's second form), which keeps a
+# heavy user's hundred views from drowning one purchase.
+ConfidenceScaling = Literal["linear", "log"]
+CONFIDENCE_SCALINGS: tuple[str, ...] = get_args(ConfidenceScaling)
+LINEAR_SCALING, LOG_SCALING = CONFIDENCE_SCALINGS
 # Which items a user already has that no model recommends again (`recommend.seen_items.exclude`): none, the
 # items the user bought, or every item the user interacted with (viewed, carted, favourited, bought).
 SeenItemsChoice = Literal["none", "bought", "interacted"]

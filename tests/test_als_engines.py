@@ -21,6 +21,7 @@ from transforms.recommend.als import (
     als_engine,
     als_recommendations,
     fit_als,
+    scaled_strengths,
 )
 from transforms.recommend.als_implicit import (
     alternating_least_squares,
@@ -83,9 +84,26 @@ def test_the_confidence_is_one_plus_alpha_times_the_strength_signed_and_zero_str
     assert matrix.toarray().tolist() == [[0.0, 11.0, 0.0, -6.0], [0.0, 0.0, 0.0, 0.0], [3.5, 0.0, 0.0, 0.0]]
 
 
-@pytest.mark.parametrize("engine", [SPARK_ENGINE, IMPLICIT_ENGINE])
-def test_each_engine_recommends_every_user_the_unseen_item_of_its_own_group(train, engine):
-    model = fit_als(train, engine=engine, **PARAMS)
+def test_log_scaling_hands_the_engines_the_signed_log_of_one_plus_the_strength(spark):
+    strengths = spark.createDataFrame(
+        [(0, 0, 0.0), (0, 1, 1.0), (1, 0, -3.0), (1, 1, 99.0)],
+        f"{C.USER_IDX} int, {C.ITEM_IDX} int, {C.STRENGTH} double",
+    )
+    expected = spark.createDataFrame(
+        [(0, 0, 0.0), (0, 1, float(np.log(2.0))), (1, 0, -float(np.log(4.0))), (1, 1, float(np.log(100.0)))],
+        strengths.schema,
+    )
+    assert_approx_df_equality(scaled_strengths(strengths, "log"), expected, 1e-12, ignore_row_order=True)
+    assert scaled_strengths(strengths, "linear") is strengths
+    with pytest.raises(ValueError, match=r"unknown confidence scaling 'sqrt': one of linear, log"):
+        scaled_strengths(strengths, "sqrt")
+
+
+@pytest.mark.parametrize(
+    ("engine", "scaling"), [(SPARK_ENGINE, "linear"), (IMPLICIT_ENGINE, "linear"), (IMPLICIT_ENGINE, "log")]
+)
+def test_each_engine_recommends_every_user_the_unseen_item_of_its_own_group(train, engine, scaling):
+    model = fit_als(train, engine=engine, scaling=scaling, **PARAMS)
     assert model.rank == 4
     assert top_unseen_item(model, train) == {user: (user // 6) * 4 + user % 4 for user in range(12)}
 

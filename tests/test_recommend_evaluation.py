@@ -101,8 +101,11 @@ def test_train_als_takes_the_configuration_of_the_latest_evaluation_on_or_before
         (ALS, {**params, "rank": "32"}, D + dt.timedelta(days=1)),  # after the date
     ]
     chosen, source = chosen_configuration(metrics_table(spark, rows), D, DEFAULT)
-    assert chosen == AlsParams(rank=4, reg_param=0.05, alpha=5.0, max_iter=7)
+    # A row written before the confidence scaling was a setting fitted linear.
+    assert chosen == AlsParams(rank=4, reg_param=0.05, alpha=5.0, max_iter=7, scaling="linear")
     assert source == "evaluation of 2026-10-29"
+    logged = metrics_table(spark, [(ALS, {**params, "scaling": "log"}, D)])
+    assert chosen_configuration(logged, D, DEFAULT)[0].scaling == "log"
     fitted_by = [(ALS, {**params, "engine": "implicit"}, D)]
     assert chosen_configuration(metrics_table(spark, fitted_by), D, DEFAULT) == (
         chosen,
@@ -118,6 +121,9 @@ def test_train_als_takes_the_configuration_of_the_latest_evaluation_on_or_before
         ValueError, match=r"gold.recommendation_metrics: the als row of 2026-10-30 has unusable"
     ):
         chosen_configuration(broken, D, DEFAULT)
+    squared = metrics_table(spark, [(ALS, {**params, "scaling": "square"}, D)])
+    with pytest.raises(ValueError, match=r"unknown confidence scaling 'square': one of linear, log"):
+        chosen_configuration(squared, D, DEFAULT)
 
 
 def test_the_split_needs_training_days_before_it_and_test_days_through_the_run_date():
@@ -140,8 +146,12 @@ def evaluation(model, ndcg, groups=None, params=None, seconds=None):
 
 
 def test_the_grid_is_searched_in_a_fixed_order_and_the_first_of_equal_scores_wins():
-    params = grid_params(AlsGrid(rank=[2, 4], reg_param=[0.1], alpha=[1.0, 5.0], max_iter=[3]))
-    assert [(p.rank, p.alpha) for p in params] == [(2, 1.0), (2, 5.0), (4, 1.0), (4, 5.0)]
+    params = grid_params(
+        AlsGrid(rank=[2, 4], reg_param=[0.1], alpha=[1.0, 5.0], max_iter=[3], scaling=["linear", "log"])
+    )
+    assert [(p.rank, p.alpha, p.scaling) for p in params] == [
+        (rank, alpha, scaling) for rank in (2, 4) for alpha in (1.0, 5.0) for scaling in ("linear", "log")
+    ]
     candidates = [
         evaluation(ALS_CANDIDATE, 0.2),
         evaluation(ALS_CANDIDATE, 0.3),

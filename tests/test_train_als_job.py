@@ -45,6 +45,7 @@ SETTINGS = [
     "recommend.grid.reg_param=[0.1]",
     "recommend.grid.alpha=[10.0]",
     "recommend.grid.max_iter=[5]",
+    "recommend.grid.scaling=[log]",
     "recommend.top_n=3",
     "recommend.similar_top_n=2",
     "recommend.model_name=test-als",
@@ -286,6 +287,8 @@ def test_train_als_registers_the_chosen_configuration_with_its_input_versions(la
     run = mlflow.get_run(version.run_id)
     chosen = lake.table("gold.recommendation_metrics").read().where(F.col(C.MODEL) == "als").first()[C.PARAMS]
     assert run.data.params["rank"] == chosen["rank"]
+    # The confidence form the evaluation chose is the one trained.
+    assert run.data.params["scaling"] == chosen["scaling"] == "log"
     # A local session fits with implicit (recommend.engine auto), and says so where the choice came from.
     assert run.data.params["params_source"] == f"evaluation of {LAST} (engine implicit)"
     assert run.data.params["engine"] == "implicit"

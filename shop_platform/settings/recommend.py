@@ -8,6 +8,7 @@ from shop_platform.settings.checks import Problems, positive
 from shop_platform.vocabulary import (
     BLEND_SOURCES,
     AlsEngineChoice,
+    ConfidenceScaling,
     CooccurrenceEngineChoice,
     CooccurrenceSimilarity,
     SeenItemsChoice,
@@ -36,6 +37,9 @@ class AlsParams:
     reg_param: float
     alpha: float
     max_iter: int
+    # How a strength becomes a confidence (shop_platform.vocabulary.ConfidenceScaling); evaluations written
+    # before this setting existed fitted linear.
+    scaling: ConfidenceScaling = "linear"
 
     def problems(self) -> Problems:
         yield from positive(self, ("rank", "alpha", "max_iter"))
@@ -51,6 +55,7 @@ class AlsGrid:
     reg_param: list[float]
     alpha: list[float]
     max_iter: list[int]
+    scaling: list[ConfidenceScaling]
 
     def problems(self) -> Problems:
         for name in ("rank", "reg_param", "alpha", "max_iter"):
@@ -59,6 +64,8 @@ class AlsGrid:
                 yield name, "must list at least one value"
             elif min(values) < 0 or (name != "reg_param" and min(values) == 0):
                 yield name, f"must hold positive values, got {values}"
+        if not self.scaling:
+            yield "scaling", "must list at least one value"
 
 
 @dataclass(frozen=True)

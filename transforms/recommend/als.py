@@ -3,8 +3,9 @@
 ALS factorises the user-item matrix over the integer indexes gold.user_index and gold.item_index give
 every id (stable across runs, so a registered model's factors keep meaning the same users and items).
 With implicit preferences a strength is a confidence 1 + alpha * strength that the user likes the item,
-not a rating to reproduce. Two engines fit it (`recommend.engine`): Spark MLlib, and on one machine the
-`implicit` library (als_implicit.py); both hand back an ALSModel, so everything after the fit is the same.
+not a rating to reproduce; log scaling (`recommend.grid.scaling`) hands the engines log(1 + strength)
+instead. Two engines fit it (`recommend.engine`): Spark MLlib, and on one machine the `implicit` library
+(als_implicit.py); both hand back an ALSModel, so everything after the fit is the same.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from transforms import columns as C
 from transforms.recommend.als_implicit import fit_implicit_als, implicit_installed, top_items_on_driver
 from transforms.recommend.indexed_lists import indexed_pairs, ranked_lists
 from transforms.recommend.seen_items import seen_depth, top_unseen
-from transforms.vocabulary import ALS_ENGINE_CHOICES, AlsEngineChoice
+from transforms.vocabulary import ALS_ENGINE_CHOICES, CONFIDENCE_SCALINGS, LINEAR_SCALING, AlsEngineChoice
 
 # ALS's output names for a recommendation's item and score inside recommendFor*'s arrays.
 _ALS_SCORE = "rating"
@@ -75,6 +76,22 @@ def als_engine(spark: SparkSession, setting: AlsEngineChoice) -> str:
     return IMPLICIT_ENGINE if installed and (setting == IMPLICIT_ENGINE or local) else SPARK_ENGINE
 
 
+def confidence_scaling(name: str) -> str:
+    """`name` when it is a confidence scaling, else a ValueError listing them."""
+    if name not in CONFIDENCE_SCALINGS:
+        raise ValueError(f"unknown confidence scaling {name!r}: one of {', '.join(CONFIDENCE_SCALINGS)}")
+    return name
+
+
+def scaled_strengths(train: DataFrame, scaling: str) -> DataFrame:
+    """`train` with STRENGTH as the engines' confidence takes it: as it is (linear), or sign(s) * log(1 + |s|)
+    (log), so that both engines' 1 + alpha * |strength| becomes 1 + alpha * log(1 + |s|)."""
+    if confidence_scaling(scaling) == LINEAR_SCALING:
+        return train
+    strength = F.col(C.STRENGTH)
+    return train.withColumn(C.STRENGTH, F.signum(strength) * F.log1p(F.abs(strength)))
+
+
 def fit_als(
     train: DataFrame,
     *,
@@ -85,9 +102,11 @@ def fit_als(
     max_iter: int,
     seed: int,
     blocks: int,
+    scaling: str = LINEAR_SCALING,
 ) -> ALSModel:
     """Fit ALS on the training interactions (USER_IDX, ITEM_IDX, STRENGTH) with `engine` (`als_engine`'s
-    answer); `blocks` only matters to Spark."""
+    answer), the strengths scaled by `scaling` (`scaled_strengths`); `blocks` only matters to Spark."""
+    train = scaled_strengths(train, scaling)
     if engine == IMPLICIT_ENGINE:
         return fit_implicit_als(
             train, rank=rank, reg_param=reg_param, alpha=alpha, max_iter=max_iter, seed=seed

@@ -34,7 +34,7 @@ from transforms import columns as C
 from transforms import tables
 from transforms.graph.bought_together import bought_together
 from transforms.graph.copurchase import copurchase_edges, purchased_lines
-from transforms.recommend.als import IMPLICIT_ENGINE, fit_als
+from transforms.recommend.als import IMPLICIT_ENGINE, confidence_scaling, fit_als
 from transforms.recommend.baselines import (
     item_categories,
     item_popularity,
@@ -60,6 +60,7 @@ from transforms.recommend.models import TRENDING_POPULARITY as TRENDING_POPULARI
 from transforms.recommend.seen_items import seen_pairs
 from transforms.recommend.split import holdout_relevance, interactions_as_of, warm_relevance
 from transforms.training_order import in_fixed_order
+from transforms.vocabulary import LINEAR_SCALING
 
 # The models of gold.recommendation_metrics: the models beside ALS (transforms.recommend.models), the chosen ALS
 # configuration, the other ones, the blend.
@@ -123,8 +124,10 @@ class Evaluation:
 def grid_params(grid: AlsGrid) -> list[AlsParams]:
     """Every combination of `recommend.grid`, in a fixed order."""
     return [
-        AlsParams(rank=r, reg_param=g, alpha=a, max_iter=i)
-        for r, g, a, i in itertools.product(grid.rank, grid.reg_param, grid.alpha, grid.max_iter)
+        AlsParams(rank=r, reg_param=g, alpha=a, max_iter=i, scaling=s)
+        for r, g, a, i, s in itertools.product(
+            grid.rank, grid.reg_param, grid.alpha, grid.max_iter, grid.scaling
+        )
     ]
 
 
@@ -141,6 +144,7 @@ def als_params(params: Mapping[str, str], source: str) -> AlsParams:
             reg_param=float(params["reg_param"]),
             alpha=float(params["alpha"]),
             max_iter=int(params["max_iter"]),
+            scaling=confidence_scaling(params.get("scaling", LINEAR_SCALING)),
         )
     except (KeyError, ValueError) as exc:
         raise ValueError(f"{source} has unusable params {dict(params)}: {exc}") from exc
