@@ -7,9 +7,10 @@ Recommends to every user known on the run date: those of gold.user_index first s
 gold.user_features of the run date, so a registered user without interactions gets a cold-start list too.
 Each user group (new, light, heavy) is served its champion: the model with the best NDCG@k in that group on
 the latest evaluation on or before the run date (gold.recommendation_metrics_by_group; ties, unevaluated
-groups and users the champion has no list for get the blend: transforms/recommend/champions.py). The blend's
-rules are transforms/recommend/blend.py's (the same function evaluate_recommenders scores); the inputs, all
-as of the run date:
+groups and users the champion has no list for get the blend: transforms/recommend/champions.py). A model
+this session cannot run (BPR away from local mode) is no candidate, with a warning. The blend's rules are
+transforms/recommend/blend.py's (the same function evaluate_recommenders scores); the inputs, all as of the
+run date:
 
     gold.user_item_interactions   the matrix (rebuilt from gold.user_item_daily for an older run date)
     gold.user_item_daily          the last recommend.blend.recent_days days, the co-purchase seeds
@@ -67,7 +68,7 @@ from transforms.recommend.blend import (
 )
 from transforms.recommend.champions import SERVED_SOURCES, champions_lists, latest_champions, served_lists
 from transforms.recommend.matrix import matrix_on, matrix_problem, matrix_sources
-from transforms.recommend.models import BLEND, ModelInputs
+from transforms.recommend.models import BLEND, ModelInputs, unavailable_models
 from transforms.recommend.seen_items import seen_pairs
 
 log = get_logger("jobs.build_recommendations")
@@ -207,7 +208,14 @@ def run(ctx: JobContext) -> int:
         inputs, rec.blend, as_of=run_date, preferred_categories_per_user=rec.preferred_categories
     )
     metrics = lake.table(tables.RECOMMENDATION_METRICS_BY_GROUP)
-    champions, evaluated = latest_champions(metrics.read() if metrics.exists() else None, run_date)
+    unavailable = unavailable_models(lake.spark)
+    for model, reason in unavailable.items():
+        log.warning(
+            "%s is not served here: %s; a user group it won goes to its next best model", model, reason
+        )
+    champions, evaluated = latest_champions(
+        metrics.read() if metrics.exists() else None, run_date, unavailable=list(unavailable)
+    )
     log.info("champions by user group %s (%s)", champions,
              f"evaluation of {evaluated}" if evaluated else "no evaluation yet: the blend serves everyone")  # fmt: skip
     recommendations, groups = serve_champions(lake, cfg, run_date, inputs, interactions, blended, champions)

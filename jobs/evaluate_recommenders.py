@@ -8,13 +8,15 @@ was on T, rebuilt from gold.user_item_daily) and tests on the purchases and cart
 through the run date, graded (transforms/recommend/split.py). Scored on the test users with training data,
 every list without what the user already has (recommend.seen_items): global popularity, popularity within
 the user's preferred categories (item categories from silver.events), trending popularity (recent days
-weighted up, recommend.trending), the item-to-item co-occurrence model (SAR, recommend.cooccurrence) and ALS
-for every combination of recommend.grid, each an MLflow child run of one parent run that records the input
-tables' Delta versions; then the hybrid blend (transforms/recommend/blend.py, the function
-build_recommendations runs) on the same split: the chosen ALS configuration's lists from the model fitted on
-the training part, co-purchase partners rebuilt from the silver orders placed through T only, the latest
-gold.user_segments snapshot on or before T, preferences and exclusions from the training interactions. Without
-silver orders or a segment snapshot by T that source is left out, with a warning.
+weighted up, recommend.trending), the item-to-item co-occurrence model (SAR, recommend.cooccurrence),
+Bayesian Personalized Ranking (recommend.bpr; on a local-mode session only, left out with a warning
+elsewhere: it fits on the driver) and ALS for every combination of recommend.grid, each an MLflow child run
+of one parent run that records the input tables' Delta versions; then the hybrid blend
+(transforms/recommend/blend.py, the function build_recommendations runs) on the same split: the chosen ALS
+configuration's lists from the model fitted on the training part, co-purchase partners rebuilt from the
+silver orders placed through T only, the latest gold.user_segments snapshot on or before T, preferences and
+exclusions from the training interactions. Without silver orders or a segment snapshot by T that source is
+left out, with a warning.
 
 Writes the run date's partition of gold.recommendation_metrics (the test users with training data): the
 baselines and the other models, the best ALS configuration by NDCG@k (model `als`, which train_als then
@@ -50,7 +52,7 @@ from pyspark.sql import functions as F
 from shop_platform.cli import JobContext, command, job_parser
 from shop_platform.logs import get_logger, timed
 from shop_platform.session import get_spark
-from shop_platform.settings import AlsParams, Config
+from shop_platform.settings import AlsParams, Config, RecommendSettings
 from shop_platform.storage import Lake, LakeTable, open_lake
 from shop_platform.tracking import training_run
 from transforms import columns as C
@@ -66,7 +68,7 @@ from transforms.recommend.evaluation_table import (
     table_rows,
     tracked_metrics,
 )
-from transforms.recommend.models import model_params
+from transforms.recommend.models import model_params, unavailable_models
 
 log = get_logger("jobs.evaluate_recommenders")
 
@@ -111,6 +113,21 @@ def evaluate_als(
             metrics = ev.measure(lists, split, rec.k)
         mlflow.log_metrics({**mlflow_metrics(metrics, rec.k), C.TRAIN_SECONDS: seconds})
     return ev.Evaluation(ev.ALS_CANDIDATE, ev.params_map(params, engine), metrics, seconds), model
+
+
+def fit_other_models(
+    split: ev.Split, rec: RecommendSettings, split_date: dt.date, models: list[str]
+) -> tuple[dict[str, ALSModel], dict[str, float]]:
+    """The models among `models` that are fitted before they list (BPR), fitted on the training part, and
+    each one's fit in seconds."""
+    fitted, seconds = {}, {}
+    for name in models:
+        started = time.perf_counter()
+        model = ev.fit_other_model(split, rec, split_date, name)
+        if model is not None:
+            fitted[name], seconds[name] = model, time.perf_counter() - started
+            log.info("%s: trained in %.1fs", name, seconds[name])
+    return fitted, seconds
 
 
 def blend_sources(
@@ -165,6 +182,10 @@ def run(ctx: JobContext) -> int:
             return 1
         engine = als_engine(lake.spark, rec.engine)
         log.info("ALS engine %s (recommend.engine %s)", engine, rec.engine)
+        unavailable = unavailable_models(lake.spark)
+        for model, reason in unavailable.items():
+            log.warning("%s is left out of the evaluation: %s", model, reason)
+        models = [model for model in ev.OTHER_MODELS if model not in unavailable]
         run_params = {"split_date": split_date.isoformat(), "test_days": rec.test_days, "k": rec.k,
                       "engine": engine}  # fmt: skip
         with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=run_params):
@@ -182,7 +203,9 @@ def run(ctx: JobContext) -> int:
             ).persist(StorageLevel.MEMORY_AND_DISK)  # fmt: skip
             partners, segments, segments_date = blend_sources(lake, cfg, split_date)
             blended = ev.blend_on_split(split, als_lists, partners, segments, rec, split_date)
-            lists = {**ev.other_model_lists(split, rec, split_date), ev.ALS: als_lists, ev.BLEND: blended}
+            fitted, seconds = fit_other_models(split, rec, split_date, models)
+            others = ev.other_model_lists(split, rec, split_date, models, fitted)
+            lists = {**others, ev.ALS: als_lists, ev.BLEND: blended}
             try:
                 for name, frame in lists.items():
                     # Persisted and counted one by one: the metrics read every list several times, and the
@@ -202,13 +225,15 @@ def run(ctx: JobContext) -> int:
                 **model_params(rec),
                 ev.BLEND: ev.blend_params(rec.blend, rec.seen_items, segments_date),
             }
-            grouped = ev.scored_models(measured, best, params)
+            grouped = ev.scored_models(measured, best, params, seconds)
             chosen, blend = grouped[-2:]
             for evaluation in grouped[:-2]:
                 # Every model beside the grid is a child run too, so each one of the table is tracked.
                 with training_run(cfg, job=JOB, run_date=run_date, inputs=inputs, params=evaluation.params,
                                   run_name=evaluation.model, nested=True):  # fmt: skip
                     mlflow.log_metrics(mlflow_metrics(evaluation.metrics, rec.k))
+                    if evaluation.train_seconds is not None:
+                        mlflow.log_metric(C.TRAIN_SECONDS, evaluation.train_seconds)
                     for group, metrics in evaluation.groups.items():
                         mlflow.log_metrics(mlflow_metrics(metrics, rec.k, prefix=f"{group}."))
             mlflow.log_params({f"best.{name}": value for name, value in best.params.items()})

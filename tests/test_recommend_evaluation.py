@@ -20,6 +20,7 @@ from transforms.recommend.evaluation import (
     ALS,
     ALS_CANDIDATE,
     BLEND,
+    BPR,
     CATEGORY_POPULARITY,
     METRIC_COLUMNS,
     POPULARITY,
@@ -212,6 +213,24 @@ def test_scored_models_keep_the_chosen_configurations_own_metrics_and_group_rows
     logged = tracked_metrics(models[5:], k=5)
     assert logged["blend.ndcg_at_5"] == 0.5 and logged["blend.new.ndcg_at_5"] == 0.5
     assert not any(".warm." in name for name in logged)
+
+
+def test_scored_models_leave_out_the_models_not_measured_and_keep_the_fitted_ones_train_seconds():
+    # BPR is fitted before it lists (its fit is timed); the item-to-item model only counts; popularity and the
+    # others were left out (as BPR is on a cluster).
+    found = {
+        name: {g: {C.EVALUATED_USERS: 3, C.NDCG_AT_K: 0.1} for g in (WARM, ALL_USERS)}
+        for name in (SAR, BPR, ALS, BLEND)
+    }
+    best = evaluation(ALS_CANDIDATE, 0.4, params={"rank": "2"}, seconds=1.5)
+    models = scored_models(found, best, {BLEND: {}}, {BPR: 2.5})
+    assert [(m.model, m.train_seconds) for m in models] == [
+        (SAR, None),
+        (BPR, 2.5),
+        (ALS, 1.5),
+        (BLEND, None),
+    ]
+    assert model_rows(models[1:2])[0][C.TRAIN_SECONDS] == 2.5
 
 
 def test_rows_carry_the_split_columns_in_schema_order_and_mlflow_names_spell_out_k():

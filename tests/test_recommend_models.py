@@ -1,19 +1,26 @@
-"""The models scored beside ALS on hand-computed cases: trending popularity and item-to-item co-occurrence."""
+"""The models scored beside ALS on hand-computed cases: trending popularity, item-to-item co-occurrence and
+BPR on a planted matrix; and how champions are chosen and served."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
+from types import SimpleNamespace
 
+import pytest
 from chispa import assert_approx_df_equality
+from pyspark.sql import functions as F
 
+from shop_platform.config import ConfigError, load_config
 from transforms import columns as C
+from transforms.recommend.bpr import bpr_unavailable
 from transforms.recommend.champions import champions_lists, choose_champions, served_lists
 from transforms.recommend.cooccurrence import (
     cooccurrence_on_driver,
     cooccurrence_recommendations,
     item_similarity,
 )
-from transforms.recommend.models import ModelInputs
+from transforms.recommend.models import BPR, ModelInputs, fit_model, model_lists, model_params
 from transforms.recommend.seen_items import unseen_of_ranking
 from transforms.recommend.trending import trending_items
 
@@ -137,3 +144,115 @@ def test_each_champion_lists_only_the_users_of_its_groups(spark):
     assert sorted(lists) == ["als", "popularity"]
     assert [tuple(r) for r in lists["als"].collect()] == [("h1", 1, "x", 0.9)]
     assert [tuple(r) for r in lists["popularity"].collect()] == [("n1", 1, "x", 3.0)]
+
+
+# Two taste groups of eight users: user a<n> has four of the items A0..A4, all but A<n % 5>, and b<n> likewise
+# of B0..B4; z has only a zero-strength pair (no positive pair: nothing to learn from).
+TASTE_PAIRS = [
+    (f"{group}{n}", f"{group.upper()}{item}", 1.0 + (n + item) % 3)
+    for group in "ab"
+    for n in range(8)
+    for item in range(5)
+    if item != n % 5
+] + [("z", "A0", 0.0)]  # fmt: skip
+BPR_SETTINGS = [
+    "recommend.bpr.factors=8",
+    "recommend.bpr.learning_rate=0.05",
+    "recommend.bpr.regularization=0.01",
+    "recommend.bpr.iterations=100",
+]
+
+
+@pytest.fixture(scope="module")
+def taste(spark):
+    """ModelInputs of TASTE_PAIRS (indexed, every pair seen) and the users to list: everyone and x, unknown."""
+    users = sorted({user for user, _, _ in TASTE_PAIRS})
+    items = sorted({item for _, item, _ in TASTE_PAIRS})
+    user_index = spark.createDataFrame(
+        list(zip(users, range(len(users)), strict=True)), f"{C.USER_ID} string, {C.USER_IDX} int"
+    )
+    item_index = spark.createDataFrame(
+        list(zip(items, range(len(items)), strict=True)), f"{C.ITEM_ID} string, {C.ITEM_IDX} int"
+    )
+    train = (
+        spark.createDataFrame(TASTE_PAIRS, TRAIN)
+        .join(user_index, on=[C.USER_ID], how="inner")
+        .join(item_index, on=[C.ITEM_ID], how="inner")
+        .select(C.USER_ID, C.ITEM_ID, C.USER_IDX, C.ITEM_IDX, C.STRENGTH)
+        .cache()
+    )
+    inputs = ModelInputs(
+        interactions=train, popularity=None, daily=None, categories=None,
+        seen=train.select(C.USER_ID, C.ITEM_ID, C.USER_IDX, C.ITEM_IDX), user_index=user_index,
+        item_index=item_index, as_of=T,
+    )  # fmt: skip
+    listed = spark.createDataFrame([(u,) for u in [*users, "x"]], f"{C.USER_ID} string")
+    return inputs, listed
+
+
+def test_bpr_ranks_the_unseen_item_of_the_users_taste_group_first_and_never_lists_a_seen_pair(taste):
+    inputs, users = taste
+    rec = load_config("local", BPR_SETTINGS).recommend
+    lists = model_lists(BPR, inputs, users, rec, 3).collect()
+    by_user = {}
+    for row in lists:
+        by_user.setdefault(row[C.USER_ID], []).append(row)
+    # z and x have no positive pair: no factors, no list (as ALS).
+    assert sorted(by_user) == sorted({user for user, _, s in TASTE_PAIRS if s > 0})
+    for user, slots in by_user.items():
+        ranked = sorted(slots, key=lambda r: r[C.RANK])
+        assert [r[C.RANK] for r in ranked] == [1, 2, 3], user
+        n, group = int(user[1:]), user[0]
+        # The one unseen item of the user's group beats the five of the other group, none of them seen.
+        assert ranked[0][C.ITEM_ID] == f"{group.upper()}{n % 5}", user
+        assert all(r[C.ITEM_ID].startswith("B" if group == "a" else "A") for r in ranked[1:]), user
+        assert [r[C.SCORE] for r in ranked] == sorted((r[C.SCORE] for r in ranked), reverse=True), user
+    seen = {(user, item) for user, item, _ in TASTE_PAIRS}
+    assert not seen & {(r[C.USER_ID], r[C.ITEM_ID]) for r in lists}
+
+
+def test_bpr_with_the_same_seed_gives_the_same_lists_and_another_seed_other_scores(taste):
+    inputs, users = taste
+    rec = load_config("local", BPR_SETTINGS).recommend
+
+    def rows(seed_rec):
+        lists = model_lists(BPR, inputs, users, seed_rec, 3)
+        return sorted(tuple(r) for r in lists.collect())
+
+    first = rows(rec)
+    # A model fitted apart (as the evaluation times it) lists the same as one fitted by model_lists.
+    fitted = fit_model(BPR, inputs, rec)
+    again = model_lists(BPR, replace(inputs, fitted={BPR: fitted}), users, rec, 3)
+    assert sorted(tuple(r) for r in again.collect()) == first
+    assert rows(load_config("local", [*BPR_SETTINGS, "recommend.seed=43"]).recommend) != first
+    assert model_params(rec)[BPR] == {
+        "factors": "8", "learning_rate": "0.05", "regularization": "0.01", "iterations": "100", "seed": "42"
+    }  # fmt: skip
+
+
+def test_bpr_has_no_list_without_a_positive_pair(taste):
+    inputs, _ = taste
+    rec = load_config("local", BPR_SETTINGS).recommend
+    only_zero = inputs.interactions.where(F.col(C.STRENGTH) == F.lit(0.0))
+    with pytest.raises(ValueError, match="no training pair with a positive strength: nothing to fit BPR on"):
+        fit_model(BPR, replace(inputs, interactions=only_zero), rec)
+
+
+def test_bpr_runs_only_on_a_local_mode_session_and_a_group_it_won_goes_to_the_next_best_model(spark):
+    assert bpr_unavailable(spark) is None
+    cluster = SimpleNamespace(conf=SimpleNamespace(get=lambda key, default=None: "spark://driver:7077"))
+    assert "spark.master is 'spark://driver:7077', not local mode" in bpr_unavailable(cluster)
+    scores = [("heavy", "bpr", 0.4), ("heavy", "als", 0.3), ("heavy", "blend", 0.2), ("new", "bpr", 0.1)]
+    assert choose_champions(scores) == {"new": "bpr", "light": "blend", "heavy": "bpr"}
+    assert choose_champions(scores, unavailable=["bpr"]) == {"new": "blend", "light": "blend", "heavy": "als"}
+
+
+def test_bpr_settings_are_checked_by_key():
+    with pytest.raises(ConfigError, match=r"--set: 'recommend.bpr.learning_rate' must be positive, got 0.0"):
+        load_config("local", ["recommend.bpr.learning_rate=0.0"])
+    with pytest.raises(ConfigError, match=r"'recommend.bpr.factors' must be positive, got 0"):
+        load_config("local", ["recommend.bpr.factors=0"])
+    with pytest.raises(ConfigError, match=r"'recommend.bpr.regularization' must be >= 0, got -0.1"):
+        load_config("local", ["recommend.bpr.regularization=-0.1"])
+    with pytest.raises(ConfigError, match=r"'recommend.bpr.iterations' must be an integer"):
+        load_config("local", ["recommend.bpr.iterations=many"])

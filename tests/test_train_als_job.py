@@ -188,8 +188,8 @@ def test_the_metrics_table_holds_the_baselines_and_every_als_configuration(lake)
     for row in rows:
         by_model.setdefault(row[C.MODEL], []).append(row)
     assert sorted((m, len(r)) for m, r in by_model.items()) == [
-        ("als", 1), ("als_candidate", 1), ("blend", 1), ("category_popularity", 1), ("popularity", 1),
-        ("sar", 1), ("trending_popularity", 1),
+        ("als", 1), ("als_candidate", 1), ("blend", 1), ("bpr", 1), ("category_popularity", 1),
+        ("popularity", 1), ("sar", 1), ("trending_popularity", 1),
     ]  # fmt: skip
     for row in rows:
         assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (
@@ -206,6 +206,10 @@ def test_the_metrics_table_holds_the_baselines_and_every_als_configuration(lake)
     assert chosen[C.NDCG_AT_K] >= other[C.NDCG_AT_K]
     assert {chosen[C.PARAMS]["rank"], other[C.PARAMS]["rank"]} == {"2", "3"}
     assert chosen[C.TRAIN_SECONDS] > 0 and by_model["popularity"][0][C.TRAIN_SECONDS] is None
+    # BPR is fitted on the driver before it lists: its fit is timed too.
+    assert by_model["bpr"][0][C.TRAIN_SECONDS] > 0
+    bpr_params = sorted(by_model["bpr"][0][C.PARAMS])
+    assert bpr_params == ["factors", "iterations", "learning_rate", "regularization", "seed"]
     # Every user's held-out item is one of its group's, none is p1: popularity ranks p1 first for all.
     assert by_model["popularity"][0][C.PRECISION_AT_K] <= 0.2 + 1e-9
     (blend,) = by_model["blend"]
@@ -219,16 +223,14 @@ def test_the_group_table_scores_every_test_user_new_ones_included(lake):
     rows = lake.table("gold.recommendation_metrics_by_group").read().collect()
     metrics = {(row[C.MODEL], row[C.USER_GROUP]): row for row in rows}
     # n0 is the one new user; the twelve others have 4 training items each: heavy at 4, none light.
-    assert sorted(metrics) == sorted(
-        (model, group)
-        for model in ("popularity", "category_popularity", "trending_popularity", "sar", "als", "blend")
-        for group in ("all", "new", "heavy")
-    )
+    models = ("popularity", "category_popularity", "trending_popularity", "sar", "bpr", "als", "blend")
+    assert sorted(metrics) == sorted((model, group) for model in models for group in ("all", "new", "heavy"))
     for (model, group), row in metrics.items():
         assert row[C.EVALUATED_USERS] == {"all": 13, "new": 1, "heavy": 12}[group], (model, group)
         assert (row[C.RUN_DATE], row[C.SPLIT_DATE], row[C.K]) == (LAST, SPLIT, 5)
-    # ALS knows nothing of n0; the blend falls back on global popularity, as the popularity baseline does.
-    for model in ("als", "sar"):
+    # ALS knows nothing of n0 (nor do SAR and BPR); the blend falls back on global popularity, as the
+    # popularity baseline does.
+    for model in ("als", "sar", "bpr"):
         assert metrics[model, "new"][C.NDCG_AT_K] == 0.0
         assert metrics[model, "new"][C.CATALOG_COVERAGE] == 0.0
     assert metrics["blend", "new"][C.NDCG_AT_K] == pytest.approx(metrics["popularity", "new"][C.NDCG_AT_K])
@@ -257,8 +259,9 @@ def test_the_search_is_one_parent_run_with_a_child_run_per_configuration(lake):
     models = {r.data.tags["mlflow.runName"]: r for r in children if "rank" not in r.data.params}
     assert len(parents) == 1 and len(grid) == 2
     # Every other model of the metrics table is a child run too, with its settings and metrics.
-    assert sorted(models) == ["category_popularity", "popularity", "sar", "trending_popularity"]
+    assert sorted(models) == ["bpr", "category_popularity", "popularity", "sar", "trending_popularity"]
     assert models["sar"].data.params["similarity"] == "jaccard"
+    assert "factors" in models["bpr"].data.params and "train_seconds" in models["bpr"].data.metrics
     assert {"ndcg_at_5", "heavy.ndcg_at_5", "input_version.gold.user_item_daily"} <= {
         *models["trending_popularity"].data.metrics,
         *models["trending_popularity"].data.params,

@@ -160,6 +160,23 @@ class CooccurrenceSettings:
 
 
 @dataclass(frozen=True)
+class BprSettings:
+    """Bayesian Personalized Ranking (transforms.recommend.bpr): `implicit`'s SGD on the driver."""
+
+    # Latent factors per user and item (each item also learns a bias), the SGD step, the L2 penalty on the
+    # factors, and the epochs (each samples as many (user, item, other item) triples as there are pairs).
+    factors: int
+    learning_rate: float
+    regularization: float
+    iterations: int
+
+    def problems(self) -> Problems:
+        yield from positive(self, ("factors", "learning_rate", "iterations"))
+        if self.regularization < 0:
+            yield "regularization", f"must be >= 0, got {self.regularization}"
+
+
+@dataclass(frozen=True)
 class RecommendSettings:
     """ALS recommendations and their offline evaluation (transforms.recommend)."""
 
@@ -192,6 +209,7 @@ class RecommendSettings:
     # The models evaluated beside the popularity baselines and ALS.
     trending: TrendingSettings
     cooccurrence: CooccurrenceSettings
+    bpr: BprSettings
     # The hybrid recommendations blended from ALS and the other sources.
     blend: BlendSettings
 

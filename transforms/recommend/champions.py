@@ -5,16 +5,19 @@ heavy). So that a shop whose data favours popularity is never served a worse mod
 serves each group the lists of the model with the best NDCG@k in that group on the latest evaluation on or
 before the run date, among SERVED_MODELS; equal scores go to the earlier of them (the blend first). A group
 the evaluation did not see (no test user in it), or a lake without an evaluation, gets the blend, as does a
-user the champion has no list for (ALS and the item-to-item model know nothing of a new user).
+user the champion has no list for (ALS, BPR and the item-to-item model know nothing of a new user).
 
 A served row's SOURCE names where the item came from: the blend's own source for the blend's rows, and for a
 champion's rows the champion's counterpart among the sources (SERVED_SOURCE).
+
+A model the serving session cannot run (BPR away from local mode: models.unavailable_models) is not a
+candidate: its groups go to their best other model.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -25,6 +28,7 @@ from transforms.recommend.blend import USER_GROUPS
 from transforms.recommend.candidates import SOURCES
 from transforms.recommend.models import (
     BLEND,
+    BPR,
     CATEGORY_POPULARITY,
     POPULARITY,
     SAR,
@@ -35,25 +39,28 @@ from transforms.recommend.models import (
 from transforms.vocabulary import ALS, CATEGORY_POPULAR, GLOBAL_POPULAR
 
 # The models a group can be served, in the order that breaks ties.
-SERVED_MODELS = (BLEND, ALS, SAR, CATEGORY_POPULARITY, TRENDING_POPULARITY, POPULARITY)
+SERVED_MODELS = (BLEND, ALS, BPR, SAR, CATEGORY_POPULARITY, TRENDING_POPULARITY, POPULARITY)
 TRENDING_POPULAR, ITEM_TO_ITEM = "trending_popular", "item_to_item"
 # The SOURCE of a champion's rows in gold.recommendations; every source a served row can name.
 SERVED_SOURCE = {
     ALS: ALS,
+    BPR: BPR,
     SAR: ITEM_TO_ITEM,
     CATEGORY_POPULARITY: CATEGORY_POPULAR,
     TRENDING_POPULARITY: TRENDING_POPULAR,
     POPULARITY: GLOBAL_POPULAR,
 }
-SERVED_SOURCES = (*SOURCES, TRENDING_POPULAR, ITEM_TO_ITEM)
+SERVED_SOURCES = (*SOURCES, BPR, TRENDING_POPULAR, ITEM_TO_ITEM)
 
 
-def choose_champions(scores: Iterable[tuple[str, str, float | None]]) -> dict[str, str]:
-    """Each user group's champion from (USER_GROUP, MODEL, NDCG@k) rows: the best score among SERVED_MODELS,
-    ties to the earlier of them; groups without a row get the blend."""
+def choose_champions(
+    scores: Iterable[tuple[str, str, float | None]], unavailable: Sequence[str] = ()
+) -> dict[str, str]:
+    """Each user group's champion from (USER_GROUP, MODEL, NDCG@k) rows: the best score among SERVED_MODELS
+    but the `unavailable` ones, ties to the earlier of them; groups without a row get the blend."""
     best: dict[str, tuple[float, int, str]] = {}
     for group, model, ndcg in scores:
-        if group not in USER_GROUPS or model not in SERVED_MODELS:
+        if group not in USER_GROUPS or model not in SERVED_MODELS or model in unavailable:
             continue
         # Larger NDCG first, then the earlier model: compare (-ndcg, position).
         key = (-(ndcg or 0.0), SERVED_MODELS.index(model), model)
@@ -62,10 +69,12 @@ def choose_champions(scores: Iterable[tuple[str, str, float | None]]) -> dict[st
     return {group: best[group][2] if group in best else BLEND for group in USER_GROUPS}
 
 
-def latest_champions(by_group: DataFrame | None, as_of: dt.date) -> tuple[dict[str, str], dt.date | None]:
+def latest_champions(
+    by_group: DataFrame | None, as_of: dt.date, unavailable: Sequence[str] = ()
+) -> tuple[dict[str, str], dt.date | None]:
     """The champions of the latest evaluation on or before `as_of` (gold.recommendation_metrics_by_group, or
-    None when the table does not exist) and its run date; the blend everywhere without one (a few rows
-    collected)."""
+    None when the table does not exist) among the models not `unavailable`, and its run date; the blend
+    everywhere without one (a few rows collected)."""
     if by_group is None:
         return choose_champions([]), None
     done = by_group.where(F.col(C.RUN_DATE) <= F.lit(as_of))
@@ -73,7 +82,8 @@ def latest_champions(by_group: DataFrame | None, as_of: dt.date) -> tuple[dict[s
     if latest is None:
         return choose_champions([]), None
     rows = done.where(F.col(C.RUN_DATE) == F.lit(latest)).select(C.USER_GROUP, C.MODEL, C.NDCG_AT_K).collect()
-    return choose_champions((r[C.USER_GROUP], r[C.MODEL], r[C.NDCG_AT_K]) for r in rows), latest
+    scores = ((r[C.USER_GROUP], r[C.MODEL], r[C.NDCG_AT_K]) for r in rows)
+    return choose_champions(scores, unavailable), latest
 
 
 def champions_lists(

@@ -52,8 +52,9 @@ from transforms.recommend.blend import (
 from transforms.recommend.candidates import SOURCES
 from transforms.recommend.metrics import ACCURACY_METRICS, LIST_METRICS, grouped_metrics, recommender_metrics
 from transforms.recommend.models import BLEND as BLEND
+from transforms.recommend.models import BPR as BPR
 from transforms.recommend.models import CATEGORY_POPULARITY as CATEGORY_POPULARITY
-from transforms.recommend.models import MODELS, ModelInputs, model_lists
+from transforms.recommend.models import MODELS, ModelInputs, fit_model, model_lists
 from transforms.recommend.models import POPULARITY as POPULARITY
 from transforms.recommend.models import SAR as SAR
 from transforms.recommend.models import TRENDING_POPULARITY as TRENDING_POPULARITY
@@ -316,18 +317,24 @@ def scored_models(
     measured: Mapping[str, Mapping[str, Mapping[str, float]]],
     best: Evaluation,
     params: Mapping[str, dict[str, str]],
+    train_seconds: Mapping[str, float] | None = None,
 ) -> list[Evaluation]:
-    """The other models (OTHER_MODELS), the chosen ALS configuration and the blend, each with its metrics over
-    the warm users and per group (`measure_groups` output): the models of gold.recommendation_metrics_by_group,
-    in print order, ALS and the blend last. The chosen configuration keeps the metrics of `best`, the ones the
-    choice was made on.
+    """The other models (those of OTHER_MODELS that were measured), the chosen ALS configuration and the blend,
+    each with its metrics over the warm users and per group (`measure_groups` output): the models of
+    gold.recommendation_metrics_by_group, in print order, ALS and the blend last. The chosen configuration
+    keeps the metrics of `best`, the ones the choice was made on.
 
     Args:
         params: Model -> its settings (the PARAMS of its row) for the other models and the blend.
+        train_seconds: Model -> its fit's seconds, for the other models that are fitted (BPR).
     """
+    seconds = train_seconds or {}
     others = [
-        Evaluation(name, params.get(name, {}), dict(measured[name][WARM]), None, _groups(measured[name]))
+        Evaluation(
+            name, params.get(name, {}), dict(measured[name][WARM]), seconds.get(name), _groups(measured[name])
+        )
         for name in OTHER_MODELS
+        if name in measured
     ]
     chosen = Evaluation(ALS, best.params, best.metrics, best.train_seconds, _groups(measured[ALS]))
     blend = Evaluation(BLEND, params[BLEND], dict(measured[BLEND][WARM]), None, _groups(measured[BLEND]))
@@ -338,10 +345,12 @@ def _groups(measured: Mapping[str, Mapping[str, float]]) -> dict[str, dict[str, 
     return {group: dict(metrics) for group, metrics in measured.items()}
 
 
-def other_model_lists(split: Split, rec: RecommendSettings, split_date: dt.date) -> dict[str, DataFrame]:
-    """The lists of OTHER_MODELS (transforms.recommend.models) for every test user, as of the split day from
-    the training part, without the user's seen pairs."""
-    inputs = ModelInputs(
+def model_inputs(
+    split: Split, split_date: dt.date, fitted: Mapping[str, ALSModel] | None = None
+) -> ModelInputs:
+    """What the models beside ALS read (transforms.recommend.models): the training part as of the split day,
+    and the `fitted` models (`fit_other_model`) by name."""
+    return ModelInputs(
         interactions=split.train,
         popularity=split.popularity,
         daily=split.daily,
@@ -350,8 +359,27 @@ def other_model_lists(split: Split, rec: RecommendSettings, split_date: dt.date)
         user_index=split.user_index,
         item_index=split.item_index,
         as_of=split_date,
+        fitted=dict(fitted or {}),
     )
-    return {model: model_lists(model, inputs, split.test_users, rec, rec.k) for model in OTHER_MODELS}
+
+
+def fit_other_model(split: Split, rec: RecommendSettings, split_date: dt.date, model: str) -> ALSModel | None:
+    """One of OTHER_MODELS fitted on the training part when it is fitted before it lists (BPR), else None."""
+    return fit_model(model, model_inputs(split, split_date), rec)
+
+
+def other_model_lists(
+    split: Split,
+    rec: RecommendSettings,
+    split_date: dt.date,
+    models: Sequence[str] = OTHER_MODELS,
+    fitted: Mapping[str, ALSModel] | None = None,
+) -> dict[str, DataFrame]:
+    """The lists of `models` (of OTHER_MODELS, transforms.recommend.models) for every test user, as of the
+    split day from the training part, without the user's seen pairs; a model of `fitted` lists from its
+    fitted model (`fit_other_model`), the others are fitted here if they need it."""
+    inputs = model_inputs(split, split_date, fitted)
+    return {model: model_lists(model, inputs, split.test_users, rec, rec.k) for model in models}
 
 
 def partners_as_of(

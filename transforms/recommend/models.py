@@ -5,19 +5,26 @@ on its training part and what build_recommendations serves a user group whose ch
     category_popularity   popular items within the user's preferred categories, likewise
     trending_popularity   what is popular now (recent days weighed up), transforms.recommend.trending
     sar                   item-to-item co-occurrence (SAR), transforms.recommend.cooccurrence
+    bpr                   Bayesian Personalized Ranking, transforms.recommend.bpr (a local-mode session only)
 
-Every list leaves out the user's seen pairs (`recommend.seen_items`).
+Every list leaves out the user's seen pairs (`recommend.seen_items`). A model that is fitted before it lists
+(BPR) is fitted by `fit_model`, which the evaluation times; `model_lists` fits it when the inputs do not
+hold it fitted already.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field
 
-from pyspark.sql import DataFrame
+from pyspark.ml.recommendation import ALSModel
+from pyspark.sql import DataFrame, SparkSession
 
 from shop_platform.settings import RecommendSettings
+from transforms.recommend.als import IMPLICIT_ENGINE, als_recommendations
 from transforms.recommend.baselines import category_popular_items, popular_items, preferred_categories
+from transforms.recommend.bpr import bpr_unavailable, fit_bpr
 from transforms.recommend.cooccurrence import (
     DRIVER_ENGINE,
     cooccurrence_engine,
@@ -33,8 +40,9 @@ POPULARITY = "popularity"
 CATEGORY_POPULARITY = "category_popularity"
 TRENDING_POPULARITY = "trending_popularity"
 SAR = "sar"
+BPR = "bpr"
 # In print order.
-MODELS = (POPULARITY, CATEGORY_POPULARITY, TRENDING_POPULARITY, SAR)
+MODELS = (POPULARITY, CATEGORY_POPULARITY, TRENDING_POPULARITY, SAR, BPR)
 
 
 @dataclass(frozen=True)
@@ -49,6 +57,8 @@ class ModelInputs:
         seen: `seen_items.seen_pairs` of the interactions.
         user_index, item_index: gold.user_index, gold.item_index.
         as_of: The date.
+        fitted: Models already fitted on `interactions` by `fit_model`, by name (the evaluation fits them
+            apart to time the fit); a fitted model not here is fitted by `model_lists`.
     """
 
     interactions: DataFrame
@@ -59,13 +69,39 @@ class ModelInputs:
     user_index: DataFrame
     item_index: DataFrame
     as_of: dt.date
+    fitted: Mapping[str, ALSModel] = field(default_factory=dict)
+
+
+def unavailable_models(spark: SparkSession) -> dict[str, str]:
+    """The models `spark` cannot run, each with the reason (BPR away from local mode): left out of the
+    evaluation and never served there."""
+    reason = bpr_unavailable(spark)
+    return {} if reason is None else {BPR: reason}
+
+
+def fit_model(model: str, inputs: ModelInputs, rec: RecommendSettings) -> ALSModel | None:
+    """`model` fitted on the inputs' interactions, for a model that is fitted before it lists (BPR); None for
+    the others, which count and rank as they list."""
+    if model == BPR:
+        settings = rec.bpr
+        return fit_bpr(
+            inputs.interactions,
+            factors=settings.factors,
+            learning_rate=settings.learning_rate,
+            regularization=settings.regularization,
+            iterations=settings.iterations,
+            seed=rec.seed,
+        )
+    if model not in MODELS:
+        raise ValueError(f"unknown model {model!r}: one of {', '.join(MODELS)}")
+    return None
 
 
 def model_lists(
     model: str, inputs: ModelInputs, users: DataFrame, rec: RecommendSettings, k: int
 ) -> DataFrame:
     """`model`'s `k` best items for each of `users` (USER_ID) outside their seen pairs: USER_ID, RANK, ITEM_ID,
-    SCORE. Users without interactions get no category or item-to-item list."""
+    SCORE. Users without interactions get no category, item-to-item or BPR list."""
     seen = inputs.seen
     if model == POPULARITY:
         return popular_items(inputs.popularity, users, k=k, seen=seen)
@@ -81,6 +117,12 @@ def model_lists(
         return unseen_of_ranking(trend, users, seen, k)
     if model == SAR:
         return item_to_item_lists(inputs, rec, users, k)
+    if model == BPR:
+        fitted = inputs.fitted[BPR] if BPR in inputs.fitted else fit_model(BPR, inputs, rec)
+        # Scored as ALS's implicit engine scores: on the driver, the seen pairs masked before the top k.
+        return als_recommendations(
+            fitted, users, inputs.user_index, inputs.item_index, k=k, engine=IMPLICIT_ENGINE, seen=seen
+        )
     raise ValueError(f"unknown model {model!r}: one of {', '.join(MODELS)}")
 
 
@@ -106,4 +148,5 @@ def model_params(rec: RecommendSettings) -> dict[str, dict[str, str]]:
     return {
         TRENDING_POPULARITY: {"half_life_days": str(rec.trending.half_life_days)},
         SAR: {name: str(value) for name, value in asdict(rec.cooccurrence).items()},
+        BPR: {**{name: str(value) for name, value in asdict(rec.bpr).items()}, "seed": str(rec.seed)},
     }
