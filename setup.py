@@ -55,6 +55,9 @@ setup(
             "chispa>=0.10",
             "networkx>=3.2",
             "duckdb>=1.1",
+            # An independent BG/NBD and Gamma-Gamma to check transforms.value's fits against, and the CDNOW
+            # transaction log (its datasets) the papers' estimates come from.
+            "lifetimes>=0.11.3,<0.12",
             "polars>=1.0",
             # test.sh checks the formatting too; a new minor release may restyle code, so it is a chosen step.
             "ruff~=0.17.6",

@@ -71,6 +71,16 @@ def propensity_between(lake: Lake, first: dt.date, last: dt.date) -> DataFrame |
     return rows if scored else None
 
 
+def customer_value_between(lake: Lake, first: dt.date, last: dt.date) -> DataFrame | None:
+    """gold.customer_value rows of the range, or None (its four tags then stay empty) with a warning."""
+    values = lake.table(tables.CUSTOMER_VALUE)
+    if not values.exists():
+        log.warning("%s does not exist yet (build_customer_value writes it): the p_alive, expected_orders_90d, "
+                    "clv_90d and value_tier tags are left empty", values.name)  # fmt: skip
+        return None
+    return values.read_between(first, last)
+
+
 def parser() -> argparse.ArgumentParser:
     return job_parser(
         "Evaluate the tag catalog into gold.tag_history and gold.user_profile.", date_range=True
@@ -128,6 +138,7 @@ def run(ctx: JobContext) -> int:
         propensity_between(lake, first, last),
         daily=None if cfg.rfm.window_days in RFM_WINDOWS else lake.table(tables.USER_DAILY_ACTIVITY).read(),
         first_date=first,
+        customer_value=customer_value_between(lake, first, last),
     )
     profile = tag_profile(inputs, catalog, BUILTIN_COLUMNS).persist(StorageLevel.MEMORY_AND_DISK)
     try:

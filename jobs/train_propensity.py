@@ -89,7 +89,7 @@ from transforms.propensity.labels import (
     time_split,
     with_purchase_label,
 )
-from transforms.propensity.model import propensity_pipeline
+from transforms.propensity.model import propensity_pipeline, scored
 from transforms.propensity.search import (
     Candidate,
     Evaluation,
@@ -180,7 +180,7 @@ def evaluate(
         candidate.name, metrics[C.AUC], metrics[C.PRECISION_TOP_DECILE], metrics[C.RECALL_TOP_DECILE],
         metrics[C.LIFT_TOP_DECILE], metrics[C.BRIER_SCORE], seconds,
     )  # fmt: skip
-    return Evaluation(candidate, metrics, calibration, seconds)
+    return Evaluation(candidate, metrics, calibration, seconds, fitted)
 
 
 def register_winner(
@@ -255,6 +255,16 @@ def train(
             }
         )
         version, newest = register_winner(cfg, chosen, data, spec, settings, run_date)
+    # The chosen candidate's scores of the validation snapshot, from the fit that did not see its labels: what
+    # build_customer_value's holdout compares BG/NBD with when no earlier champion scored that snapshot.
+    validation = scored(chosen.model, valid_rows).select(
+        C.USER_ID,
+        F.col(C.SCORE).alias(C.PURCHASE_PROPENSITY),
+        C.PURCHASED,
+        C.SNAPSHOT_DATE,
+        F.lit(run_date).alias(C.RUN_DATE),
+    )
+    lake.table(tables.PROPENSITY_VALIDATION).overwrite_partitions(validation, {C.RUN_DATE: [run_date]})
     metrics = lake.table(tables.PROPENSITY_METRICS)
     rows = metrics_rows(evaluations, chosen, version, counts["training"][0], split, p.horizon_days, run_date)
     metrics.overwrite_partitions(

@@ -235,3 +235,16 @@ def load_registered_spark_model(config: Config, name: str, alias: str = CHAMPION
     return mlflow.spark.load_model(
         f"models:/{name}/{version}" if version is not None else f"models:/{name}@{alias}"
     )
+
+
+def log_python_model(python_model, name: str) -> str:
+    """Log an `mlflow.pyfunc.PythonModel` to the active run; returns its URI. The pip requirements are this
+    installation's mlflow, pandas and scipy (not inferred: inference would load the model in a new process)."""
+    import mlflow.pyfunc
+
+    info = mlflow.pyfunc.log_model(
+        artifact_path=name,
+        python_model=python_model,
+        pip_requirements=[f"mlflow=={mlflow.__version__}", "pandas", "scipy", "numpy"],
+    )
+    return info.model_uri

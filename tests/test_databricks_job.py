@@ -86,13 +86,18 @@ def test_the_weekly_tasks_run_on_a_sunday_condition_and_their_daily_dependents_w
         "{{job.trigger.time.iso_weekday}}",
         "7",
     )
-    assert sorted(WEEKLY) == ["evaluate_recommenders", "train_als", "train_propensity"]
+    assert sorted(WEEKLY) == [
+        "evaluate_customer_value",
+        "evaluate_recommenders",
+        "train_als",
+        "train_propensity",
+    ]
     for name in WEEKLY:
         gates = [d for d in tasks[name].depends_on if d.task_key == "on_sunday"]
         assert [d.outcome for d in gates] == ["true"], name
     # Excluded on the other days, the training tasks must not exclude the scoring that follows them.
     dependents = {t.name for t in PIPELINE if t.name not in WEEKLY and set(t.depends_on) & WEEKLY}
-    assert dependents == {"score_propensity", "build_recommendations"}
+    assert dependents == {"score_propensity", "build_recommendations", "build_report"}
     for name, task in tasks.items():
         expected = RunIf.NONE_FAILED if name in dependents else None
         assert task.run_if == expected, name

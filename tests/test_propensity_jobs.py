@@ -144,6 +144,11 @@ def test_train_register_score_and_tag(spark, tmp_path):
         assert top[C.USERS] == 3 and row[C.PRECISION_TOP_DECILE] == top[C.POSITIVES] / 3 >= 2 / 3
         assert row[C.RECALL_TOP_DECILE] == top[C.POSITIVES] / 12
 
+    # The chosen candidate's out-of-sample scores of the validation snapshot, with its labels.
+    validation = lake.table(tables.PROPENSITY_VALIDATION).read_on(D)
+    assert validation.count() == 24 and validation.agg(F.sum(C.PURCHASED)).first()[0] == 12
+    assert {r[0] for r in validation.select(C.SNAPSHOT_DATE).distinct().collect()} == {VALID}
+
     assert run(score_propensity, root) == 0
     scores = lake.table("gold.user_propensity").read()
     assert scores.count() == 24 and {r[0] for r in scores.select(C.SNAPSHOT_DATE).distinct().collect()} == {D}

@@ -108,7 +108,7 @@ def test_a_weekly_task_is_due_on_its_day_and_says_when_it_runs_next(caplog):
 def test_the_shipped_dag_trains_weekly_on_one_day_and_scores_daily():
     schedules = {t.name: str(t.schedule) for t in PIPELINE.tasks}
     weekly = {name for name, schedule in schedules.items() if schedule != "daily"}
-    assert weekly == {"evaluate_recommenders", "train_als", "train_propensity"}
+    assert weekly == {"evaluate_customer_value", "evaluate_recommenders", "train_als", "train_propensity"}
     assert {schedules[name] for name in weekly} == {"weekly on sunday"}
 
 
@@ -222,8 +222,8 @@ def test_a_back_fill_off_the_training_day_trains_once_as_of_its_last_date(monkey
 def test_the_demo_generates_first_and_back_fills_the_generated_period(monkeypatch):
     with job_log_of("shop_platform.pipeline") as log:
         calls = run_recorded(monkeypatch, demo.main, "--date", "2026-10-30", "--set", "generator.days=10")
-    assert "[1/25] generate_sample_data: starting" in log.messages
-    assert "[25/25] measure_campaign_truth: starting" in log.messages
+    assert "[1/27] generate_sample_data: starting" in log.messages
+    assert "[27/27] measure_campaign_truth: starting" in log.messages
     assert calls["generate_sample_data"].first_date == dt.date(2026, 10, 30)
     assert calls["ingest_events"].first_date == dt.date(2026, 10, 21)
     assert calls["build_interactions"].first_date == dt.date(2026, 10, 30)

@@ -16,7 +16,8 @@ from transforms.tags.builtins import BUILTIN_COLUMNS, with_builtins
 D = dt.date(2026, 10, 30)
 ZEROS = {f.name: 0 for f in GOLD_USER_FEATURES_SCHEMA.fields if f.name.endswith("d") and f.name[-2].isdigit()}
 BUILTINS = [C.R_SCORE, C.F_SCORE, C.M_SCORE, C.RFM_SEGMENT, C.LIFECYCLE_STAGE, C.SEGMENT,
-            C.PURCHASE_PROPENSITY, C.CHURN_RISK_BAND]  # fmt: skip
+            C.PURCHASE_PROPENSITY, C.CHURN_RISK_BAND, C.P_ALIVE, C.EXPECTED_ORDERS_90D, C.CLV_90D,
+            C.VALUE_TIER]  # fmt: skip
 
 
 def feature_row(user: str, **values) -> tuple:
@@ -51,7 +52,7 @@ def test_without_segments_or_scores_the_builtins_after_the_features_leave_those_
     assert rows["bob"][C.RFM_SEGMENT] == "no_purchase" and rows["ann"][C.RFM_SEGMENT] != "no_purchase"
     assert (rows["bob"][C.LIFECYCLE_STAGE], rows["ann"][C.LIFECYCLE_STAGE]) == ("churned", "active")
     assert all(r[C.SEGMENT] is None and r[C.PURCHASE_PROPENSITY] is None for r in rows.values())
-    assert all(r[C.CHURN_RISK_BAND] is None for r in rows.values())
+    assert all(r[C.CHURN_RISK_BAND] is None and r[C.VALUE_TIER] is None for r in rows.values())
     assert dict(actual.dtypes)[C.SEGMENT] == "int" and dict(actual.dtypes)[C.PURCHASE_PROPENSITY] == "double"
 
 

@@ -28,6 +28,10 @@ BUILTINS = {
         "segment",
         "purchase_propensity",
         "churn_risk",
+        "p_alive",
+        "expected_orders_90d",
+        "clv_90d",
+        "value_tier",
     )
 }
 S = dt.date(2026, 10, 30)
@@ -42,6 +46,10 @@ def with_builtins(features):
         F.lit(3).alias("segment"),
         F.lit(0.3).alias("purchase_propensity"),
         F.lit("low").alias("churn_risk"),
+        F.lit(0.8).alias("p_alive"),
+        F.lit(1.5).alias("expected_orders_90d"),
+        F.lit(120.0).alias("clv_90d"),
+        F.lit("high").alias("value_tier"),
     )
 
 

@@ -378,6 +378,37 @@ TRAIN_DATES = "train_dates"
 VALIDATION_DATE = "validation_date"
 HORIZON_DAYS = "horizon_days"
 
+# Customer lifetime value (transforms/value): gold.customer_value, gold.customer_value_fits,
+# gold.customer_value_holdout, gold.customer_value_ranking.
+PAID_DATE = "paid_date"
+REFUND_DATE = "refund_date"
+FIRST_PURCHASE_DATE = "first_purchase_date"
+FREQUENCY = "frequency"
+RECENCY = "recency"
+CUSTOMER_AGE = "customer_age"
+MEAN_REPEAT_VALUE = "mean_repeat_value"
+CUSTOMERS = "customers"
+P_ALIVE = "p_alive"
+EXPECTED_ORDERS = "expected_orders"
+DISCOUNTED_ORDERS = "discounted_orders"
+EXPECTED_ORDER_VALUE = "expected_order_value"
+CLV = "clv"
+VALUE_TIER = "value_tier"
+VALUE_TIER_RANK = "value_tier_rank"
+LOG_LIKELIHOOD = "log_likelihood"
+DISTINCT_ROWS = "distinct_rows"
+CALIBRATION_END = "calibration_end"
+VIEW = "view"
+BUCKET = "bucket"
+PREDICTED = "predicted"
+ACTUAL = "actual"
+SCORE_NAME = "score_name"
+POPULATION = "population"
+ESTIMATES = "estimates"
+# The tag columns the catalog's customer-value builtins read (gold.customer_value's, named by the horizon).
+EXPECTED_ORDERS_90D = "expected_orders_90d"
+CLV_90D = "clv_90d"
+
 # The daily report (transforms/report): SOURCE of gold.recommendations as the report reads it (its job owns
 # the table), and the report's own summaries.
 SOURCE = "source"

@@ -736,6 +736,15 @@ GOLD_PROPENSITY_METRICS_SCHEMA = _fields(
     (C.MODEL_VERSION, T.IntegerType()),
     (C.RUN_DATE, T.DateType()),
 )
+# gold.propensity_validation: per run date, the chosen candidate's scores of the validation snapshot (fitted
+# on the training snapshots only) with the label.
+GOLD_PROPENSITY_VALIDATION_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.PURCHASE_PROPENSITY, T.DoubleType()),
+    (C.PURCHASED, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+    (C.RUN_DATE, T.DateType()),
+)
 # gold.user_propensity: per snapshot date, every user of gold.user_features scored by the registered model:
 # P(a paid order placed in the horizon after the date) and its complement, the churn risk.
 GOLD_USER_PROPENSITY_SCHEMA = _fields(
@@ -744,4 +753,55 @@ GOLD_USER_PROPENSITY_SCHEMA = _fields(
     (C.CHURN_RISK, T.DoubleType()),
     (C.MODEL_VERSION, T.IntegerType()),
     (C.SNAPSHOT_DATE, T.DateType()),
+)
+
+# gold.customer_value: per snapshot date, every customer (a paid order by the date) with their BG/NBD summary
+# (x, t_x, T in clv.time_unit_days), P(alive), expected repeat purchases and CLV over clv.horizon_days, the
+# Gamma-Gamma expected order value and the value tier by CLV rank.
+GOLD_CUSTOMER_VALUE_SCHEMA = _fields(
+    (C.USER_ID, T.StringType()),
+    (C.FIRST_PURCHASE_DATE, T.DateType()),
+    (C.FREQUENCY, T.IntegerType()),
+    (C.RECENCY, T.DoubleType()),
+    (C.CUSTOMER_AGE, T.DoubleType()),
+    (C.MEAN_REPEAT_VALUE, T.DoubleType()),
+    (C.P_ALIVE, T.DoubleType()),
+    (C.EXPECTED_ORDERS, T.DoubleType()),
+    (C.EXPECTED_ORDER_VALUE, T.DoubleType()),
+    (C.CLV, T.DoubleType()),
+    (C.VALUE_TIER, T.StringType()),
+    (C.VALUE_TIER_RANK, T.IntegerType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+# gold.customer_value_fits: the two models' maximum-likelihood estimates per snapshot date.
+GOLD_CUSTOMER_VALUE_FITS_SCHEMA = _fields(
+    (C.MODEL, T.StringType()),
+    (C.ESTIMATES, T.MapType(T.StringType(), T.DoubleType())),
+    (C.LOG_LIKELIHOOD, T.DoubleType()),
+    (C.CUSTOMERS, T.LongType()),
+    (C.DISTINCT_ROWS, T.LongType()),
+    (C.TRAIN_SECONDS, T.DoubleType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+# gold.customer_value_holdout: per run date, BG/NBD fitted up to the calibration end against the holdout:
+# by calibration frequency (mean purchases per customer) and by holdout day (cumulative, all customers).
+GOLD_CUSTOMER_VALUE_HOLDOUT_SCHEMA = _fields(
+    (C.CALIBRATION_END, T.DateType()),
+    (C.VIEW, T.StringType()),
+    (C.BUCKET, T.IntegerType()),
+    (C.CUSTOMERS, T.LongType()),
+    (C.PREDICTED, T.DoubleType()),
+    (C.ACTUAL, T.DoubleType()),
+    (C.RUN_DATE, T.DateType()),
+)
+# gold.customer_value_ranking: per run date, the ROC AUC of each score for "buys in the holdout".
+GOLD_CUSTOMER_VALUE_RANKING_SCHEMA = _fields(
+    (C.CALIBRATION_END, T.DateType()),
+    (C.SCORE_NAME, T.StringType()),
+    (C.SOURCE, T.StringType()),
+    (C.POPULATION, T.StringType()),
+    (C.CUSTOMERS, T.LongType()),
+    (C.POSITIVES, T.LongType()),
+    (C.AUC, T.DoubleType()),
+    (C.RUN_DATE, T.DateType()),
 )

@@ -252,6 +252,54 @@ PROPENSITY_METRICS = TableSpec(
     description="every propensity candidate's validation AUC, top-decile precision and calibration",
     run_columns=(C.TRAIN_SECONDS,),
 )
+PROPENSITY_VALIDATION = TableSpec(
+    "gold.propensity_validation",
+    S.GOLD_PROPENSITY_VALIDATION_SCHEMA,
+    "train_propensity",
+    partition_by=(C.RUN_DATE,),
+    keys=(C.USER_ID,),
+    date_column=C.RUN_DATE,
+    description="the chosen propensity candidate's out-of-sample scores of its validation snapshot",
+)
+
+# --- gold: customer value -------------------------------------------------------------------------------
+CUSTOMER_VALUE = TableSpec(
+    "gold.customer_value",
+    S.GOLD_CUSTOMER_VALUE_SCHEMA,
+    "build_customer_value",
+    partition_by=(C.SNAPSHOT_DATE,),
+    keys=(C.USER_ID,),
+    date_column=C.SNAPSHOT_DATE,
+    description="per customer and date: BG/NBD P(alive) and expected orders, Gamma-Gamma order value, CLV, tier",
+)
+CUSTOMER_VALUE_FITS = TableSpec(
+    "gold.customer_value_fits",
+    S.GOLD_CUSTOMER_VALUE_FITS_SCHEMA,
+    "build_customer_value",
+    partition_by=(C.SNAPSHOT_DATE,),
+    keys=(C.MODEL,),
+    date_column=C.SNAPSHOT_DATE,
+    description="BG/NBD and Gamma-Gamma estimates and log-likelihood per date",
+    run_columns=(C.TRAIN_SECONDS,),
+)
+CUSTOMER_VALUE_HOLDOUT = TableSpec(
+    "gold.customer_value_holdout",
+    S.GOLD_CUSTOMER_VALUE_HOLDOUT_SCHEMA,
+    "evaluate_customer_value",
+    partition_by=(C.RUN_DATE,),
+    keys=(C.VIEW, C.BUCKET),
+    date_column=C.RUN_DATE,
+    description="predicted vs actual holdout purchases by calibration frequency and by holdout day",
+)
+CUSTOMER_VALUE_RANKING = TableSpec(
+    "gold.customer_value_ranking",
+    S.GOLD_CUSTOMER_VALUE_RANKING_SCHEMA,
+    "evaluate_customer_value",
+    partition_by=(C.RUN_DATE,),
+    keys=(C.SCORE_NAME, C.POPULATION),
+    date_column=C.RUN_DATE,
+    description="AUC of P(alive), expected orders and purchase propensity for a purchase in the holdout",
+)
 
 # --- gold: audiences and segments ----------------------------------------------------------------------
 AUDIENCE_MEMBERS = TableSpec(

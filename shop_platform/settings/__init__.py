@@ -45,6 +45,7 @@ from shop_platform.settings.silver import BotSettings, SessionSettings
 from shop_platform.settings.spark import SparkSettings
 from shop_platform.settings.tags import LifecycleSettings, RfmSettings, TagSettings
 from shop_platform.settings.tracking import TrackingSettings
+from shop_platform.settings.value import CustomerValueSettings, ValueTier
 from shop_platform.vocabulary import (
     BLEND_SOURCES,
     COPURCHASE_EDGE_TYPES,
@@ -71,6 +72,7 @@ __all__ = [
     "ChurnRiskBands",
     "Config",
     "CooccurrenceSettings",
+    "CustomerValueSettings",
     "DirtSettings",
     "DriftSettings",
     "GbtGrid",
@@ -99,4 +101,5 @@ __all__ = [
     "TagSettings",
     "TrackingSettings",
     "TrendingSettings",
+    "ValueTier",
 ]

@@ -20,6 +20,7 @@ from shop_platform.settings.silver import BotSettings, SessionSettings
 from shop_platform.settings.spark import SparkSettings
 from shop_platform.settings.tags import LifecycleSettings, RfmSettings, TagSettings
 from shop_platform.settings.tracking import TrackingSettings
+from shop_platform.settings.value import CustomerValueSettings
 
 
 @dataclass(frozen=True)
@@ -44,4 +45,5 @@ class Config:
     analytics: AnalyticsSettings
     campaigns: CampaignEvaluationSettings
     propensity: PropensitySettings
+    clv: CustomerValueSettings
     report: ReportSettings

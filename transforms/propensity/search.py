@@ -61,6 +61,8 @@ class Evaluation:
     metrics: dict[str, float | int | None]
     calibration: list[dict[str, float | int]]
     train_seconds: float
+    # The candidate as fitted on the training snapshots only (its validation scores are out of sample).
+    model: PipelineModel | None = None
 
 
 def candidates(grid: PropensityCandidates) -> list[Candidate]:

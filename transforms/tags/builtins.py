@@ -1,9 +1,9 @@
 """The builtin tag values: what the tag catalog's `builtin:` tags read, computed beside the user features.
 
 RFM scores and segment (`transforms.tags.rfm`), the lifecycle stage (`transforms.tags.lifecycle`, which needs
-the previous snapshot's stages), the K-means segment (gold.user_segments) and the propensity model's two tags
-(gold.user_propensity). The tag snapshots, the audiences and the propensity training all name builtins
-through BUILTIN_COLUMNS.
+the previous snapshot's stages), the K-means segment (gold.user_segments), the propensity model's two tags
+(gold.user_propensity) and customer value's four (gold.customer_value). The tag snapshots, the audiences and
+the propensity training all name builtins through BUILTIN_COLUMNS.
 """
 
 from __future__ import annotations
@@ -30,7 +30,13 @@ BUILTIN_COLUMNS = {
     "segment": C.SEGMENT,
     "purchase_propensity": C.PURCHASE_PROPENSITY,
     "churn_risk": C.CHURN_RISK_BAND,
+    "p_alive": C.P_ALIVE,
+    "expected_orders_90d": C.EXPECTED_ORDERS_90D,
+    "clv_90d": C.CLV_90D,
+    "value_tier": C.VALUE_TIER,
 }
+# value_tier of a user without a paid order, on a date customer value was computed for.
+NO_VALUE_TIER = "none"
 # The tag ids of conf/tags.yaml that hold two builtins, read back from gold.tag_history.
 RFM_TAG = "rfm_segment"
 LIFECYCLE_TAG = "lifecycle_stage"
@@ -44,6 +50,7 @@ def with_builtins(
     propensity: DataFrame | None = None,
     daily: DataFrame | None = None,
     first_date: dt.date | None = None,
+    customer_value: DataFrame | None = None,
 ) -> DataFrame:
     """The features plus every builtin column, one row per user and snapshot date.
 
@@ -61,10 +68,12 @@ def with_builtins(
             window.
         first_date: The first date of a multi-date `features` (segments and scores then join by user and
             date); None for one snapshot.
+        customer_value: gold.customer_value of the date(s); gives P_ALIVE, EXPECTED_ORDERS_90D, CLV_90D and
+            VALUE_TIER (NO_VALUE_TIER for a user it does not hold on a date it holds); null without it.
 
     Returns:
         The columns of `features`, then R_SCORE, F_SCORE, M_SCORE, RFM_SEGMENT, LIFECYCLE_STAGE, SEGMENT,
-        PURCHASE_PROPENSITY, CHURN_RISK_BAND.
+        PURCHASE_PROPENSITY, CHURN_RISK_BAND, P_ALIVE, EXPECTED_ORDERS_90D, CLV_90D, VALUE_TIER.
     """
     window = cfg.rfm.window_days
     if window not in RFM_WINDOWS and daily is None:
@@ -90,17 +99,49 @@ def with_builtins(
             segments.select(*keys, F.col(C.SEGMENT_ID).alias(C.SEGMENT)), on=keys, how="left"
         )
     if propensity is None:
-        return joined.select(
+        joined = joined.select(
             "*",
             F.lit(None).cast("double").alias(C.PURCHASE_PROPENSITY),
             F.lit(None).cast("string").alias(C.CHURN_RISK_BAND),
         )
-    bands = cfg.propensity.churn_risk_bands
-    # The two model tags (transforms.propensity.scoring.propensity_tag_values), kept by date.
-    scores = propensity.select(
+    else:
+        bands = cfg.propensity.churn_risk_bands
+        # The two model tags (transforms.propensity.scoring.propensity_tag_values), kept by date.
+        scores = propensity.select(
+            *keys,
+            C.PURCHASE_PROPENSITY,
+            churn_risk_band(F.col(C.CHURN_RISK), bands.medium, bands.high).alias(C.CHURN_RISK_BAND),
+        )
+        # One score per user and date: the left join keeps one row per user and date.
+        joined = joined.join(scores, on=keys, how="left")
+    return with_customer_value(joined, customer_value, keys)
+
+
+def with_customer_value(joined: DataFrame, customer_value: DataFrame | None, keys: list[str]) -> DataFrame:
+    """`joined` plus the four customer-value builtin columns (see `with_builtins`)."""
+    if customer_value is None:
+        return joined.select(
+            "*",
+            *[F.lit(None).cast("double").alias(c) for c in (C.P_ALIVE, C.EXPECTED_ORDERS_90D, C.CLV_90D)],
+            F.lit(None).cast("string").alias(C.VALUE_TIER),
+        )
+    values = customer_value.select(
         *keys,
-        C.PURCHASE_PROPENSITY,
-        churn_risk_band(F.col(C.CHURN_RISK), bands.medium, bands.high).alias(C.CHURN_RISK_BAND),
+        C.P_ALIVE,
+        F.col(C.EXPECTED_ORDERS).alias(C.EXPECTED_ORDERS_90D),
+        F.col(C.CLV).alias(C.CLV_90D),
+        F.col(C.VALUE_TIER).alias("_tier"),
     )
-    # One score per user and date: the left join keeps one row per user and date.
-    return joined.join(scores, on=keys, how="left")
+    # A user without a row on a date that has rows never bought by it: tier none. A date without rows (no
+    # fit) leaves the tier unknown.
+    valued_dates = (
+        customer_value.select(C.SNAPSHOT_DATE)
+        .distinct()
+        .select(C.SNAPSHOT_DATE, F.lit(True).alias("_valued"))
+    )
+    # One row per user and date in gold.customer_value, one per date in valued_dates: no join multiplies rows.
+    out = joined.join(values, on=keys, how="left").join(
+        F.broadcast(valued_dates), on=[C.SNAPSHOT_DATE], how="left"
+    )
+    tier = F.when(F.col("_valued"), F.coalesce(F.col("_tier"), F.lit(NO_VALUE_TIER)))
+    return out.select(*joined.columns, C.P_ALIVE, C.EXPECTED_ORDERS_90D, C.CLV_90D, tier.alias(C.VALUE_TIER))

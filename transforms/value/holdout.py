@@ -1,0 +1,168 @@
+"""Holdout validation of BG/NBD as the paper does it: fit on a calibration period, predict the holdout.
+
+Customers are those with a purchase by the calibration end E; the holdout is (E, D]. Every purchase day a
+customer has in the holdout is a repeat purchase (their first lies before E). Two views, as the paper's
+Figure 2 and Figure 4: the mean predicted and actual holdout purchases per calibration frequency x (x of 7
+and more in one bucket), and the cumulative predicted and actual purchases of all customers by holdout day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+
+import numpy as np
+import pandas as pd
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from transforms import columns as C
+from transforms.value import bg_nbd
+from transforms.value.bg_nbd import BgNbdFit
+
+VIEW_FREQUENCY = "frequency"
+VIEW_DAY = "day"
+# Calibration frequencies from this one up share the last bucket.
+TOP_FREQUENCY_BUCKET = 7
+
+
+def holdout_purchases(days: DataFrame, calibration_end: dt.date) -> DataFrame:
+    """Purchase days after the calibration end of customers who had bought by it.
+
+    Args:
+        days: `purchase_days` rows of the run date D (SNAPSHOT_DATE D).
+        calibration_end: E.
+
+    Returns:
+        USER_ID, ORDER_DATE: one row per customer and purchase day in (E, D].
+    """
+    customers = days.where(F.col(C.ORDER_DATE) <= F.lit(calibration_end)).select(C.USER_ID).distinct()
+    return (
+        days.where(F.col(C.ORDER_DATE) > F.lit(calibration_end))
+        .join(customers, on=[C.USER_ID], how="inner")
+        .select(C.USER_ID, C.ORDER_DATE)
+    )
+
+
+def _per_customer(fit: BgNbdFit, holdout_days: int, unit_days: int) -> Callable:
+    def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for rows in batches:
+            expected = bg_nbd.expected_purchases(
+                fit.params,
+                holdout_days / unit_days,
+                rows[C.FREQUENCY].to_numpy(float),
+                rows[C.RECENCY].to_numpy(float),
+                rows[C.CUSTOMER_AGE].to_numpy(float),
+            )
+            alive = bg_nbd.p_alive(
+                fit.params,
+                rows[C.FREQUENCY].to_numpy(float),
+                rows[C.RECENCY].to_numpy(float),
+                rows[C.CUSTOMER_AGE].to_numpy(float),
+            )
+            yield rows.assign(**{C.P_ALIVE: alive, C.PREDICTED: expected})
+
+    return predict
+
+
+def _by_day(fit: BgNbdFit, holdout_days: int, unit_days: int) -> Callable:
+    def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
+        for rows in batches:
+            x, t_x, age = (rows[c].to_numpy(float) for c in (C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE))
+            weight = rows[C.CUSTOMERS].to_numpy(float)
+            days = np.arange(1, holdout_days + 1)
+            totals = [
+                float(np.sum(weight * bg_nbd.expected_purchases(fit.params, day / unit_days, x, t_x, age)))
+                for day in days
+            ]
+            yield pd.DataFrame({C.BUCKET: days.astype("int32"), C.PREDICTED: totals})
+
+    return predict
+
+
+def predicted_holdout(summaries: DataFrame, fit: BgNbdFit, holdout_days: int, unit_days: int) -> DataFrame:
+    """Each calibration customer's P(alive) at the calibration end and expected purchases over the holdout.
+
+    Args:
+        summaries: `customer_summaries` rows of the calibration end.
+
+    Returns:
+        USER_ID, FREQUENCY, RECENCY, CUSTOMER_AGE, P_ALIVE, PREDICTED.
+    """
+    schema = T.StructType(
+        [
+            T.StructField(C.USER_ID, T.StringType()),
+            T.StructField(C.FREQUENCY, T.IntegerType()),
+            T.StructField(C.RECENCY, T.DoubleType()),
+            T.StructField(C.CUSTOMER_AGE, T.DoubleType()),
+            T.StructField(C.P_ALIVE, T.DoubleType()),
+            T.StructField(C.PREDICTED, T.DoubleType()),
+        ]
+    )
+    return summaries.select(C.USER_ID, C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE).mapInPandas(
+        _per_customer(fit, holdout_days, unit_days), schema
+    )
+
+
+def holdout_by_frequency(predicted: DataFrame, holdout: DataFrame) -> DataFrame:
+    """Mean predicted and actual holdout purchases per calibration frequency bucket.
+
+    Returns:
+        VIEW, BUCKET (x, the last bucket x >= TOP_FREQUENCY_BUCKET), CUSTOMERS, PREDICTED, ACTUAL.
+    """
+    actual = holdout.groupBy(C.USER_ID).agg(F.count(F.lit(1)).alias(C.ACTUAL))
+    # One row per customer on each side: the left join keeps one row per customer.
+    return (
+        predicted.join(actual, on=[C.USER_ID], how="left")
+        .groupBy(F.least(F.col(C.FREQUENCY), F.lit(TOP_FREQUENCY_BUCKET)).alias(C.BUCKET))
+        .agg(
+            F.count(F.lit(1)).alias(C.CUSTOMERS),
+            F.avg(C.PREDICTED).alias(C.PREDICTED),
+            F.avg(F.coalesce(F.col(C.ACTUAL), F.lit(0))).cast("double").alias(C.ACTUAL),
+        )
+        .select(F.lit(VIEW_FREQUENCY).alias(C.VIEW), C.BUCKET, C.CUSTOMERS, C.PREDICTED, C.ACTUAL)
+    )
+
+
+def holdout_by_day(
+    summaries: DataFrame,
+    holdout: DataFrame,
+    fit: BgNbdFit,
+    calibration_end: dt.date,
+    holdout_days: int,
+    unit_days: int,
+) -> DataFrame:
+    """Cumulative predicted and actual purchases of all calibration customers by holdout day 1..holdout_days.
+
+    Returns:
+        VIEW, BUCKET (the day after the calibration end), CUSTOMERS, PREDICTED, ACTUAL.
+    """
+    triples = summaries.groupBy(C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE).agg(
+        F.count(F.lit(1)).alias(C.CUSTOMERS)
+    )
+    partial = triples.mapInPandas(
+        _by_day(fit, holdout_days, unit_days), f"{C.BUCKET} int, {C.PREDICTED} double"
+    )
+    predicted = partial.groupBy(C.BUCKET).agg(F.sum(C.PREDICTED).alias(C.PREDICTED))
+    daily = holdout.groupBy(F.datediff(C.ORDER_DATE, F.lit(calibration_end)).alias(C.BUCKET)).agg(
+        F.count(F.lit(1)).alias("_day")
+    )
+    # A few dozen holdout days on each side: pairing every day with the days up to it is cheap.
+    so_far = predicted.join(
+        daily.withColumnRenamed(C.BUCKET, "_purchase_day"),
+        F.col("_purchase_day") <= F.col(C.BUCKET),
+        how="left",
+    )
+    customers = summaries.count()
+    return (
+        so_far.groupBy(C.BUCKET, C.PREDICTED)
+        .agg(F.sum(F.coalesce(F.col("_day"), F.lit(0))).cast("double").alias(C.ACTUAL))
+        .select(
+            F.lit(VIEW_DAY).alias(C.VIEW),
+            C.BUCKET,
+            F.lit(customers).alias(C.CUSTOMERS),
+            C.PREDICTED,
+            C.ACTUAL,
+        )
+    )
