@@ -117,7 +117,7 @@ def run(ctx: JobContext) -> int:
             holdout = holdout_purchases(purchase_days(values, [run_date]), end).persist(
                 StorageLevel.MEMORY_AND_DISK
             )
-            predicted = predicted_holdout(calibration, fit, s.holdout_days, s.time_unit_days).persist(
+            predicted = predicted_holdout(calibration, models[end], end, s.holdout_days).persist(
                 StorageLevel.MEMORY_AND_DISK
             )
             cached += [holdout, predicted]

@@ -15,11 +15,12 @@ import numpy as np
 import pandas as pd
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from transforms import columns as C
 from transforms.value import bg_nbd
 from transforms.value.bg_nbd import BgNbdFit
+from transforms.value.model import CustomerValueModel
+from transforms.value.scoring import Horizon, customer_values
 
 VIEW_FREQUENCY = "frequency"
 VIEW_DAY = "day"
@@ -45,27 +46,6 @@ def holdout_purchases(days: DataFrame, calibration_end: dt.date) -> DataFrame:
     )
 
 
-def _per_customer(fit: BgNbdFit, holdout_days: int, unit_days: int) -> Callable:
-    def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
-        for rows in batches:
-            expected = bg_nbd.expected_purchases(
-                fit.params,
-                holdout_days / unit_days,
-                rows[C.FREQUENCY].to_numpy(float),
-                rows[C.RECENCY].to_numpy(float),
-                rows[C.CUSTOMER_AGE].to_numpy(float),
-            )
-            alive = bg_nbd.p_alive(
-                fit.params,
-                rows[C.FREQUENCY].to_numpy(float),
-                rows[C.RECENCY].to_numpy(float),
-                rows[C.CUSTOMER_AGE].to_numpy(float),
-            )
-            yield rows.assign(**{C.P_ALIVE: alive, C.PREDICTED: expected})
-
-    return predict
-
-
 def _by_day(fit: BgNbdFit, holdout_days: int, unit_days: int) -> Callable:
     def predict(batches: Iterator[pd.DataFrame]) -> Iterator[pd.DataFrame]:
         for rows in batches:
@@ -81,28 +61,24 @@ def _by_day(fit: BgNbdFit, holdout_days: int, unit_days: int) -> Callable:
     return predict
 
 
-def predicted_holdout(summaries: DataFrame, fit: BgNbdFit, holdout_days: int, unit_days: int) -> DataFrame:
+def predicted_holdout(
+    summaries: DataFrame, model: CustomerValueModel, calibration_end: dt.date, holdout_days: int
+) -> DataFrame:
     """Each calibration customer's P(alive) at the calibration end and expected purchases over the holdout.
 
     Args:
         summaries: `customer_summaries` rows of the calibration end.
+        model: The models fitted on them.
+        calibration_end: E, their SNAPSHOT_DATE.
 
     Returns:
-        USER_ID, FREQUENCY, RECENCY, CUSTOMER_AGE, P_ALIVE, PREDICTED.
+        USER_ID, FREQUENCY, P_ALIVE, PREDICTED.
     """
-    schema = T.StructType(
-        [
-            T.StructField(C.USER_ID, T.StringType()),
-            T.StructField(C.FREQUENCY, T.IntegerType()),
-            T.StructField(C.RECENCY, T.DoubleType()),
-            T.StructField(C.CUSTOMER_AGE, T.DoubleType()),
-            T.StructField(C.P_ALIVE, T.DoubleType()),
-            T.StructField(C.PREDICTED, T.DoubleType()),
-        ]
+    over_holdout = Horizon(holdout_days, model.horizon.unit_days, discount_rate=0.0, step_days=holdout_days)
+    predicted = customer_values(
+        summaries, {calibration_end: model.bg.params}, {calibration_end: model.gg.params}, over_holdout
     )
-    return summaries.select(C.USER_ID, C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE).mapInPandas(
-        _per_customer(fit, holdout_days, unit_days), schema
-    )
+    return predicted.select(C.USER_ID, C.FREQUENCY, C.P_ALIVE, F.col(C.EXPECTED_ORDERS).alias(C.PREDICTED))
 
 
 def holdout_by_frequency(predicted: DataFrame, holdout: DataFrame) -> DataFrame:
