@@ -70,6 +70,12 @@ def test_gamma_gamma_log_likelihood_is_the_notes_equation():
     assert gamma_gamma.expected_value(GG, np.array([2, 0]), np.array([30.0, np.nan])) == pytest.approx(
         [p * (v + 2 * 30.0) / (p * 2 + q - 1), p * v / (q - 1)], rel=1e-12
     )
+    # Given the first purchase, a customer without repeats is valued as one transaction of that value.
+    assert gamma_gamma.expected_value(
+        GG, np.array([2, 0, 0]), np.array([30.0, np.nan, np.nan]), np.array([99.0, 12.0, np.nan])
+    ) == pytest.approx(
+        [p * (v + 60.0) / (p * 2 + q - 1), p * (v + 12.0) / (p + q - 1), p * v / (q - 1)], rel=1e-12
+    )
 
 
 def cdnow_transactions(spark):
@@ -196,11 +202,11 @@ def test_summary_as_of_reads_nothing_after_the_date(spark):
     summaries = customer_summaries(purchase_days(order_values(orders, "UTC"), [d]), unit_days=7)
     expected = spark.createDataFrame(
         [
-            (d, "u1", day(-14), 2, 11 / 7, 14 / 7, (50.0 + 40.0) / 2),
-            (d, "u2", day(-10), 1, 8 / 7, 10 / 7, 0.0),
+            (d, "u1", day(-14), 2, 11 / 7, 14 / 7, (50.0 + 40.0) / 2, 10.0),
+            (d, "u2", day(-10), 1, 8 / 7, 10 / 7, 0.0, 25.0),
         ],
         f"{C.SNAPSHOT_DATE} date, {C.USER_ID} string, {C.FIRST_PURCHASE_DATE} date, {C.FREQUENCY} int, "
-        f"{C.RECENCY} double, {C.CUSTOMER_AGE} double, {C.MEAN_REPEAT_VALUE} double",
+        f"{C.RECENCY} double, {C.CUSTOMER_AGE} double, {C.MEAN_REPEAT_VALUE} double, {C.FIRST_PURCHASE_VALUE} double",
     )
     assert_approx_df_equality(
         summaries, expected, precision=1e-12, ignore_row_order=True, ignore_nullable=True

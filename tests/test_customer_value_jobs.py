@@ -72,7 +72,8 @@ def test_customer_value_of_each_date_and_the_registered_model(spark, valued_lake
     assert champion.tags["run_date"] == D.isoformat()
     mlflow.set_tracking_uri(f"sqlite:///{root}/mlflow/mlflow.db")
     model = mlflow.pyfunc.load_model(f"models:/{MODEL}@champion")
-    scored = model.predict(on_d[[C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE, C.MEAN_REPEAT_VALUE]])
+    summary = [C.FREQUENCY, C.RECENCY, C.CUSTOMER_AGE, C.MEAN_REPEAT_VALUE, C.FIRST_PURCHASE_VALUE]
+    scored = model.predict(on_d[summary])
     for column in (C.P_ALIVE, C.EXPECTED_ORDERS, C.EXPECTED_ORDER_VALUE, C.CLV):
         assert scored[column].to_numpy() == pytest.approx(on_d[column].to_numpy(), rel=1e-9), column
     # Tiers by CLV rank: the vip customers' CLV is above every high customer's, and so on down.

@@ -765,6 +765,7 @@ GOLD_CUSTOMER_VALUE_SCHEMA = _fields(
     (C.RECENCY, T.DoubleType()),
     (C.CUSTOMER_AGE, T.DoubleType()),
     (C.MEAN_REPEAT_VALUE, T.DoubleType()),
+    (C.FIRST_PURCHASE_VALUE, T.DoubleType()),
     (C.P_ALIVE, T.DoubleType()),
     (C.EXPECTED_ORDERS, T.DoubleType()),
     (C.EXPECTED_ORDER_VALUE, T.DoubleType()),

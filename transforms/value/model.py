@@ -45,7 +45,7 @@ class CustomerValueModel:
 
     def predict(self, summaries: pd.DataFrame) -> pd.DataFrame:
         """P_ALIVE, EXPECTED_ORDERS, EXPECTED_ORDER_VALUE and CLV for rows of FREQUENCY, RECENCY,
-        CUSTOMER_AGE and MEAN_REPEAT_VALUE (the gold.customer_value columns)."""
+        CUSTOMER_AGE, MEAN_REPEAT_VALUE and FIRST_PURCHASE_VALUE (the gold.customer_value columns)."""
         x = summaries[C.FREQUENCY].to_numpy(float)
         alive, expected, discounted = bg_nbd_predictions(
             self.bg.params,
@@ -55,7 +55,8 @@ class CustomerValueModel:
             self.horizon,
         )
         m = np.clip(np.nan_to_num(summaries[C.MEAN_REPEAT_VALUE].to_numpy(float)), 0.0, None)
-        value = gamma_gamma.expected_value(self.gg.params, x, m)
+        first = summaries[C.FIRST_PURCHASE_VALUE].to_numpy(float)
+        value = gamma_gamma.expected_value(self.gg.params, x, m, first)
         return pd.DataFrame(
             {
                 C.P_ALIVE: alive,

@@ -123,8 +123,8 @@ def customer_values(
         horizon: What the expectations and the CLV cover.
 
     Returns:
-        USER_ID, FIRST_PURCHASE_DATE, FREQUENCY, RECENCY, CUSTOMER_AGE, MEAN_REPEAT_VALUE, P_ALIVE,
-        EXPECTED_ORDERS, EXPECTED_ORDER_VALUE, CLV, SNAPSHOT_DATE.
+        USER_ID, FIRST_PURCHASE_DATE, FREQUENCY, RECENCY, CUSTOMER_AGE, MEAN_REPEAT_VALUE,
+        FIRST_PURCHASE_VALUE, P_ALIVE, EXPECTED_ORDERS, EXPECTED_ORDER_VALUE, CLV, SNAPSHOT_DATE.
     """
     fitted = sorted(set(bg_params) & set(gg_params))
     rows = summaries.where(F.col(C.SNAPSHOT_DATE).isin(fitted))
@@ -137,9 +137,16 @@ def customer_values(
     gg = rows.sparkSession.createDataFrame(
         [(d, *gg_params[d]) for d in fitted], f"{C.SNAPSHOT_DATE} date, _p double, _q double, _v double"
     )
-    # Gamma-Gamma's E[M | x, m] = p (v + x m) / (p x + q - 1); x = 0 gives the population mean p v / (q - 1).
-    m = F.greatest(F.coalesce(F.col(C.MEAN_REPEAT_VALUE), F.lit(0.0)), F.lit(0.0))
-    x = F.col(C.FREQUENCY).cast("double")
+    # Gamma-Gamma's E[M | x, m] = p (v + x m) / (p x + q - 1); without repeat purchases the first purchase
+    # counts as the one transaction seen (x = 1, m = its value), as gamma_gamma.expected_value says why.
+    repeat = F.col(C.FREQUENCY) > 0
+    m = F.greatest(
+        F.coalesce(
+            F.when(repeat, F.col(C.MEAN_REPEAT_VALUE)).otherwise(F.col(C.FIRST_PURCHASE_VALUE)), F.lit(0.0)
+        ),
+        F.lit(0.0),
+    )
+    x = F.when(repeat, F.col(C.FREQUENCY).cast("double")).otherwise(F.lit(1.0))
     order_value = F.col("_p") * (F.col("_v") + x * m) / (F.col("_p") * x + F.col("_q") - 1.0)
     # One prediction per distinct key and one parameter row per date: the joins keep one row per customer.
     return (
@@ -152,6 +159,7 @@ def customer_values(
             C.RECENCY,
             C.CUSTOMER_AGE,
             C.MEAN_REPEAT_VALUE,
+            C.FIRST_PURCHASE_VALUE,
             C.P_ALIVE,
             C.EXPECTED_ORDERS,
             order_value.alias(C.EXPECTED_ORDER_VALUE),

@@ -7,8 +7,9 @@ is the same whenever it is computed.
 
 A customer's summary as of D (time in units of `unit_days`): FREQUENCY x, the purchase days after the first;
 RECENCY t_x, from the first purchase day to the last; CUSTOMER_AGE T, from the first purchase day to D; and
-MEAN_REPEAT_VALUE, the mean value of the x repeat days (null for x = 0), as Gamma-Gamma wants: the first
-purchase is left out of the value too.
+MEAN_REPEAT_VALUE, the mean value of the x repeat days (null for x = 0), as Gamma-Gamma is fitted: the first
+purchase is left out of the value too; and FIRST_PURCHASE_VALUE, the first day's value, which values a
+customer without repeat purchases (transforms.value.gamma_gamma.expected_value).
 """
 
 from __future__ import annotations
@@ -83,17 +84,19 @@ def customer_summaries(days: DataFrame, unit_days: int) -> DataFrame:
 
     Returns:
         SNAPSHOT_DATE, USER_ID, FIRST_PURCHASE_DATE, FREQUENCY (int), RECENCY, CUSTOMER_AGE,
-        MEAN_REPEAT_VALUE (null for x = 0).
+        MEAN_REPEAT_VALUE (null for x = 0), FIRST_PURCHASE_VALUE.
     """
     first = F.min(C.ORDER_DATE)
     repeats = F.count(F.lit(1)) - 1
     # The first day's value: the value of the row with the smallest ORDER_DATE (one row per day).
-    repeat_value = F.sum(C.VALUE) - F.min_by(C.VALUE, C.ORDER_DATE)
+    first_value = F.min_by(C.VALUE, C.ORDER_DATE)
+    repeat_value = F.sum(C.VALUE) - first_value
     summaries = days.groupBy(C.SNAPSHOT_DATE, C.USER_ID).agg(
         first.alias(C.FIRST_PURCHASE_DATE),
         F.max(C.ORDER_DATE).alias("_last"),
         repeats.cast("int").alias(C.FREQUENCY),
         repeat_value.alias("_repeat_value"),
+        first_value.alias(C.FIRST_PURCHASE_VALUE),
     )
     unit = float(unit_days)
     return summaries.select(
@@ -106,6 +109,7 @@ def customer_summaries(days: DataFrame, unit_days: int) -> DataFrame:
         F.when(F.col(C.FREQUENCY) > 0, F.col("_repeat_value") / F.col(C.FREQUENCY)).alias(
             C.MEAN_REPEAT_VALUE
         ),
+        C.FIRST_PURCHASE_VALUE,
     )
 
 
