@@ -6,8 +6,9 @@
 One self-contained file (Plotly inlined, no network needed to view it): activity, the purchase funnel,
 retention, RFM segments and lifecycle stages, behaviour segments, tag coverage and drift, top audiences,
 campaign results with intervals, recommendations (offline metrics and a few users' lists with each item's
-source) and purchase propensity (transforms.report). Every section shows the table's latest snapshot on or
-before the run date and says which. gold.tag_history and gold.tag_quality are required; any other table
+source), purchase propensity and customer value (BG/NBD's holdout validation, its rankings against the
+propensity model's, the value tiers; transforms.report). Every section shows the table's latest snapshot on
+or before the run date and says which. gold.tag_history and gold.tag_quality are required; any other table
 may be missing: its section says which table and which job writes it. gold.recommendations falls back to
 gold.als_recommendations. A table that exists without the columns the report reads stops the job with an
 error naming it.
@@ -70,7 +71,7 @@ def run(ctx: JobContext) -> int:
     lake = open_lake(spark, cfg.lake)
     try:
         with timed(log, f"report summaries {ctx.run_date}"):
-            sections = daily.sections(open_inputs(lake, ctx.run_date), ctx.run_date, cfg.report)
+            sections = daily.sections(open_inputs(lake, ctx.run_date), ctx.run_date, cfg.report, cfg.clv)
     except ReportInputError as exc:
         log.error("cannot build the report: %s", exc)
         return 1

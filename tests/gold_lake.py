@@ -81,6 +81,27 @@ FUNNEL_CELLS = {
     ],
 }
 AUDIENCES = {RUN: {"a_big": 50, "a_mid": 30, "a_small": 10, "a_tiny": 2}, PREV: {"a_big": 45, "a_mid": 30}}
+# gold.customer_value on RUN: user -> (tier, tier rank, CLV, P(alive), expected orders); u3 and u2 share a tier.
+CUSTOMER_VALUE = {
+    "u1": ("vip", 1, 1000.0, 0.9, 3.0),
+    "u2": ("high", 2, 400.0, 0.8, 2.0),
+    "u3": ("high", 2, 200.0, 0.3, 1.0),
+    "u4": ("low", 4, 50.0, 1.0, 0.5),
+}
+# The holdout of RUN's evaluation: it starts the day after CALIBRATION_END.
+CALIBRATION_END = RUN - dt.timedelta(days=7)
+# Calibration frequency bucket (7: 7 and more) -> (customers, mean predicted, mean actual holdout purchases).
+HOLDOUT_BY_FREQUENCY = {0: (10, 0.2, 0.1), 1: (6, 0.5, 0.5), 2: (3, 0.9, 1.0), 7: (2, 2.5, 3.0)}
+# Cumulative actual purchases of the 21 calibration customers by holdout day 1..7 (1.5 a day predicted).
+HOLDOUT_ACTUAL_BY_DAY = (1, 3, 4, 6, 8, 9, 11)
+# (score, population) -> (customers, positives, AUC) on RUN; the propensity score ranks best, P(alive) worst.
+RANKING = {
+    ("p_alive", "all_customers"): (21, 7, 0.45),
+    ("expected_orders", "all_customers"): (21, 7, 0.7),
+    ("p_alive", "scored_by_both"): (18, 6, 0.44),
+    ("expected_orders", "scored_by_both"): (18, 6, 0.68),
+    ("purchase_propensity", "scored_by_both"): (18, 6, 0.8),
+}
 TAG_QUALITY = {  # tag: (users with a value, coverage, distinct values, PSI on RUN)
     "rfm_segment": (6, 1.0, 3, 0.02),
     "lifecycle_stage": (6, 1.0, 4, 0.3),
@@ -271,6 +292,67 @@ def _calibration(offset: float) -> list[dict[str, Any]]:
         }
         for d in (1, 5, 10)
     ]
+
+
+def _customer_value() -> dict[TableSpec, list[dict[str, Any]]]:
+    """The four customer value tables; each also holds a PREV row that must not reach RUN's summaries."""
+    values = [
+        {
+            C.USER_ID: user,
+            C.FREQUENCY: 1,
+            C.CLV: clv,
+            C.P_ALIVE: alive,
+            C.EXPECTED_ORDERS: orders,
+            C.VALUE_TIER: tier,
+            C.VALUE_TIER_RANK: rank,
+            C.SNAPSHOT_DATE: RUN,
+        }
+        for user, (tier, rank, clv, alive, orders) in CUSTOMER_VALUE.items()
+    ] + [
+        {C.USER_ID: "u1", C.CLV: 9000.0, C.P_ALIVE: 0.1, C.EXPECTED_ORDERS: 9.0, C.VALUE_TIER: "vip",
+         C.VALUE_TIER_RANK: 1, C.SNAPSHOT_DATE: PREV}
+    ]  # fmt: skip
+    fits = [
+        {
+            C.MODEL: model,
+            C.ESTIMATES: estimates,
+            C.LOG_LIKELIHOOD: -100.0,
+            C.CUSTOMERS: 21,
+            C.DISTINCT_ROWS: 12,
+            C.TRAIN_SECONDS: 0.1,
+            C.SNAPSHOT_DATE: day,
+        }
+        for day in (PREV, RUN)
+        for model, estimates in (
+            ("bg_nbd", {"r": 0.25, "alpha": 4.4, "a": 0.8, "b": 2.4}),
+            ("gamma_gamma", {"p": 6.2, "q": 3.7, "v": 15.4}),
+        )
+    ]
+    holdout = [
+        {C.VIEW: "frequency", C.BUCKET: bucket, C.CUSTOMERS: customers, C.PREDICTED: predicted, C.ACTUAL: actual}
+        for bucket, (customers, predicted, actual) in HOLDOUT_BY_FREQUENCY.items()
+    ] + [
+        {C.VIEW: "day", C.BUCKET: day, C.CUSTOMERS: 21, C.PREDICTED: 1.5 * day, C.ACTUAL: float(actual)}
+        for day, actual in enumerate(HOLDOUT_ACTUAL_BY_DAY, start=1)
+    ]  # fmt: skip
+    ranking = [
+        {C.SCORE_NAME: score, C.POPULATION: population, C.CUSTOMERS: customers, C.POSITIVES: positives,
+         C.AUC: auc, C.SOURCE: "gold.user_propensity" if score == "purchase_propensity" else "bg_nbd_calibration_fit"}
+        for (score, population), (customers, positives, auc) in RANKING.items()
+    ]  # fmt: skip
+    previous_end = CALIBRATION_END - dt.timedelta(days=1)
+    previous_holdout = {C.CALIBRATION_END: previous_end, C.VIEW: "frequency", C.BUCKET: 3, C.CUSTOMERS: 99,
+                        C.PREDICTED: 9.0, C.ACTUAL: 9.0, C.RUN_DATE: PREV}  # fmt: skip
+    previous_ranking = {C.CALIBRATION_END: previous_end, C.SCORE_NAME: "p_alive", C.SOURCE: "bg_nbd_calibration_fit",
+                        C.POPULATION: "all_customers", C.CUSTOMERS: 99, C.POSITIVES: 9, C.AUC: 0.99,
+                        C.RUN_DATE: PREV}  # fmt: skip
+    run = {C.CALIBRATION_END: CALIBRATION_END, C.RUN_DATE: RUN}
+    return {
+        tables.CUSTOMER_VALUE: values,
+        tables.CUSTOMER_VALUE_FITS: fits,
+        tables.CUSTOMER_VALUE_HOLDOUT: [*({**r, **run} for r in holdout), previous_holdout],
+        tables.CUSTOMER_VALUE_RANKING: [*({**r, **run} for r in ranking), previous_ranking],
+    }
 
 
 def contents() -> dict[TableSpec, list[dict[str, Any]]]:
@@ -510,6 +592,7 @@ def contents() -> dict[TableSpec, list[dict[str, Any]]]:
             )
         ],
         tables.ITEMS: items,
+        **_customer_value(),
     }
 
 

@@ -64,9 +64,10 @@ def kernel(gold_lake, tmp_path_factory) -> Iterator[KernelManager]:  # noqa: F81
     manager.shutdown_kernel(now=True)
 
 
-def test_the_notebooks_are_the_four_readouts():
+def test_the_notebooks_are_the_five_readouts():
     assert [n.stem for n in NOTEBOOKS] == [
         "campaign_readout",
+        "customer_value",
         "profile_exploration",
         "recommendation_inspection",
         "segment_analysis",

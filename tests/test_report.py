@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import shutil
 from collections.abc import Iterator
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,8 @@ ALL_CHARTS = [
     "recommendation-sources",
     "propensity-scores",
     "propensity-calibration",
+    "value-tracking",
+    "value-frequency",
 ]
 
 
@@ -114,6 +117,29 @@ def test_report_holds_the_day_summaries_and_says_where_they_come_from(full_repor
     assert "stale" not in recommendations
     propensity = section(html, "propensity")
     assert "logistic_regression yes 3 30 30.0% 0.8 60.0% 2 0.2 2031-02-10 –" in propensity
+    value = unescape(section(html, "value"))  # BG/NBD's
+    assert (
+        "gold.customer_value_holdout as of 2031-03-12; gold.customer_value_ranking as of 2031-03-12" in value
+    )
+    # The holdout's last day: 10.5 purchases predicted, 11 made.
+    assert (
+        "2031-03-05 calibration end 21 calibration customers 10.5 repeat purchases predicted in 7 days"
+        in value
+    )
+    assert "11 actual 0.955 predicted / actual" in value
+    assert (
+        "repeat purchases customers predicted actual 0 10 0.2 0.1 1 6 0.5 0.5 2 3 0.9 1 7+ 2 2.5 3" in value
+    )
+    assert (
+        "On this 7-day holdout, over the 18 customers both scored, the propensity model ranks who buys better "
+        "(AUC 0.8) than BG/NBD's expected holdout orders (AUC 0.68, its better score)"
+    ) in value
+    assert "P(alive) ranks worse than chance here" in value
+    assert "purchase propensity gold.user_propensity scored by both models 18 6 0.8" in value
+    assert "0.99" not in value and "9,000" not in value, "the day before's rows leaked"
+    # Tier names from clv.tiers; u2 and u3 share the high tier.
+    assert "vip VIP 至尊客户 1 25.0% 1,000 1,000 0.9 3" in value
+    assert "high High value 高价值客户 2 50.0% 300 600 0.55 1.5" in value
 
 
 def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_lake, tmp_path, job_log):  # noqa: F811
@@ -134,6 +160,8 @@ def test_report_without_optional_tables_names_them_and_falls_back_to_als(gold_la
         ("segments", "gold.segment_profiles", "build_segment_profiles"),
         ("campaigns", "gold.campaign_results", "evaluate_campaigns"),
         ("propensity", "gold.user_propensity", "score_propensity"),
+        ("value", "gold.customer_value_holdout", "evaluate_customer_value"),
+        ("value", "gold.customer_value", "build_customer_value"),
     ):
         assert f"{table} does not exist at {lake}/{table.replace('.', '/')} ({writer} writes it)" in section(
             html, section_id

@@ -15,6 +15,7 @@ from transforms.report import charts
 from transforms.report.behaviour import funnel_section
 from transforms.report.formats import count, interval, number, percent, settings
 from transforms.report.page import Chart, Section, Source, render_page
+from transforms.report.value import frequency_label, ranking_guidance
 
 RUN = dt.date(2031, 3, 12)
 
@@ -88,3 +89,47 @@ def test_report_roots_are_local_paths_or_the_dbfs_mount():
     assert local_root("dbfs:/mnt/lake") == "/dbfs/mnt/lake"
     with pytest.raises(ReportPathError, match="set report.output_root"):
         local_root("s3a://bucket/lake")
+
+
+def _rankings(*rows: tuple[str, str, float | None]) -> pd.DataFrame:
+    """Ranking rows of a 7-day holdout over 18 customers: (score, population, AUC)."""
+    return pd.DataFrame(
+        [(dt.date(2031, 3, 5), RUN, score, population, 18, 6, auc) for score, population, auc in rows],
+        columns=["calibration_end", "run_date", "score_name", "population", "customers", "positives", "auc"],
+    )
+
+
+def test_the_ranking_guidance_names_the_better_score_on_the_customers_both_models_scored():
+    bg_nbd_better = _rankings(
+        ("p_alive", "scored_by_both", 0.74),
+        ("expected_orders", "scored_by_both", 0.72),
+        ("purchase_propensity", "scored_by_both", 0.7),
+        ("p_alive", "all_customers", 0.5),
+    )
+    tie = _rankings(
+        ("expected_orders", "scored_by_both", 0.705), ("purchase_propensity", "scored_by_both", 0.7)
+    )
+    # Without propensity scores the comparison is over all calibration customers.
+    alone = _rankings(("p_alive", "all_customers", 0.4), ("expected_orders", "all_customers", 0.6))
+
+    assert ranking_guidance(bg_nbd_better) == [
+        "On this 7-day holdout, over the 18 customers both scored, BG/NBD's P(alive) ranks who buys better "
+        "(AUC 0.74) than the propensity model (AUC 0.7): it needs only orders, so it can pick the targets as "
+        "well as give their value."
+    ]
+    assert ranking_guidance(tie) == [
+        "On this 7-day holdout, over the 18 customers both scored, BG/NBD's expected holdout orders (AUC 0.705) "
+        "and the propensity model (AUC 0.7) rank who buys about as well."
+    ]
+    assert ranking_guidance(alone) == [
+        "Only BG/NBD's scores were ranked on this 7-day holdout (there were no propensity scores of the "
+        "calibration end): its expected holdout orders ranks the buyers best, AUC 0.6.",
+        "P(alive) ranks worse than chance here: BG/NBD gives every customer without a repeat purchase a "
+        "P(alive) of 1, so it puts one-time buyers first; rank by expected orders instead.",
+    ]
+    unranked = _rankings(("p_alive", "all_customers", None))
+    assert ranking_guidance(unranked)[0].startswith("No score could be ranked")
+
+
+def test_the_top_calibration_frequency_bucket_reads_as_and_more():
+    assert [frequency_label(b) for b in (0, 6, 7)] == ["0", "6", "7+"]

@@ -11,13 +11,14 @@ from pyspark.sql import types as T
 
 from shop_platform.settings import LakeSettings
 from shop_platform.storage import open_lake
-from tests.gold_lake import PREV, RUN, gold_lake  # noqa: F401  (the fixture)
+from tests.gold_lake import CALIBRATION_END, PREV, RUN, gold_lake  # noqa: F401  (the fixture)
 from transforms import columns as C
 from transforms import schemas as S
 from transforms import tables
 from transforms.report.behaviour import funnel_steps
 from transforms.report.inputs import INPUTS, ReportInputError, check_columns
 from transforms.report.propensity import score_histogram
+from transforms.report.value import holdout_views, score_rankings, tier_summary
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +68,38 @@ def test_score_histogram_counts_users_per_bin_with_a_score_of_one_in_the_last(sp
         f"{C.BIN_LOW} double, {C.BIN_HIGH} double, {C.USERS} long",
     )
     assert_df_equality(actual, expected, ignore_nullable=True)
+
+
+def test_tier_summary_counts_customers_and_value_per_tier_of_one_snapshot(spark, lake):
+    actual = tier_summary(lake.table(tables.CUSTOMER_VALUE).read(), RUN)
+
+    # u2 and u3 share the high tier; PREV's u1 (CLV 9000) is left out; tiers without customers are absent.
+    expected = spark.createDataFrame(
+        [(1, "vip", 1, 0.25, 1000.0, 1000.0, 0.9, 3.0), (2, "high", 2, 0.5, 300.0, 600.0, 0.55, 1.5),
+         (4, "low", 1, 0.25, 50.0, 50.0, 1.0, 0.5)],
+        f"{C.VALUE_TIER_RANK} int, {C.VALUE_TIER} string, {C.CUSTOMERS} long, {C.SHARE} double, "
+        f"{C.MEAN_CLV} double, {C.TOTAL_CLV} double, {C.MEAN_P_ALIVE} double, {C.MEAN_EXPECTED_ORDERS} double",
+    )  # fmt: skip
+    assert_approx_df_equality(actual, expected, precision=1e-9, ignore_nullable=True)
+
+
+def test_holdout_and_ranking_summaries_keep_the_run_in_reading_order(lake):
+    views = holdout_views(lake.table(tables.CUSTOMER_VALUE_HOLDOUT).read(), RUN).collect()
+    rankings = score_rankings(lake.table(tables.CUSTOMER_VALUE_RANKING).read(), RUN).collect()
+
+    # PREV's bucket 3 is left out; day before frequency, buckets in order.
+    assert [(r[C.VIEW], r[C.BUCKET]) for r in views] == [("day", d) for d in range(1, 8)] + [
+        ("frequency", b) for b in (0, 1, 2, 7)
+    ]
+    assert {r[C.CALIBRATION_END] for r in views} == {CALIBRATION_END}
+    # The customers both models scored first, best AUC first; PREV's AUC of 0.99 is left out.
+    assert [(r[C.POPULATION], r[C.SCORE_NAME], r[C.AUC]) for r in rankings] == [
+        ("scored_by_both", "purchase_propensity", 0.8),
+        ("scored_by_both", "expected_orders", 0.68),
+        ("scored_by_both", "p_alive", 0.44),
+        ("all_customers", "expected_orders", 0.7),
+        ("all_customers", "p_alive", 0.45),
+    ]
 
 
 def test_check_columns_names_the_table_and_every_missing_or_mistyped_column():

@@ -421,3 +421,8 @@ BIN_HIGH = "bin_high"
 PREVIOUS_USERS = "previous_users"
 PREVIOUS_DATE = "previous_date"
 TABLE = "table"
+# The customer value section's tier summary (gold.customer_value per value tier).
+MEAN_CLV = "mean_clv"
+TOTAL_CLV = "total_clv"
+MEAN_P_ALIVE = "mean_p_alive"
+MEAN_EXPECTED_ORDERS = "mean_expected_orders"

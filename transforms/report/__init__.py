@@ -1,8 +1,8 @@
 """The daily report in one package: what it reads (`inputs`, the catalogue's tables), one module per part of
 the page with its Spark summaries (small frames computed from the gold tables, so only they reach the driver)
 and its sections drawn from them (`behaviour`, `profile`, `segments`, `campaigns`, `recommendations`,
-`propensity`), the Plotly charts the sections and the notebooks share (`charts`), cell formats (`formats`),
-the self-contained HTML page (`page`) and the sections in page order (`daily`).
+`propensity`, `value`), the Plotly charts the sections and the notebooks share (`charts`), cell formats
+(`formats`), the self-contained HTML page (`page`) and the sections in page order (`daily`).
 
 Summaries are DataFrames in, DataFrame out; rendering is pandas in, HTML out. Nothing here reads or writes
 storage: the job build_report reads the inputs through the lake and writes the page through the platform."""
@@ -20,4 +20,5 @@ SECTION_IDS = (
     "campaigns",
     "recommendations",
     "propensity",
+    "value",
 )

@@ -377,3 +377,44 @@ def calibration_plot(deciles: pd.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(title_text="mean predicted propensity", tickformat=".0%")
     fig.update_yaxes(title_text="observed purchase rate", tickformat=".0%")
     return _layout(fig, title, 360, legend={"orientation": "h", "y": -0.25})
+
+
+def holdout_tracking(days: pd.DataFrame, title: str) -> go.Figure:
+    """Cumulative actual and predicted purchases by day of the holdout, as the BG/NBD paper's tracking plot.
+
+    Expects bucket (the day after the calibration end), predicted, actual.
+    """
+    fig = go.Figure(
+        [
+            go.Scatter(x=days["bucket"], y=days["actual"], mode="lines+markers", name="actual",
+                       line={"color": BLUE}, hovertemplate="day %{x}: %{y:,.0f} actual<extra></extra>"),
+            go.Scatter(x=days["bucket"], y=days["predicted"], mode="lines", name="predicted (BG/NBD)",
+                       line={"color": ORANGE, "dash": "dash"},
+                       hovertemplate="day %{x}: %{y:,.1f} predicted<extra></extra>"),
+        ]
+    )  # fmt: skip
+    fig.update_xaxes(title_text="days after the calibration end", dtick=1 if len(days) <= 14 else None)
+    fig.update_yaxes(title_text="cumulative repeat purchases", rangemode="tozero")
+    return _layout(fig, title, 340, legend=_TOP_LEGEND)
+
+
+def conditional_expectations(buckets: pd.DataFrame, title: str) -> go.Figure:
+    """Mean actual and predicted holdout purchases per calibration frequency bucket, as the BG/NBD paper's
+    conditional expectations plot.
+
+    Expects label (the bucket as shown, e.g. "7+"), customers, predicted, actual, in bucket order.
+    """
+    customers = [f"{c:,} customers" for c in buckets["customers"]]
+    fig = go.Figure(
+        [
+            go.Scatter(x=buckets["label"], y=buckets["actual"], mode="lines+markers", name="actual",
+                       line={"color": BLUE}, customdata=customers,
+                       hovertemplate="%{x} (%{customdata}): %{y:.3f} actual<extra></extra>"),
+            go.Scatter(x=buckets["label"], y=buckets["predicted"], mode="lines+markers", name="predicted (BG/NBD)",
+                       line={"color": ORANGE, "dash": "dash"}, customdata=customers,
+                       hovertemplate="%{x} (%{customdata}): %{y:.3f} predicted<extra></extra>"),
+        ]
+    )  # fmt: skip
+    fig.update_xaxes(title_text="repeat purchases in the calibration period", type="category")
+    fig.update_yaxes(title_text="holdout purchases per customer", rangemode="tozero")
+    return _layout(fig, title, 340, legend=_TOP_LEGEND)

@@ -14,10 +14,10 @@ from collections.abc import Callable, Mapping
 import pandas as pd
 from pyspark.sql import DataFrame
 
-from shop_platform.settings import ReportSettings
+from shop_platform.settings import CustomerValueSettings, ReportSettings
 from transforms import columns as C
 from transforms import tables
-from transforms.report import behaviour, campaigns, profile, propensity, recommendations, segments
+from transforms.report import behaviour, campaigns, profile, propensity, recommendations, segments, value
 from transforms.report.inputs import Input
 from transforms.report.page import Section, Source, render_page
 from transforms.tags.history import tags_as_of_each
@@ -43,13 +43,16 @@ def tag_snapshots(history: Input, quality: Input, lists: Input) -> Input:
     return Input(tags_as_of_each(history.df, dates), Source(history.source.table, as_of=quality.as_of))
 
 
-def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSettings) -> list[Section]:
+def sections(
+    read: Mapping[str, Input], run_date: dt.date, settings: ReportSettings, clv: CustomerValueSettings
+) -> list[Section]:
     """Summarise every input in Spark and lay out the report's sections, in page order.
 
     Args:
         read: Every table of `inputs.INPUTS` by name, as of `run_date`.
         run_date: The report's date.
         settings: The `report` section of the config.
+        clv: The `clv` section of the config (the value tiers' names and the CLV horizon).
     """
     activity, churn = read[tables.ACTIVITY_DAILY.name], read[tables.CHURN_MONTHLY.name]
     funnel, paths = read[tables.FUNNEL_DAILY.name], read[tables.SESSION_PATHS.name]
@@ -58,6 +61,8 @@ def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSetti
     results, breakdown = read[tables.CAMPAIGN_RESULTS.name], read[tables.CAMPAIGN_BREAKDOWN.name]
     metrics, items = read[tables.RECOMMENDATION_METRICS.name], read[tables.ITEMS.name]
     scores, score_metrics = read[tables.USER_PROPENSITY.name], read[tables.PROPENSITY_METRICS.name]
+    holdout, ranking = read[tables.CUSTOMER_VALUE_HOLDOUT.name], read[tables.CUSTOMER_VALUE_RANKING.name]
+    customer_value = read[tables.CUSTOMER_VALUE.name]
     lists = recommendations.recommendation_input(
         read[tables.RECOMMENDATIONS.name], read[tables.ALS_RECOMMENDATIONS.name]
     )
@@ -128,6 +133,14 @@ def sections(read: Mapping[str, Input], run_date: dt.date, settings: ReportSetti
             small(score_metrics, lambda df: propensity.propensity_models(df, score_metrics.as_of)),
             small(score_metrics, lambda df: propensity.calibration(df, score_metrics.as_of)),
             [scores.source, score_metrics.source],
+        ),
+        value.value_section(
+            small(holdout, lambda df: value.holdout_views(df, holdout.as_of)),
+            small(ranking, lambda df: value.score_rankings(df, ranking.as_of)),
+            small(customer_value, lambda df: value.tier_summary(df, customer_value.as_of)),
+            {t.id: (t.name_en, t.name_zh) for t in clv.tiers},
+            clv.horizon_days,
+            [holdout.source, ranking.source, customer_value.source],
         ),
     ]
 

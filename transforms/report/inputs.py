@@ -70,6 +70,9 @@ INPUTS: tuple[ReportInput, ...] = tuple(
         tables.ALS_RECOMMENDATIONS,
         tables.USER_PROPENSITY,
         tables.PROPENSITY_METRICS,
+        tables.CUSTOMER_VALUE_HOLDOUT,
+        tables.CUSTOMER_VALUE_RANKING,
+        tables.CUSTOMER_VALUE,
         # Item categories and brands for the example recommendations; the lists show bare ids without it.
         tables.ITEMS,
     )
