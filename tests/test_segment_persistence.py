@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from chispa import assert_df_equality
 from pyspark.ml import PipelineModel
 from pyspark.sql import functions as F
 
 from transforms import columns as C
+from transforms.report.segments import transitions_blocks
 from transforms.segments.features import is_light_user, light_user_segments
 from transforms.segments.identity import match_segment_ids
 from transforms.segments.kmeans import (
@@ -142,3 +144,15 @@ def test_transitions_count_moves_between_consecutive_days_and_stability_is_the_s
     stability = segment_stability(transitions).collect()
     assert [(r[C.SNAPSHOT_DATE], r[C.USERS]) for r in stability] == [(D2, 4), (D3, 1)]
     assert [r[C.STABILITY] for r in stability] == [pytest.approx(3 / 4), 1.0]
+
+
+def test_the_report_shows_the_weeks_stability_and_the_days_transitions_as_a_grid():
+    stability = pd.DataFrame({"snapshot_date": [D3, D2], "users": [1, 4], "stability": [1.0, 0.75]})
+    matrix = pd.DataFrame(
+        {"from_segment_id": [1, 1, 2, None], "to_segment_id": [1, 2, None, 0], "users": [5, 1, 2, 3]}
+    )
+    kept, grid = transitions_blocks(stability, matrix)
+    assert kept.rows == [[str(D3), "1", "100.0%"], [str(D2), "4", "75.0%"]]
+    # A row per segment the day before, a column per segment on the day; "–" for one day only.
+    assert grid.columns == ["from ↓ to →", "0", "1", "2", "–"]
+    assert grid.rows == [["1", "0", "5", "1", "0"], ["2", "0", "0", "0", "2"], ["–", "3", "0", "0", "0"]]
