@@ -102,7 +102,9 @@ def train(
     s = cfg.segments
     ks = [k for k in range(s.k_min, s.k_max + 1) if k < users]
     if not ks:
-        log.warning("%s: %d active users, too few for k >= %d: no segments", snapshot_date, users, s.k_min)
+        log.warning(
+            "%s: %d users to cluster, too few for k >= %d: no K-means segments", snapshot_date, users, s.k_min
+        )
         return None
     params = {
         "features": ",".join(s.features),
