@@ -4,10 +4,11 @@
     shop-build-segment-profiles --env local --from-date 2026-10-01 --date 2026-10-30
 
 Runs after build_segments and build_tag_snapshots of the same dates. Per snapshot date and segment: its size
-and share of the segmented users, the mean of every `segments.features` column and its z against the
-segmented population (on the model's log1p scale), the dominant RFM segment and lifecycle stage (tags
-rfm_segment and lifecycle_stage of gold.tag_history as of the date; null when it has none), the categories
-most common among its members' top categories with their lift, and a readable label (`segments.label`).
+and share of the segmented users, the mean of every `segments.features` and `segments.ratios` input and its
+z against the segmented population (on the model's log1p scale), the dominant RFM segment and lifecycle
+stage (tags rfm_segment and lifecycle_stage of gold.tag_history as of the date; null when it has none), the
+categories most common among its members' top categories with their lift, and a readable label
+(`segments.label`; the light users' segment has its configured label).
 Re-running a date rewrites its partition with the same rows.
 """
 
@@ -49,7 +50,7 @@ def run(ctx: JobContext) -> int:
         if not table.exists():
             log.error("%s does not exist at %s: run %s first", table.name, table.path, table.spec.written_by)
             return 1
-    problems = feature_problems(features.schema(), s.features, s.active_feature)
+    problems = feature_problems(features.schema(), s.source_columns, s.active_feature)
     if problems:
         log.error("segments.features / segments.active_feature (conf/base.yaml): %s", "; ".join(problems))
         return 2
@@ -61,16 +62,18 @@ def run(ctx: JobContext) -> int:
             segments.read_on(snapshot_date),
             features.read_on(snapshot_date),
             tags_as_of(tags.read() if tags.exists() else tags.empty(), snapshot_date),
-            feature_columns=s.features,
+            feature_columns=s.inputs,
             log1p_features=s.log1p_features,
+            ratios=s.ratios,
             top_n=s.top_categories,
             rfm_tag=RFM_TAG,
             lifecycle_tag=LIFECYCLE_TAG,
             snapshot_date=snapshot_date,
         )
         labelled = with_labels(
-            described, s.label.names, s.label.max_features, s.label.min_z, s.label.min_category_lift
-        )
+            described, s.label.names, s.label.max_features, s.label.min_z, s.label.min_category_lift,
+            fixed={s.light_users.segment_id: s.light_users.label},
+        )  # fmt: skip
         with timed(log, f"segment profiles {snapshot_date}"):
             profiles.overwrite_partitions(labelled, {C.SNAPSHOT_DATE: [snapshot_date]})
         written = profiles.read_on(snapshot_date).orderBy(C.SEGMENT_ID).collect()

@@ -7,6 +7,7 @@ import datetime as dt
 
 from chispa import assert_df_equality
 from mlflow import MlflowClient
+from pyspark.sql import functions as F
 
 from jobs import build_segments
 from shop_platform.settings import LakeSettings
@@ -62,6 +63,9 @@ def run(root: str, last: dt.date, first: dt.date | None = None) -> int:
         "segments.k_max=3",
         "segments.max_iter=10",
         "segments.retrain_every_days=2",
+        # What is tested is which model scores which date, not how k is chosen: one start, no subsamples.
+        "segments.restarts=1",
+        "segments.stability_resamples=0",
     ]
     dates = ["--date", last.isoformat()] + (["--from-date", first.isoformat()] if first else [])
     return build_segments.main(["--env", "local", *[a for s in settings for a in ("--set", s)], *dates])
@@ -96,6 +100,11 @@ def test_a_back_fill_in_one_pass_equals_one_run_per_date(spark, lake_root, tmp_p
     )
     # The range in one commit (after the table's creation), against one per date.
     assert segments.version() == 1 and by_date.table(tables.USER_SEGMENTS).version() == 3
+    # Transitions for every date with a day before: the same 15 users segmented on both days.
+    moves = one_pass.table(tables.SEGMENT_TRANSITIONS).read()
+    assert_df_equality(moves, by_date.table(tables.SEGMENT_TRANSITIONS).read(), ignore_row_order=True)
+    per_day = moves.groupBy("snapshot_date").agg(F.sum("users").alias("users")).orderBy("snapshot_date")
+    assert [(r["snapshot_date"], r["users"]) for r in per_day.collect()] == [(DATES[1], 15), (DATES[2], 15)]
 
     # A re-run of the range reuses both models: the same rows, no new version.
     assert run(lake_root, DATES[-1], DATES[0]) == 0

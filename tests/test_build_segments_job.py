@@ -59,7 +59,11 @@ def persona_rows() -> tuple[list[tuple], list[tuple[str, str]]]:
 
 
 def run(job, root: str, *args: str) -> int:
-    settings = [f"lake.root={root}", "spark.shuffle_partitions=2", "segments.k_min=2", "segments.k_max=4"]
+    # One K-means start per fit and few iterations keep the test quick; the stability subsamples stay on.
+    settings = [
+        f"lake.root={root}", "spark.shuffle_partitions=2", "segments.k_min=2", "segments.k_max=4",
+        "segments.restarts=1", "segments.max_iter=10",
+    ]  # fmt: skip
     return job.main(
         ["--env", "local", *[a for s in settings for a in ("--set", s)], "--date", D.isoformat(), *args]
     )
@@ -90,7 +94,7 @@ def test_segments_tags_profiles_and_truth_end_to_end(spark, tmp_path):
         [parent.info.experiment_id], filter_string=f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
     )
     assert sorted(int(c.data.params["k"]) for c in children) == [2, 3, 4]
-    assert all({"silhouette", "training_cost"} <= set(c.data.metrics) for c in children)
+    assert all({"silhouette", "stability", "training_cost"} <= set(c.data.metrics) for c in children)
 
     # A re-run scores with the registered model trained for the date: same rows, no new version.
     assert run(build_segments, root) == 0

@@ -282,6 +282,10 @@ FEATURE_Z = "feature_z"
 CATEGORY_LIFT = "category_lift"
 DOMINANT_RFM_SEGMENT = "dominant_rfm_segment"
 DOMINANT_LIFECYCLE_STAGE = "dominant_lifecycle_stage"
+# gold.segment_transitions: a user's segment the day before and on the snapshot date; the share keeping it.
+FROM_SEGMENT_ID = "from_segment_id"
+TO_SEGMENT_ID = "to_segment_id"
+STABILITY = "stability"
 
 # Behaviour analytics (transforms/analytics): activity, funnel, retention, churn, session paths.
 DAU = "dau"

@@ -545,6 +545,15 @@ GOLD_USER_SEGMENTS_SCHEMA = _fields(
     (C.SNAPSHOT_DATE, T.DateType()),
 )
 
+# gold.segment_transitions: users per (segment the day before, segment on the date); a null side is a user
+# segmented on one day only (transforms/segments/transitions.py).
+GOLD_SEGMENT_TRANSITIONS_SCHEMA = _fields(
+    (C.FROM_SEGMENT_ID, T.IntegerType()),
+    (C.TO_SEGMENT_ID, T.IntegerType()),
+    (C.USERS, T.LongType()),
+    (C.SNAPSHOT_DATE, T.DateType()),
+)
+
 # gold.segment_profiles: per snapshot date and segment (transforms/segments/profiles.py, labels.py).
 GOLD_SEGMENT_PROFILES_SCHEMA = _fields(
     (C.SEGMENT_ID, T.IntegerType()),

@@ -338,6 +338,15 @@ USER_SEGMENTS = TableSpec(
     date_column=C.SNAPSHOT_DATE,
     description="K-means segment per active user and date",
 )
+SEGMENT_TRANSITIONS = TableSpec(
+    "gold.segment_transitions",
+    S.GOLD_SEGMENT_TRANSITIONS_SCHEMA,
+    "build_segments",
+    partition_by=(C.SNAPSHOT_DATE,),
+    keys=(C.FROM_SEGMENT_ID, C.TO_SEGMENT_ID),
+    date_column=C.SNAPSHOT_DATE,
+    description="users per (segment the day before, segment on the date)",
+)
 SEGMENT_PROFILES = TableSpec(
     "gold.segment_profiles",
     S.GOLD_SEGMENT_PROFILES_SCHEMA,

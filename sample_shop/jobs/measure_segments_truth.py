@@ -4,19 +4,25 @@
 
 Reads gold.user_segments of the date and `truth/personas` of a lake built from the sample-data generator
 (without a truth folder there is nothing to score and the job says so). Logs the adjusted Rand index and the
-confusion table (segment x persona, over users with both), writes them to
-`reports/segments_truth/<date>_<date>/summary` and to an MLflow run (metric adjusted_rand_index, artifact
-segments_vs_personas.csv).
+confusion table (segment x persona, over users with both), and again over the buyers (users with an order
+in the 90 days before the date, gold.user_features), and the day-to-day stability (the share of users
+segmented on the date and the day before who kept their segment); writes them to
+`reports/segments_truth/<date>_<date>/summary` and to an MLflow run (metrics adjusted_rand_index,
+adjusted_rand_index_buyers, stability; artifacts segments_vs_personas.csv and
+segments_vs_personas_buyers.csv).
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import sys
 
 import mlflow
 from pyspark import StorageLevel
 from pyspark.errors import AnalysisException
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
 
 from sample_shop import columns as TC
 from sample_shop import tables as truth_tables
@@ -29,11 +35,25 @@ from shop_platform.storage import open_lake
 from shop_platform.tracking import training_run
 from transforms import columns as C
 from transforms import tables
+from transforms.features.windows import windowed
+from transforms.segments.transitions import segment_stability, segment_transitions
 
 log = get_logger("sample_shop.jobs.measure_segments_truth")
 
 JOB = "measure_segments_truth"
 REPORT = "segments_truth"
+BUYERS_SUFFIX = "_buyers"
+ORDERS_90D = windowed(C.ORDERS, 90)
+
+
+def scored(segments: DataFrame, personas: DataFrame) -> tuple[float | None, list[dict]]:
+    """The adjusted Rand index and the contingency cells (at most segments x personas) of `segments`."""
+    table = contingency_table(segments, personas).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        ari = adjusted_rand_index(table).first()[TC.ADJUSTED_RAND_INDEX]
+        return ari, rows_as_dicts(table.orderBy(C.SEGMENT_ID, TC.PERSONA))
+    finally:
+        table.unpersist()
 
 
 def parser() -> argparse.ArgumentParser:
@@ -60,25 +80,38 @@ def run(ctx: JobContext) -> int:
             lake.root,
         )
         return 0
-    table = contingency_table(segments.read_on(ctx.run_date), personas).persist(StorageLevel.MEMORY_AND_DISK)
-    try:
-        ari = adjusted_rand_index(table).first()[TC.ADJUSTED_RAND_INDEX]
-        # At most segments x personas rows.
-        cells = rows_as_dicts(table.orderBy(C.SEGMENT_ID, TC.PERSONA))
-    finally:
-        table.unpersist()
-    confusion = confusion_csv(cells)
-    users = sum(cell[C.USERS] for cell in cells)
-    log.info("%s: adjusted Rand index vs personas %s over %d users", ctx.run_date, ari, users)
-    log.info("segments x personas (users):\n%s", confusion)
-    folder = report_folder(REPORT, (ctx.run_date, ctx.run_date))
-    write_summary(
-        lake, folder, {"snapshot_date": ctx.run_date, TC.ADJUSTED_RAND_INDEX: ari, "confusion": cells}
+    of_day = segments.read_on(ctx.run_date)
+    ari, cells = scored(of_day, personas)
+    buyers = lake.table(tables.USER_FEATURES).read_on(ctx.run_date).where(F.col(ORDERS_90D) >= 1)
+    ari_buyers, cells_buyers = scored(
+        of_day.join(buyers.select(C.USER_ID), on=[C.USER_ID], how="left_semi"), personas
     )
+    day_before = ctx.run_date - dt.timedelta(days=1)
+    moves = segment_transitions(segments.read_between(day_before, ctx.run_date), [ctx.run_date])
+    stability_row = segment_stability(moves).first()  # one row, or none without the day before
+    stability = None if stability_row is None else stability_row[C.STABILITY]
+    summary = {"snapshot_date": ctx.run_date, "stability": stability}
+    for suffix, (score, table) in {"": (ari, cells), BUYERS_SUFFIX: (ari_buyers, cells_buyers)}.items():
+        users = sum(cell[C.USERS] for cell in table)
+        log.info(
+            "%s: adjusted Rand index vs personas %s over %d users (%s)",
+            ctx.run_date,
+            score,
+            users,
+            suffix.strip("_") or "all",
+        )
+        log.info("segments x personas%s (users):\n%s", suffix, confusion_csv(table))
+        summary |= {TC.ADJUSTED_RAND_INDEX + suffix: score, "confusion" + suffix: table}
+    log.info("%s: day-to-day stability %s", ctx.run_date, stability)
+    folder = report_folder(REPORT, (ctx.run_date, ctx.run_date))
+    write_summary(lake, folder, summary)
     with training_run(cfg, job=JOB, run_date=ctx.run_date, inputs={segments.name: segments}):
-        if ari is not None:
-            mlflow.log_metric(TC.ADJUSTED_RAND_INDEX, ari)
-        mlflow.log_text(confusion, "segments_vs_personas.csv")
+        for suffix, (score, table) in {"": (ari, cells), BUYERS_SUFFIX: (ari_buyers, cells_buyers)}.items():
+            if score is not None:
+                mlflow.log_metric(TC.ADJUSTED_RAND_INDEX + suffix, score)
+            mlflow.log_text(confusion_csv(table), f"segments_vs_personas{suffix}.csv")
+        if stability is not None:
+            mlflow.log_metric("stability", stability)
     log.info("wrote %s/summary and an MLflow run (%s)", lake.files.path(folder), JOB)
     return 0
 

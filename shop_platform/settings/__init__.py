@@ -40,7 +40,7 @@ from shop_platform.settings.recommend import (
 )
 from shop_platform.settings.report import ReportSettings
 from shop_platform.settings.root import Config
-from shop_platform.settings.segments import SegmentLabelSettings, SegmentSettings
+from shop_platform.settings.segments import LightUserSettings, SegmentLabelSettings, SegmentSettings
 from shop_platform.settings.silver import BotSettings, SessionSettings
 from shop_platform.settings.spark import SparkSettings
 from shop_platform.settings.tags import LifecycleSettings, RfmSettings, TagSettings
@@ -82,6 +82,7 @@ __all__ = [
     "InteractionSettings",
     "LakeSettings",
     "LifecycleSettings",
+    "LightUserSettings",
     "LoggingSettings",
     "LogisticRegressionGrid",
     "OrderLineSettings",

@@ -58,6 +58,7 @@ def sections(
     funnel, paths = read[tables.FUNNEL_DAILY.name], read[tables.SESSION_PATHS.name]
     cohorts, quality = read[tables.RETENTION_COHORTS.name], read[tables.TAG_QUALITY.name]
     profiles, audiences = read[tables.SEGMENT_PROFILES.name], read[tables.AUDIENCE_SIZES.name]
+    moves = read[tables.SEGMENT_TRANSITIONS.name]
     results, breakdown = read[tables.CAMPAIGN_RESULTS.name], read[tables.CAMPAIGN_BREAKDOWN.name]
     metrics, items = read[tables.RECOMMENDATION_METRICS.name], read[tables.ITEMS.name]
     scores, score_metrics = read[tables.USER_PROPENSITY.name], read[tables.PROPENSITY_METRICS.name]
@@ -100,7 +101,9 @@ def sections(
         segments.segments_section(
             small(profiles, lambda df: segments.segment_summary(df, profiles.as_of)),
             small(profiles, lambda df: segments.segment_features(df, profiles.as_of)),
-            [profiles.source],
+            [profiles.source, moves.source],
+            small(moves, lambda df: segments.stability_trend(df, moves.as_of, segments.STABILITY_DAYS)),
+            small(moves, lambda df: segments.transition_matrix(df, moves.as_of)),
         ),
         profile.tags_section(
             small(quality, lambda df: profile.tag_health(df, quality.as_of)),

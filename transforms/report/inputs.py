@@ -62,6 +62,7 @@ INPUTS: tuple[ReportInput, ...] = tuple(
         tables.TAG_HISTORY,
         tables.TAG_QUALITY,
         tables.SEGMENT_PROFILES,
+        tables.SEGMENT_TRANSITIONS,
         tables.AUDIENCE_SIZES,
         tables.CAMPAIGN_RESULTS,
         tables.CAMPAIGN_BREAKDOWN,

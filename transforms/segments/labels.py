@@ -59,7 +59,12 @@ def distinguishing_category(min_category_lift: float) -> Column:
 
 
 def with_labels(
-    profiles: DataFrame, names: Mapping[str, str], max_features: int, min_z: float, min_category_lift: float
+    profiles: DataFrame,
+    names: Mapping[str, str],
+    max_features: int,
+    min_z: float,
+    min_category_lift: float,
+    fixed: Mapping[int, str] | None = None,
 ) -> DataFrame:
     """The profiles with LABEL added before SNAPSHOT_DATE.
 
@@ -67,6 +72,8 @@ def with_labels(
         profiles: `profiles.segment_profiles` rows (FEATURE_Z, TOP_CATEGORIES, CATEGORY_LIFT are read).
         names: Feature column -> its words in labels; unnamed features use the column name.
         max_features, min_z, min_category_lift: `segments.label` settings.
+        fixed: Segment id -> its label, for segments made by rule (the light users), whose label says
+            what the rule is rather than how its members happen to differ.
     """
     parts = F.concat_ws(
         ", ",
@@ -74,5 +81,7 @@ def with_labels(
         distinguishing_category(min_category_lift),
     )
     label = F.when(parts == "", F.lit(AVERAGE)).otherwise(parts)
+    for segment, text in (fixed or {}).items():
+        label = F.when(F.col(C.SEGMENT_ID) == F.lit(segment), F.lit(text)).otherwise(label)
     columns = [c for c in profiles.columns if c != C.SNAPSHOT_DATE]
     return profiles.select(*columns, label.alias(C.LABEL), C.SNAPSHOT_DATE)

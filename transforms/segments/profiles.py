@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from transforms import columns as C
-from transforms.segments.features import transformed
+from transforms.segments.features import input_value, transformed
 
 _TOTAL, _COUNT, _POPULATION_COUNT, _RANK = "_total", "_count", "_population_count", "_rank"
 
@@ -35,7 +35,10 @@ def _feature_map(names: Sequence[str], values: Sequence[Column]) -> Column:
 
 
 def feature_summary(
-    members: DataFrame, features: Sequence[str], log1p_features: Collection[str]
+    members: DataFrame,
+    features: Sequence[str],
+    log1p_features: Collection[str],
+    ratios: Mapping[str, Sequence[str]] | None = None,
 ) -> DataFrame:
     """Per segment: its size and share, the mean of each feature, and how far that mean lies from the
     population's in population standard deviations (z), on the scale the model sees (log1p where
@@ -45,12 +48,13 @@ def feature_summary(
     the population has z 0.
 
     Args:
-        members: USER_ID, SEGMENT_ID and the feature columns, one row per segmented user.
+        members: USER_ID, SEGMENT_ID and the feature columns (those `ratios` are computed from), one row
+            per segmented user.
 
     Returns:
         SEGMENT_ID, USERS, SHARE, FEATURE_MEANS, FEATURE_Z (maps keyed by feature column).
     """
-    values = [transformed(f, log1p_features) for f in features]
+    values = [transformed(f, log1p_features, ratios) for f in features]
     population = members.agg(
         F.count(F.lit(1)).alias(_TOTAL),
         *[F.avg(v).alias(_population_mean(i)) for i, v in enumerate(values)],
@@ -58,7 +62,7 @@ def feature_summary(
     )
     per_segment = members.groupBy(C.SEGMENT_ID).agg(
         F.count(F.lit(1)).alias(C.USERS),
-        *[F.avg(F.col(f).cast("double")).alias(_mean(i)) for i, f in enumerate(features)],
+        *[F.avg(input_value(f, ratios)).alias(_mean(i)) for i, f in enumerate(features)],
         *[F.avg(v).alias(_scaled_mean(i)) for i, v in enumerate(values)],
     )
     z = [
@@ -150,6 +154,7 @@ def segment_profiles(
     *,
     feature_columns: Sequence[str],
     log1p_features: Collection[str],
+    ratios: Mapping[str, Sequence[str]] | None = None,
     top_n: int,
     rfm_tag: str,
     lifecycle_tag: str,
@@ -162,17 +167,20 @@ def segment_profiles(
         features: gold.user_features rows of the date.
         tags: tags_as_of rows of the date; `rfm_tag` and `lifecycle_tag` give the dominant RFM
             segment and lifecycle stage.
+        feature_columns: The model's inputs; `ratios` among them are computed from two columns.
 
     Returns:
         SEGMENT_ID, USERS, SHARE, FEATURE_MEANS, FEATURE_Z, DOMINANT_RFM_SEGMENT, DOMINANT_LIFECYCLE_STAGE,
         TOP_CATEGORIES, CATEGORY_LIFT, SNAPSHOT_DATE.
     """
+    sources = [c for c in feature_columns if not ratios or c not in ratios]
+    sources += [c for pair in (ratios or {}).values() for c in pair if c not in sources]
     # One features row per user and date: each segmented user stays one row.
     members = segments.select(C.USER_ID, C.SEGMENT_ID).join(
-        features.select(C.USER_ID, C.TOP_CATEGORIES, *feature_columns), on=[C.USER_ID], how="inner"
+        features.select(C.USER_ID, C.TOP_CATEGORIES, *sources), on=[C.USER_ID], how="inner"
     )
     return (
-        feature_summary(members, feature_columns, log1p_features)
+        feature_summary(members, feature_columns, log1p_features, ratios)
         .join(dominant_values(members, tags, rfm_tag, C.DOMINANT_RFM_SEGMENT), on=[C.SEGMENT_ID], how="left")
         .join(
             dominant_values(members, tags, lifecycle_tag, C.DOMINANT_LIFECYCLE_STAGE),
