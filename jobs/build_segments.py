@@ -64,6 +64,7 @@ from transforms.segments.features import (
 from transforms.segments.kmeans import (
     assign_segments,
     cluster_count,
+    handed_over,
     search_k,
     segment_ids,
     with_persistent_ids,
@@ -76,6 +77,11 @@ log = get_logger("jobs.build_segments")
 
 JOB = "build_segments"
 MODEL_ARTIFACT = "segments_model"
+
+
+def trained_date(registered: list[RegisteredModel], version: int) -> dt.date:
+    """The snapshot date `version` was trained on."""
+    return next(m.trained_on for m in registered if m.version == version)
 
 
 def previous_model(cfg: Config, registered: list[RegisteredModel], day: dt.date) -> PipelineModel | None:
@@ -244,10 +250,14 @@ def run(ctx: JobContext) -> int:
                 version = use.version
                 log.info("%s: scoring with %s version %d", use.span(), s.model_name, version)
                 model = load_registered_spark_model(cfg, s.model_name, version=version)
+                previous = previous_model(cfg, registered, trained_date(registered, version))
             remaining = [day for day in remaining if day not in use.dates]
             version_of.update(dict.fromkeys(use.dates, version))
             dates = population.where(F.col(C.SNAPSHOT_DATE).isin(list(use.dates)))
-            scored.append(assign_segments(model, dates))
+            if previous is None or s.handover_margin == 0:
+                scored.append(assign_segments(model, dates))
+            else:
+                scored.append(handed_over(model, dates, previous, s.handover_margin))
         assigned = reduce(DataFrame.unionByName, scored)
         with timed(log, f"segments {ctx.first_date}..{ctx.run_date}"):
             segments.overwrite_partitions(assigned, {C.SNAPSHOT_DATE: ctx.dates})

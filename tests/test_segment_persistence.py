@@ -19,6 +19,7 @@ from transforms.segments.kmeans import (
     KCandidate,
     assign_segments,
     choose,
+    handed_over,
     search_k,
     segment_ids,
     segment_naming,
@@ -75,6 +76,42 @@ def test_a_refit_on_shifted_data_keeps_each_segments_id(spark):
     later_users = users(spark, 1.3, 11)
     refit = fitted(later_users, 3)
     assert ids_by_group(with_persistent_ids(refit, previous, reserved_ids=[0]), later_users) == before
+
+
+def test_a_model_taking_over_leaves_users_in_their_segment_within_the_margin(spark):
+    population = users(spark, 1.0, 0)
+    model = search_k(
+        population, FEATURES, ["views_per_active_day"], ks=[3], seed=7, max_iter=20, ratios=RATIOS, reserved_ids=[0]
+    ).model  # fmt: skip
+    ids = segment_ids(model)
+    # The model before named the same clusters the other way round: each user's previous id is another
+    # cluster's id in the new model, whose centre is farther away.
+    previous = PipelineModel(stages=[*model.stages[:-1], segment_naming([ids[1], ids[2], ids[0]])])
+    dated = population.select("*", F.lit(D1).alias(C.SNAPSHOT_DATE))
+
+    def assigned(margin: float) -> dict[str, tuple[int, float]]:
+        rows = handed_over(model, dated, previous, margin).collect()
+        return {r[C.USER_ID]: (r[C.SEGMENT_ID], r[C.DISTANCE_TO_CENTRE]) for r in rows}
+
+    new = {
+        r[C.USER_ID]: (r[C.SEGMENT_ID], r[C.DISTANCE_TO_CENTRE])
+        for r in assign_segments(model, dated).collect()
+    }
+    before = {r[C.USER_ID]: r[C.SEGMENT_ID] for r in assign_segments(previous, dated).collect()}
+    assert assigned(0.0) == new  # the nearest centre always wins
+    assert {u: seg for u, (seg, _) in assigned(1e6).items()} == before  # every previous id survives
+    # In between, exactly the users whose previous segment's centre is within the margin stay in it: with
+    # every previous id kept, the distance is the one to the previous segment's centre.
+    ratio = {u: distance / new[u][1] for u, (_, distance) in assigned(1e6).items()}
+    margin = sorted(ratio.values())[len(ratio) // 2] - 1.0
+    moderate = assigned(margin)
+    kept = {u for u, r in ratio.items() if r <= 1.0 + margin}
+    assert 0 < len(kept) < len(moderate)
+    for user, (segment, distance) in moderate.items():
+        assert segment == (before[user] if user in kept else new[user][0])
+        assert distance == pytest.approx(
+            ratio[user] * new[user][1] if user in kept else new[user][1], rel=1e-12
+        )
 
 
 def test_matching_pairs_nearest_centres_and_gives_new_clusters_fresh_ids():

@@ -69,6 +69,10 @@ class SegmentSettings:
     stability_fraction: float
     min_stability: float
     k_switch_margin: float
+    # A model that takes over from the one before it leaves a user in the segment the previous model gives
+    # them while that id survives and its centre is within (1 + handover_margin) of their nearest centre's
+    # distance (0: the new model's nearest centre always wins).
+    handover_margin: float
     # K-means initialisations per fit; the lowest within-cluster cost is kept.
     restarts: int
     seed: int
@@ -107,6 +111,8 @@ class SegmentSettings:
         yield from positive(self, ("max_iter", "retrain_every_days", "top_categories", "restarts"))
         if self.k_switch_margin < 0:
             yield "k_switch_margin", f"must not be negative, got {self.k_switch_margin}"
+        if self.handover_margin < 0:
+            yield "handover_margin", f"must not be negative, got {self.handover_margin}"
         if not self.model_name.strip():
             yield "model_name", "must not be empty"
 

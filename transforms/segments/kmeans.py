@@ -288,10 +288,61 @@ def with_persistent_ids(
 
 
 def _distance_to(centre_by_cluster: list[list[float]], cluster: str) -> Column:
-    table = F.array(*[F.array(*[F.lit(v) for v in centre]) for centre in centre_by_cluster])
-    centre = F.element_at(table, F.col(cluster).cast("int") + 1)
-    squares = F.zip_with(vector_to_array(F.col(C.SCALED_FEATURES)), centre, lambda x, c: (x - c) * (x - c))
-    return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda total, s: total + s))
+    return F.element_at(_distances(centre_by_cluster), F.col(cluster).cast("int") + 1)
+
+
+def _distances(centre_by_cluster: list[list[float]]) -> Column:
+    """Each row's Euclidean distance to every centre (standardized space), by cluster index."""
+    features = vector_to_array(F.col(C.SCALED_FEATURES))
+
+    def to(centre: list[float]) -> Column:
+        squares = F.zip_with(features, F.array(*[F.lit(v) for v in centre]), lambda x, c: (x - c) * (x - c))
+        return F.sqrt(F.aggregate(squares, F.lit(0.0), lambda total, s: total + s))
+
+    return F.array(*[to(centre) for centre in centre_by_cluster])
+
+
+def handed_over(
+    model: PipelineModel, population: DataFrame, previous: PipelineModel, margin: float
+) -> DataFrame:
+    """Every user of `population` with their segment under `model`, except that a user keeps the segment
+    `previous` (the model `model` took over from) gives them while its id survives in `model` and the user is
+    within (1 + margin) times their nearest centre's distance of its centre.
+
+    A refit that moves its centres a little would otherwise move every user near a boundary on the day it
+    takes over; with the ids matched across models (`with_persistent_ids`), the margin keeps those users
+    where they were, and moves only those the new model clearly places elsewhere.
+
+    Args:
+        population: gold.user_features rows with SNAPSHOT_DATE.
+
+    Returns:
+        USER_ID, SEGMENT_ID, DISTANCE_TO_CENTRE, SNAPSHOT_DATE.
+    """
+    clustering = _stage(model, KMeansModel)
+    ids = segment_ids(model)
+    before = previous.transform(population).select(
+        C.USER_ID, C.SNAPSHOT_DATE, F.col(C.SEGMENT_ID).cast("int").alias("_seg_before")
+    )
+    scored = model.transform(population).select(
+        C.USER_ID,
+        C.SNAPSHOT_DATE,
+        F.col(C.SEGMENT_ID).cast("int").alias(C.SEGMENT_ID),
+        _distances([[float(v) for v in c] for c in clustering.clusterCenters()]).alias("_seg_distances"),
+        F.col(clustering.getPredictionCol()).cast("int").alias("_seg_cluster_index"),
+    )
+    # array_position is 1-based and 0 when the previous id no longer exists in `model`.
+    kept_at = F.array_position(F.array(*[F.lit(i) for i in ids]), F.col("_seg_before")).cast("int")
+    nearest = F.element_at(F.col("_seg_distances"), F.col("_seg_cluster_index") + 1)
+    kept_distance = F.when(kept_at > 0, F.element_at(F.col("_seg_distances"), F.greatest(kept_at, F.lit(1))))
+    keep = kept_distance.isNotNull() & (kept_distance <= nearest * (1.0 + margin))
+    # One row per user and date on each side: the join keeps one row per user and date.
+    return scored.join(before, on=[C.USER_ID, C.SNAPSHOT_DATE], how="left").select(
+        C.USER_ID,
+        F.when(keep, F.col("_seg_before")).otherwise(F.col(C.SEGMENT_ID)).alias(C.SEGMENT_ID),
+        F.when(keep, kept_distance).otherwise(nearest).alias(C.DISTANCE_TO_CENTRE),
+        C.SNAPSHOT_DATE,
+    )
 
 
 def assign_segments(
