@@ -62,14 +62,11 @@ def parser() -> argparse.ArgumentParser:
 
 def propensity_scores(lake: Lake, end: dt.date) -> tuple[DataFrame | None, str]:
     """The propensity model's scores of `end` and the table they come from (see the module)."""
-    for spec, column in (
-        (tables.USER_PROPENSITY, C.SNAPSHOT_DATE),
-        (tables.PROPENSITY_VALIDATION, C.SNAPSHOT_DATE),
-    ):
+    for spec in (tables.USER_PROPENSITY, tables.PROPENSITY_VALIDATION):
         table = lake.table(spec)
         if not table.exists():
             continue
-        rows = table.read().where(F.col(column) == F.lit(end))
+        rows = table.read().where(F.col(C.SNAPSHOT_DATE) == F.lit(end))
         if spec is tables.PROPENSITY_VALIDATION:
             # The newest training that validated on `end`.
             latest = rows.agg(F.max(C.RUN_DATE)).first()[0]
