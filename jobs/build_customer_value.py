@@ -53,12 +53,10 @@ from shop_platform.tracking import (
 )
 from transforms import columns as C
 from transforms import tables
-from transforms.value.model import CustomerValueModel, fit_models
+from transforms.value.model import CustomerValueModel, fit_summaries
 from transforms.value.scoring import Horizon, customer_values
 from transforms.value.summary import (
-    bg_nbd_rows,
     customer_summaries,
-    gamma_gamma_rows,
     order_values,
     purchase_days,
 )
@@ -88,14 +86,7 @@ def fitted_models(
     summaries: DataFrame, dates: list[dt.date], cfg: Config
 ) -> dict[dt.date, CustomerValueModel]:
     """The models of every date with enough customers; the others are named in a warning."""
-    # The distinct rows are what the driver fits on: a few thousand per date, not one per customer.
-    models, skipped = fit_models(
-        bg_nbd_rows(summaries).toPandas(),
-        gamma_gamma_rows(summaries).toPandas(),
-        dates,
-        Horizon.of(cfg.clv),
-        cfg.clv.min_customers,
-    )
+    models, skipped = fit_summaries(summaries, dates, Horizon.of(cfg.clv), cfg.clv.min_customers)
     if skipped:
         log.warning("no customer value for these dates:\n  %s", "\n  ".join(skipped))
     return models

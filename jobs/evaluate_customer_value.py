@@ -40,13 +40,11 @@ from transforms.value.holdout import (
     holdout_purchases,
     predicted_holdout,
 )
-from transforms.value.model import fit_models
+from transforms.value.model import fit_summaries
 from transforms.value.ranking import RankingAuc, ranking_aucs
 from transforms.value.scoring import Horizon
 from transforms.value.summary import (
-    bg_nbd_rows,
     customer_summaries,
-    gamma_gamma_rows,
     order_values,
     purchase_days,
 )
@@ -102,10 +100,7 @@ def run(ctx: JobContext) -> int:
     cached = [values, calibration]
     views, aucs = holdout_table.empty(), []
     try:
-        models, skipped = fit_models(
-            bg_nbd_rows(calibration).toPandas(), gamma_gamma_rows(calibration).toPandas(), [end],
-            Horizon.of(s), s.min_customers,
-        )  # fmt: skip
+        models, skipped = fit_summaries(calibration, [end], Horizon.of(s), s.min_customers)
         if end not in models:
             log.warning("no holdout validation for %s: the calibration period ending %s cannot be fitted (%s)",
                         run_date, end, "; ".join(skipped))  # fmt: skip

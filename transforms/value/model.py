@@ -13,12 +13,14 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from pyspark.sql import DataFrame
 
 from transforms import columns as C
 from transforms.value import bg_nbd, gamma_gamma
 from transforms.value.bg_nbd import BgNbdFit
 from transforms.value.gamma_gamma import GammaGammaFit
 from transforms.value.scoring import Horizon, bg_nbd_predictions
+from transforms.value.summary import bg_nbd_rows, gamma_gamma_rows
 
 BG_NBD = "bg_nbd"
 GAMMA_GAMMA = "gamma_gamma"
@@ -117,3 +119,17 @@ def fit_models(
         except ValueError as exc:
             skipped.append(f"{date}: {exc}")
     return models, skipped
+
+
+def fit_summaries(
+    summaries: DataFrame, dates: Sequence[dt.date], horizon: Horizon, min_customers: int
+) -> tuple[dict[dt.date, CustomerValueModel], list[str]]:
+    """`fit_models` on the distinct rows of `customer_summaries` rows, brought to the driver: a few thousand
+    per date whatever the number of customers (summary.bg_nbd_rows, summary.gamma_gamma_rows)."""
+    return fit_models(
+        bg_nbd_rows(summaries).toPandas(),
+        gamma_gamma_rows(summaries).toPandas(),
+        dates,
+        horizon,
+        min_customers,
+    )
